@@ -1,0 +1,1 @@
+//! Holds the `tour` example; run it with `cargo run --example tour`.

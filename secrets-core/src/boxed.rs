@@ -1,0 +1,188 @@
+//! `SecretBox<T>`: one `Bytes` value in guarded memory.
+
+use std::any::type_name;
+use std::fmt;
+use std::marker::PhantomData;
+use std::mem::{align_of, size_of};
+
+use crate::bytes::{self, Bytes, ConstantEq, Randomizable, Zeroable};
+use crate::guarded::{Guarded, Ref, RefMut};
+use crate::Error;
+
+/// One value of a [`Bytes`] type in guarded memory.
+///
+/// * The value sits at the end of a locked page (`mlock`, `MADV_DONTDUMP`) between two guard
+///   pages, behind libsodium's canary: overflowing it by one byte faults at once, underflowing it
+///   is caught when the box is dropped.
+/// * At rest the page is `PROT_NONE`. [`borrow`](Self::borrow) opens it read-only until the
+///   returned [`Ref`] is dropped, [`borrow_mut`](Self::borrow_mut) read-write until the
+///   [`RefMut`] is dropped.
+/// * Dropping the box zeroes the page before it is unmapped.
+/// * `==` compares in constant time; `Debug` prints `SecretBox<T>([REDACTED])`; there is no
+///   `Clone`, `Copy` or `Display`.
+///
+/// `SecretBox` is `Send` and `Sync`: threads may hold `Ref`s to one box at the same time (the
+/// pages stay readable until the last of them is dropped).
+///
+/// ```
+/// use secrets_core::SecretBox;
+///
+/// let key = SecretBox::<[u8; 32]>::random()?;
+/// let first_byte = key.borrow()[0];
+/// # let _ = first_byte;
+/// # Ok::<(), secrets_core::Error>(())
+/// ```
+pub struct SecretBox<T: Bytes> {
+    inner: Guarded,
+    marker: PhantomData<T>,
+}
+
+impl<T: Bytes> SecretBox<T> {
+    const FITS_A_PAGE: () = assert!(
+        align_of::<T>() <= 4096,
+        "guarded memory is page aligned: a type aligned to more than 4096 bytes cannot be placed in it"
+    );
+
+    /// Allocates the box and lets `init` fill the value (which starts zeroed) while it is
+    /// writable; the box is sealed when `init` returns.
+    ///
+    /// # Errors
+    /// [`Error::Map`], [`Error::Guard`] or [`Error::Lock`] when the guarded page cannot be set
+    /// up (map count or `RLIMIT_MEMLOCK` used up); nothing unguarded is ever returned.
+    ///
+    /// ```
+    /// use secrets_core::SecretBox;
+    /// let pin = SecretBox::<[u8; 4]>::new(|p| p.copy_from_slice(b"1234"))?;
+    /// assert_eq!(&*pin.borrow(), b"1234");
+    /// # Ok::<(), secrets_core::Error>(())
+    /// ```
+    pub fn new(init: impl FnOnce(&mut T)) -> Result<Self, Error> {
+        Self::try_new(|value: &mut T| {
+            init(value);
+            Ok::<(), Error>(())
+        })
+    }
+
+    /// Like [`new`](Self::new), for an `init` that can fail. The value starts zeroed; if `init`
+    /// returns an error, the page is zeroed and released and that error returned.
+    ///
+    /// # Errors
+    /// `init`'s error, or an allocation error converted with `E: From<Error>`.
+    ///
+    /// ```
+    /// use secrets_core::{Error, SecretBox};
+    /// let parsed = SecretBox::<u32>::try_new(|v| {
+    ///     *v = u32::from_str_radix("ff", 16).map_err(|_| std::io::ErrorKind::InvalidData)?;
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// assert_eq!(*parsed.borrow(), 255);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn try_new<E: From<Error>>(init: impl FnOnce(&mut T) -> Result<(), E>) -> Result<Self, E> {
+        let () = Self::FITS_A_PAGE;
+        let inner = Guarded::try_init(size_of::<T>(), |bytes| {
+            bytes.zero();
+            match bytes::from_bytes_mut::<T>(bytes) {
+                Some(value) => init(value),
+                None => bytes::misaligned::<T>(),
+            }
+        })?;
+        Ok(SecretBox {
+            inner,
+            marker: PhantomData,
+        })
+    }
+
+    /// A box holding zeros.
+    ///
+    /// # Errors
+    /// As for [`new`](Self::new).
+    pub fn zero() -> Result<Self, Error> {
+        Self::new(|_| {})
+    }
+
+    /// A box filled from libsodium's CSPRNG.
+    ///
+    /// # Errors
+    /// As for [`new`](Self::new).
+    ///
+    /// # Panics
+    /// If libsodium's CSPRNG cannot be initialised.
+    pub fn random() -> Result<Self, Error> {
+        Self::new(|value| value.randomize())
+    }
+
+    /// Moves a value out of `source` into a new box, zeroing `source` whether or not this
+    /// succeeds (the caller has handed the secret over either way).
+    ///
+    /// # Errors
+    /// [`Error::LengthMismatch`] when `source.len() != size_of::<T>()`; otherwise as for
+    /// [`new`](Self::new).
+    ///
+    /// ```
+    /// use secrets_core::SecretBox;
+    /// let mut read_from_somewhere = *b"0123456789abcdef";
+    /// let key = SecretBox::<[u8; 16]>::from_bytes(&mut read_from_somewhere)?;
+    /// assert_eq!(read_from_somewhere, [0; 16]);
+    /// assert_eq!(&*key.borrow(), b"0123456789abcdef");
+    /// # Ok::<(), secrets_core::Error>(())
+    /// ```
+    pub fn from_bytes(source: &mut [u8]) -> Result<Self, Error> {
+        let result = if source.len() == size_of::<T>() {
+            Self::try_new(|value: &mut T| {
+                bytes::as_bytes_mut(value).copy_from_slice(source);
+                Ok::<(), Error>(())
+            })
+        } else {
+            Err(Error::LengthMismatch {
+                expected: size_of::<T>(),
+                found: source.len(),
+            })
+        };
+        source.zero();
+        result
+    }
+
+    /// Opens the value read-only until the returned [`Ref`] (and every other `Ref` to this box)
+    /// is dropped.
+    ///
+    /// # Panics
+    /// If the page's protection cannot be changed (`mprotect` failed), since the value could then
+    /// not be made inaccessible again.
+    pub fn borrow(&self) -> Ref<'_, T> {
+        Ref::map(self.inner.read(), |bytes| {
+            match bytes::from_bytes::<T>(bytes) {
+                Some(value) => value,
+                None => bytes::misaligned::<T>(),
+            }
+        })
+    }
+
+    /// Opens the value read-write until the returned [`RefMut`] is dropped.
+    ///
+    /// # Panics
+    /// As for [`borrow`](Self::borrow).
+    pub fn borrow_mut(&mut self) -> RefMut<'_, T> {
+        RefMut::map(self.inner.write(), |bytes| {
+            match bytes::from_bytes_mut::<T>(bytes) {
+                Some(value) => value,
+                None => bytes::misaligned::<T>(),
+            }
+        })
+    }
+}
+
+impl<T: Bytes> PartialEq for SecretBox<T> {
+    /// Compares the two values in constant time.
+    fn eq(&self, other: &Self) -> bool {
+        self.borrow().constant_eq(&*other.borrow())
+    }
+}
+
+impl<T: Bytes> Eq for SecretBox<T> {}
+
+impl<T: Bytes> fmt::Debug for SecretBox<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "SecretBox<{}>([REDACTED])", type_name::<T>())
+    }
+}

@@ -1,0 +1,211 @@
+//! The byte traits: which types may live in guarded memory, and what every such type can do.
+
+use std::mem::{align_of, size_of};
+
+use crate::sys::sodium;
+
+/// A type for which every bit pattern of `size_of::<Self>()` bytes is a valid value, with no
+/// padding and no pointers.
+///
+/// Guarded memory is filled from a CSPRNG, zeroed, compared and copied as raw bytes, so only such
+/// types may live there. Implemented for the integer primitives, `f32`, `f64`, and arrays
+/// `[T; N]` of `Bytes` types for every `N`.
+///
+/// Deliberately **not** implemented for `bool`, `char`, references, `NonZero*`, enums or
+/// tuples: for each of them some bit patterns are not valid values (a `bool` must be 0 or 1) or
+/// the layout has padding, and producing such a value from random bytes is undefined
+/// behaviour. The `secrets` crate 1.x implemented it for `bool` and `char`; this crate does not.
+///
+/// # Safety
+/// Implement it only for a `Sized` type that
+/// * is valid for every bit pattern of its size,
+/// * has no padding bytes (so reading it as bytes reads only initialised memory),
+/// * contains no references or pointers, and has no `Drop` glue (guarded memory is zeroed,
+///   never dropped in place).
+///
+/// `#[derive(Bytes)]` (feature `derive`) checks all of this at compile time for a struct.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be kept in guarded memory: it does not implement `Bytes`",
+    label = "not every bit pattern is a valid `{Self}`, or it has padding or pointers",
+    note = "guarded memory is filled with random bytes and zeroed, so only plain integer data may live there",
+    note = "store a `bool` as a `u8` (0 or 1), a `char` as a `u32` (check it with `char::from_u32`), \
+            bytes as `[u8; N]`; for a struct of such fields, use `#[repr(C)]` and `#[derive(Bytes)]`"
+)]
+pub unsafe trait Bytes: Sized + 'static {}
+
+macro_rules! impl_bytes {
+    ($($ty:ty),* $(,)?) => {
+        $(
+            // SAFETY: a primitive integer or float: every bit pattern is a valid value, there
+            // is no padding, no pointer and no `Drop`.
+            unsafe impl Bytes for $ty {}
+        )*
+    };
+}
+
+impl_bytes!(u8, u16, u32, u64, u128, usize, i8, i16, i32, i64, i128, isize, f32, f64);
+
+// SAFETY: an array is its elements back to back with no padding between them (size is a
+// multiple of alignment for every `T`), so it is valid for every bit pattern when `T` is.
+unsafe impl<T: Bytes, const N: usize> Bytes for [T; N] {}
+
+/// Values that can be overwritten with zeros in a way the optimiser will not remove.
+pub trait Zeroable {
+    /// Sets every byte of `self` to zero.
+    ///
+    /// ```
+    /// use secrets_core::Zeroable;
+    /// let mut key = [7u8; 32];
+    /// key.zero();
+    /// assert_eq!(key, [0u8; 32]);
+    /// ```
+    fn zero(&mut self);
+}
+
+/// Values that can be filled from libsodium's CSPRNG.
+pub trait Randomizable {
+    /// Overwrites every byte of `self` with bytes from libsodium's CSPRNG (`getrandom(2)`).
+    ///
+    /// # Panics
+    /// If libsodium cannot be initialised: there is then no source of secret randomness.
+    ///
+    /// ```
+    /// use secrets_core::Randomizable;
+    /// let mut nonce = [0u64; 3];
+    /// nonce.randomize();
+    /// assert_ne!(nonce, [0u64; 3]);
+    /// ```
+    fn randomize(&mut self);
+}
+
+/// Equality in time that depends only on the length of the values, never on their contents.
+pub trait ConstantEq {
+    /// Compares `self` and `other` byte by byte in constant time (`sodium_memcmp`).
+    /// Slices of different lengths are unequal; lengths are not treated as secret.
+    ///
+    /// # Panics
+    /// If libsodium cannot be initialised.
+    ///
+    /// ```
+    /// use secrets_core::ConstantEq;
+    /// assert!([1u8, 2, 3].constant_eq(&[1, 2, 3]));
+    /// assert!(![1u8, 2, 3].constant_eq(&[1, 2, 4]));
+    /// ```
+    fn constant_eq(&self, other: &Self) -> bool;
+}
+
+impl<T: Bytes> Zeroable for T {
+    fn zero(&mut self) {
+        sodium::memzero(as_bytes_mut(self));
+    }
+}
+
+impl<T: Bytes> Zeroable for [T] {
+    fn zero(&mut self) {
+        sodium::memzero(slice_as_bytes_mut(self));
+    }
+}
+
+impl<T: Bytes> Randomizable for T {
+    fn randomize(&mut self) {
+        sodium::random_fill(as_bytes_mut(self));
+    }
+}
+
+impl<T: Bytes> Randomizable for [T] {
+    fn randomize(&mut self) {
+        sodium::random_fill(slice_as_bytes_mut(self));
+    }
+}
+
+impl<T: Bytes> ConstantEq for T {
+    fn constant_eq(&self, other: &Self) -> bool {
+        sodium::memeq(as_bytes(self), as_bytes(other))
+    }
+}
+
+impl<T: Bytes> ConstantEq for [T] {
+    fn constant_eq(&self, other: &Self) -> bool {
+        sodium::memeq(slice_as_bytes(self), slice_as_bytes(other))
+    }
+}
+
+/// A `Bytes` value with every byte zero.
+pub(crate) fn zeroed<T: Bytes>() -> T {
+    // SAFETY: `T: Bytes` is valid for every bit pattern, all-zero included.
+    unsafe { std::mem::zeroed() }
+}
+
+/// The bytes of a `Bytes` value.
+pub(crate) fn as_bytes<T: Bytes>(value: &T) -> &[u8] {
+    // SAFETY: `T: Bytes` has no padding, so all `size_of::<T>()` bytes are initialised; the
+    // slice borrows `value` and so cannot outlive it.
+    unsafe { std::slice::from_raw_parts((value as *const T).cast::<u8>(), size_of::<T>()) }
+}
+
+/// The bytes of a `Bytes` value, writable.
+pub(crate) fn as_bytes_mut<T: Bytes>(value: &mut T) -> &mut [u8] {
+    // SAFETY: as in `as_bytes`; and since every bit pattern is a valid `T`, any bytes written
+    // through the slice leave a valid `T` behind.
+    unsafe { std::slice::from_raw_parts_mut((value as *mut T).cast::<u8>(), size_of::<T>()) }
+}
+
+/// The bytes of a slice of `Bytes` values.
+pub(crate) fn slice_as_bytes<T: Bytes>(values: &[T]) -> &[u8] {
+    // SAFETY: elements have no padding and lie back to back, so the slice's
+    // `size_of_val(values)` bytes are all initialised.
+    unsafe { std::slice::from_raw_parts(values.as_ptr().cast::<u8>(), size_of_val(values)) }
+}
+
+/// The bytes of a slice of `Bytes` values, writable.
+pub(crate) fn slice_as_bytes_mut<T: Bytes>(values: &mut [T]) -> &mut [u8] {
+    // SAFETY: as in `slice_as_bytes`, and any bytes written leave valid elements behind.
+    unsafe { std::slice::from_raw_parts_mut(values.as_mut_ptr().cast::<u8>(), size_of_val(values)) }
+}
+
+/// Views `bytes` as a `T`. `None` if the length or the alignment is wrong.
+pub(crate) fn from_bytes<T: Bytes>(bytes: &[u8]) -> Option<&T> {
+    let fits = bytes.len() == size_of::<T>() && bytes.as_ptr() as usize % align_of::<T>() == 0;
+    // SAFETY: the length and alignment were checked, and every bit pattern is a valid `T`.
+    fits.then(|| unsafe { &*bytes.as_ptr().cast::<T>() })
+}
+
+/// Views `bytes` as a writable `T`. `None` if the length or the alignment is wrong.
+pub(crate) fn from_bytes_mut<T: Bytes>(bytes: &mut [u8]) -> Option<&mut T> {
+    let fits = bytes.len() == size_of::<T>() && bytes.as_ptr() as usize % align_of::<T>() == 0;
+    // SAFETY: as in `from_bytes`; the result borrows `bytes` exclusively.
+    fits.then(|| unsafe { &mut *bytes.as_mut_ptr().cast::<T>() })
+}
+
+/// Views `bytes` as a slice of `T`. `None` if the length is not a multiple of the element size
+/// or the alignment is wrong. Zero-sized `T` is not supported (`None` unless `bytes` is empty).
+pub(crate) fn slice_from_bytes<T: Bytes>(bytes: &[u8]) -> Option<&[T]> {
+    let size = size_of::<T>();
+    let fits =
+        size != 0 && bytes.len() % size == 0 && bytes.as_ptr() as usize % align_of::<T>() == 0;
+    // SAFETY: length and alignment were checked, and every bit pattern is a valid `T`.
+    fits.then(|| unsafe {
+        std::slice::from_raw_parts(bytes.as_ptr().cast::<T>(), bytes.len() / size)
+    })
+}
+
+/// Views `bytes` as a writable slice of `T`, on the same terms as [`slice_from_bytes`].
+pub(crate) fn slice_from_bytes_mut<T: Bytes>(bytes: &mut [u8]) -> Option<&mut [T]> {
+    let size = size_of::<T>();
+    let fits =
+        size != 0 && bytes.len() % size == 0 && bytes.as_ptr() as usize % align_of::<T>() == 0;
+    // SAFETY: as in `slice_from_bytes`; the result borrows `bytes` exclusively.
+    fits.then(|| unsafe {
+        std::slice::from_raw_parts_mut(bytes.as_mut_ptr().cast::<T>(), bytes.len() / size)
+    })
+}
+
+/// Guarded data is placed at the end of a page, and `size_of::<T>()` is a multiple of
+/// `align_of::<T>()`, which the containers bound by the page size at compile time: the data is
+/// always aligned for `T`, and this is never reached.
+pub(crate) fn misaligned<T>() -> ! {
+    panic!(
+        "secrets: guarded memory for `{}` is not aligned for it; the layout guarantee is broken",
+        std::any::type_name::<T>()
+    )
+}

@@ -1,0 +1,155 @@
+//! The one error type of `secrets-core`.
+
+use std::fmt;
+use std::io;
+
+/// What went wrong when guarded memory could not be set up or filled.
+///
+/// Every variant carries the facts needed to act on it (sizes, the limit in force, the OS error
+/// number) and none ever carries a byte of a secret.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Error {
+    /// libsodium could not be initialised, so there is no CSPRNG and no guarded heap.
+    SodiumInit,
+    /// The kernel refused to map memory for a secret (`mmap` failed): out of memory, or the
+    /// process is at `vm.max_map_count`.
+    Map {
+        /// Bytes of secret asked for.
+        requested: usize,
+        /// The `errno` of the failed call.
+        errno: i32,
+        /// `vm.max_map_count`, if it could be read.
+        max_map_count: Option<u64>,
+    },
+    /// A guard page could not be put in place (`mprotect` failed), almost always because the
+    /// process is at `vm.max_map_count`. The memory was released; no unguarded secret exists.
+    Guard {
+        /// Bytes of secret asked for.
+        requested: usize,
+        /// The `errno` of the failed call.
+        errno: i32,
+        /// `vm.max_map_count`, if it could be read.
+        max_map_count: Option<u64>,
+    },
+    /// The memory could not be locked into RAM (`mlock` failed), usually because
+    /// `RLIMIT_MEMLOCK` is used up. The memory was released; no swappable secret exists.
+    Lock {
+        /// Bytes of secret asked for.
+        requested: usize,
+        /// Bytes that had to be locked (whole pages).
+        locked: usize,
+        /// The soft `RLIMIT_MEMLOCK` in bytes; `None` means unlimited.
+        limit: Option<u64>,
+        /// The `errno` of the failed call.
+        errno: i32,
+    },
+    /// The memory could not be excluded from core dumps (`madvise(MADV_DONTDUMP)` failed).
+    DontDump {
+        /// The `errno` of the failed call.
+        errno: i32,
+    },
+    /// The input had the wrong length.
+    LengthMismatch {
+        /// Bytes the type holds.
+        expected: usize,
+        /// Bytes given.
+        found: usize,
+    },
+    /// The input's length is not a whole number of elements.
+    LengthNotMultiple {
+        /// The size of one element in bytes.
+        element_size: usize,
+        /// Bytes given.
+        found: usize,
+    },
+    /// The input is not valid UTF-8.
+    InvalidUtf8 {
+        /// Bytes from the start that are valid UTF-8 (the offending bytes are not reported).
+        valid_up_to: usize,
+    },
+}
+
+fn os(errno: i32) -> io::Error {
+    io::Error::from_raw_os_error(errno)
+}
+
+fn limit(bytes: Option<u64>) -> String {
+    match bytes {
+        Some(bytes) => format!("{bytes} bytes"),
+        None => "unlimited".to_owned(),
+    }
+}
+
+fn map_count(count: Option<u64>) -> String {
+    match count {
+        Some(count) => count.to_string(),
+        None => "unknown".to_owned(),
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            Error::SodiumInit => f.write_str(
+                "libsodium could not be initialised (sodium_init failed), so no secret can be created",
+            ),
+            Error::Map { requested, errno, max_map_count } => write!(
+                f,
+                "could not map guarded memory for a {requested}-byte secret: {} \
+                 (vm.max_map_count is {}); free some secrets or raise vm.max_map_count",
+                os(errno),
+                map_count(max_map_count),
+            ),
+            Error::Guard { requested, errno, max_map_count } => write!(
+                f,
+                "could not place guard pages around a {requested}-byte secret: {}; \
+                 the process is probably at vm.max_map_count ({}): free some secrets, \
+                 keep many small secrets in one SecretVec, or raise vm.max_map_count",
+                os(errno),
+                map_count(max_map_count),
+            ),
+            Error::Lock { requested, locked, limit: memlock, errno } => write!(
+                f,
+                "could not lock {locked} bytes into RAM for a {requested}-byte secret: {} \
+                 (RLIMIT_MEMLOCK is {}); hold fewer secrets at once, raise the limit \
+                 (`ulimit -l`, systemd's LimitMEMLOCK=) or grant CAP_IPC_LOCK",
+                os(errno),
+                limit(memlock),
+            ),
+            Error::DontDump { errno } => write!(
+                f,
+                "could not exclude guarded memory from core dumps (madvise MADV_DONTDUMP): {}",
+                os(errno)
+            ),
+            Error::LengthMismatch { expected, found } => {
+                write!(f, "wrong length: expected {expected} bytes, found {found}")
+            }
+            Error::LengthNotMultiple { element_size, found } => write!(
+                f,
+                "wrong length: expected a multiple of {element_size} bytes, found {found}"
+            ),
+            Error::InvalidUtf8 { valid_up_to } => write!(
+                f,
+                "not valid UTF-8: the first invalid byte is at offset {valid_up_to}"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl From<Error> for io::Error {
+    fn from(err: Error) -> io::Error {
+        let kind = match err {
+            Error::LengthMismatch { .. }
+            | Error::LengthNotMultiple { .. }
+            | Error::InvalidUtf8 { .. } => io::ErrorKind::InvalidData,
+            Error::Map { .. } | Error::Guard { .. } | Error::Lock { .. } => {
+                io::ErrorKind::OutOfMemory
+            }
+            _ => io::ErrorKind::Other,
+        };
+        io::Error::new(kind, err)
+    }
+}

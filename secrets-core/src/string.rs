@@ -1,0 +1,150 @@
+//! `SecretString`: UTF-8 text in guarded memory.
+
+use std::fmt;
+
+use zeroize::Zeroize;
+
+use crate::bytes::Zeroable;
+use crate::guarded::{Ref, RefMut};
+use crate::{Error, SecretVec};
+
+/// UTF-8 text (a password, a passphrase, a token) in guarded memory, with the protections of
+/// [`SecretVec`]. The text is checked for UTF-8 where it lies, in guarded memory: no plain copy
+/// is made to check it.
+///
+/// ```
+/// use secrets_core::SecretString;
+///
+/// let mut typed = String::from("hunter2");
+/// let password = SecretString::from_string(&mut typed)?;
+/// assert!(typed.is_empty());
+/// assert_eq!(&*password.borrow(), "hunter2");
+/// # Ok::<(), secrets_core::Error>(())
+/// ```
+pub struct SecretString {
+    bytes: SecretVec<u8>,
+}
+
+impl SecretString {
+    /// Allocates `len` bytes, lets `init` fill them (they start zeroed), then checks that they
+    /// are UTF-8.
+    ///
+    /// # Errors
+    /// `init`'s error; [`Error::InvalidUtf8`] (converted with `E: From<Error>`) when the bytes
+    /// are not UTF-8, in which case they are zeroed and released; or an allocation error.
+    pub fn try_new<E: From<Error>>(
+        len: usize,
+        init: impl FnOnce(&mut [u8]) -> Result<(), E>,
+    ) -> Result<Self, E> {
+        let bytes = SecretVec::try_new(len, |bytes: &mut [u8]| {
+            init(bytes)?;
+            match std::str::from_utf8(bytes) {
+                Ok(_) => Ok(()),
+                Err(err) => Err(E::from(Error::InvalidUtf8 {
+                    valid_up_to: err.valid_up_to(),
+                })),
+            }
+        })?;
+        Ok(SecretString { bytes })
+    }
+
+    /// Moves UTF-8 text out of `source` into guarded memory, zeroing `source` whether or not
+    /// this succeeds.
+    ///
+    /// # Errors
+    /// [`Error::InvalidUtf8`] if `source` is not UTF-8 (the guarded copy is zeroed and
+    /// released), or an allocation error.
+    ///
+    /// ```
+    /// use secrets_core::{Error, SecretString};
+    /// let mut bad = *b"ok\xff";
+    /// let err = SecretString::from_bytes(&mut bad).unwrap_err();
+    /// assert_eq!(err, Error::InvalidUtf8 { valid_up_to: 2 });
+    /// assert_eq!(bad, [0, 0, 0]);
+    /// ```
+    pub fn from_bytes(source: &mut [u8]) -> Result<Self, Error> {
+        let result = Self::try_new(source.len(), |bytes| {
+            bytes.copy_from_slice(source);
+            Ok::<(), Error>(())
+        });
+        source.zero();
+        result
+    }
+
+    /// Moves the text of `source` into guarded memory, then zeroes `source`'s whole buffer
+    /// (capacity included) and empties it, whether or not this succeeds.
+    ///
+    /// Copies the `String` made while it grew (if it was reallocated) are beyond reach: read
+    /// secrets straight into guarded memory where you can.
+    ///
+    /// # Errors
+    /// An allocation error.
+    pub fn from_string(source: &mut String) -> Result<Self, Error> {
+        let result = Self::try_new(source.len(), |bytes| {
+            bytes.copy_from_slice(source.as_bytes());
+            Ok::<(), Error>(())
+        });
+        source.zeroize();
+        result
+    }
+
+    /// The length of the text in bytes.
+    pub fn len(&self) -> usize {
+        self.bytes.len()
+    }
+
+    /// Whether the text is empty.
+    pub fn is_empty(&self) -> bool {
+        self.bytes.is_empty()
+    }
+
+    /// Opens the text read-only until the returned [`Ref`] (and every other `Ref` to it) is
+    /// dropped.
+    ///
+    /// # Panics
+    /// If the pages' protection cannot be changed, or if the guarded bytes are no longer UTF-8
+    /// (only possible if the memory was corrupted from outside safe Rust).
+    pub fn borrow(&self) -> Ref<'_, str> {
+        Ref::map(self.bytes.borrow(), |bytes| {
+            match std::str::from_utf8(bytes) {
+                Ok(text) => text,
+                Err(_) => corrupted(),
+            }
+        })
+    }
+
+    /// Opens the text read-write until the returned [`RefMut`] is dropped. A `&mut str` only
+    /// allows changes that keep it UTF-8.
+    ///
+    /// # Panics
+    /// As for [`borrow`](Self::borrow).
+    pub fn borrow_mut(&mut self) -> RefMut<'_, str> {
+        RefMut::map(
+            self.bytes.borrow_mut(),
+            |bytes| match std::str::from_utf8_mut(bytes) {
+                Ok(text) => text,
+                Err(_) => corrupted(),
+            },
+        )
+    }
+}
+
+/// The bytes were checked when the string was made, and `&mut str` cannot break UTF-8.
+fn corrupted() -> ! {
+    panic!("secrets: a SecretString no longer holds UTF-8; its guarded memory was corrupted")
+}
+
+impl PartialEq for SecretString {
+    /// Compares in constant time for equal lengths; strings of different lengths are unequal.
+    fn eq(&self, other: &Self) -> bool {
+        self.bytes == other.bytes
+    }
+}
+
+impl Eq for SecretString {}
+
+impl fmt::Debug for SecretString {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SecretString([REDACTED])")
+    }
+}

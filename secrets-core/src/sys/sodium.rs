@@ -1,0 +1,79 @@
+//! libsodium through `libsodium-sys-stable` (the bundled, signature-checked 1.0.22 build).
+
+use std::sync::OnceLock;
+
+use libsodium_sys as ffi;
+
+use crate::Error;
+
+/// Runs `sodium_init` once per process. libsodium must be initialised before its CSPRNG or its
+/// guarded heap is used; `sodium_init` is itself idempotent and thread-safe, the `OnceLock` only
+/// saves the call.
+pub(crate) fn init() -> Result<(), Error> {
+    static READY: OnceLock<bool> = OnceLock::new();
+    // SAFETY: `sodium_init` takes no arguments and may be called from any thread at any time.
+    let ready = *READY.get_or_init(|| unsafe { ffi::sodium_init() } >= 0);
+    if ready {
+        Ok(())
+    } else {
+        Err(Error::SodiumInit)
+    }
+}
+
+/// Like [`init`], for callers that cannot report an error: without libsodium there is no CSPRNG
+/// and no constant-time compare, so no guarantee of this crate can be kept.
+pub(crate) fn init_or_panic() {
+    if init().is_err() {
+        panic!("secrets: libsodium could not be initialised, so there is no CSPRNG to draw secrets from");
+    }
+}
+
+/// Fills `buf` from libsodium's CSPRNG (`getrandom(2)` on Linux).
+pub(crate) fn random_fill(buf: &mut [u8]) {
+    init_or_panic();
+    // SAFETY: `buf` is a valid, writable region of `buf.len()` bytes for the whole call.
+    unsafe { ffi::randombytes_buf(buf.as_mut_ptr().cast(), buf.len()) }
+}
+
+/// Zeroes `buf` in a way the optimiser may not remove (`sodium_memzero` is an opaque call that
+/// uses `explicit_bzero` or volatile stores).
+pub(crate) fn memzero(buf: &mut [u8]) {
+    // SAFETY: `buf` is a valid, writable region of `buf.len()` bytes for the whole call.
+    // `sodium_memzero` needs no initialisation.
+    unsafe { ffi::sodium_memzero(buf.as_mut_ptr().cast(), buf.len()) }
+}
+
+/// Compares two byte strings of equal length in time that depends only on the length.
+/// Strings of different lengths are unequal; their lengths are not secret.
+pub(crate) fn memeq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    init_or_panic();
+    // SAFETY: both regions are valid for reads of `a.len()` bytes for the whole call.
+    unsafe { ffi::sodium_memcmp(a.as_ptr().cast(), b.as_ptr().cast(), a.len()) == 0 }
+}
+
+/// `sodium_malloc(len)`: guard pages, canary, `mlock`, `MADV_DONTDUMP`, data at the end of its
+/// page. Returns the user pointer or the `errno` of the failed `mmap`. libsodium ignores the
+/// failures of its guard-page `mprotect`s and of `mlock`: [`super::alloc`] checks them.
+pub(crate) fn malloc(len: usize) -> Result<*mut u8, i32> {
+    // SAFETY: `sodium_malloc` accepts any size (it fails with ENOMEM on overflow); `init` has
+    // run, as the caller of this crate-private function ensures.
+    let ptr = unsafe { ffi::sodium_malloc(len) };
+    if ptr.is_null() {
+        Err(super::mem::errno())
+    } else {
+        Ok(ptr.cast())
+    }
+}
+
+/// `sodium_free`: makes the whole mapping writable, checks the canary (a mismatch raises
+/// SIGSEGV), zeroes and unlocks the data pages, and unmaps everything.
+///
+/// # Safety
+/// `ptr` came from [`malloc`] and has not been freed.
+pub(crate) unsafe fn free(ptr: *mut u8) {
+    // SAFETY: the caller guarantees `ptr` is a live `sodium_malloc` pointer.
+    unsafe { ffi::sodium_free(ptr.cast()) }
+}
