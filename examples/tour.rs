@@ -13,18 +13,27 @@ fn main() -> Result<(), Error> {
     println!("   locked (mlock), excluded from core dumps, guard pages around, PROT_NONE at rest");
     {
         let key = master.borrow();
-        println!("   borrowed read-only: {} bytes readable while the Ref lives", key.len());
+        println!(
+            "   borrowed read-only: {} bytes readable while the Ref lives",
+            key.len()
+        );
     }
     master.borrow_mut()[31] ^= 0x80;
     println!("   borrowed read-write once to flip a bit; back to PROT_NONE");
 
     // Constant-time equality.
     let other = SecretBox::<[u8; 32]>::random()?;
-    println!("2. equality     master == other: {} (constant time, sodium_memcmp)", master == other);
+    println!(
+        "2. equality     master == other: {} (constant time, sodium_memcmp)",
+        master == other
+    );
 
     // A seed whose length is chosen at run time; never reallocated.
     let seed = SecretVec::<u8>::random(64)?;
-    println!("3. seed         {seed:?}, {} bytes, fixed length", seed.len());
+    println!(
+        "3. seed         {seed:?}, {} bytes, fixed length",
+        seed.len()
+    );
 
     // A password, moved out of an ordinary buffer that is zeroed on the way.
     let mut typed = b"correct horse battery staple".to_vec();

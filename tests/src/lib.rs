@@ -5,6 +5,8 @@
 //! re-executes itself with `SECRETS_TEST_CHILD` naming the scenario and `--exact` selecting the
 //! same test, and the parent checks how the child ended.
 
+pub mod caps;
+
 use std::os::unix::process::ExitStatusExt;
 use std::process::{Command, ExitStatus};
 

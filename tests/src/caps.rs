@@ -1,0 +1,1 @@
+//! Process capabilities and resource limits for the limit tests (being written).
