@@ -1,1 +1,681 @@
-//! (being written)
+//! What guarded memory looks like from inside the running process: the kernel's view of its pages
+//! (`/proc/self/smaps`), the bytes left in it when it is released, what `Debug` prints, how `==`
+//! compares, and what `from_bytes` leaves behind in its source.
+//!
+//! Nothing here crashes, so it all runs in-process; each check comes with a control showing it
+//! fails where the protection is missing (a plain `Vec<u8>`, a page unmapped without zeroing, the
+//! `Debug` of a plain array).
+//!
+//! This file is its own test binary because it replaces `munmap` for the whole process (see
+//! [`munmap`]): the other test binaries keep the real one.
+
+use std::any::type_name;
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
+use std::sync::{Mutex, PoisonError};
+
+use secrets_core::{Error, SecretBox, SecretString, SecretVec};
+use secrets_integration_tests::{mappings, page_size, Vma};
+
+/// libsodium's `CANARY_SIZE`: the canary takes the 16 bytes just before the data.
+const CANARY_SIZE: usize = 16;
+
+/// `len` recognisable bytes, none zero and all printable ASCII (so they are UTF-8 too).
+fn pattern(len: usize) -> Vec<u8> {
+    (0..len).map(|i| b'!' + (i % 90) as u8).collect()
+}
+
+/// The mapping that holds `addr`, if any.
+fn find_mapping(addr: usize) -> Option<Vma> {
+    mappings()
+        .into_iter()
+        .find(|vma| vma.start <= addr && addr < vma.end)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Page state: locked, not dumped, guarded, and PROT_NONE except while borrowed.
+
+/// Everything wrong with the `len` bytes at `data` as guarded memory that should currently have
+/// permissions `perms`; empty when all is as the layout in `secrets-core/src/sys/alloc.rs` says:
+///
+/// * the data ends at the end of a page;
+/// * the region (the pages from the one holding the canary, `data - 16`, to the end of the data)
+///   is exactly one mapping, with permissions `perms`, every page of it locked (`Locked:`
+///   equal to its size, `lo`) and excluded from core dumps (`dd`);
+/// * the page before the region and the page after it are `---p` guard pages.
+fn guarded_problems(data: *const u8, len: usize, perms: &str) -> Vec<String> {
+    let page = page_size();
+    let data = data as usize;
+    let region_start = (data - CANARY_SIZE) & !(page - 1);
+    let region_end = data + len;
+    let mut problems = Vec::new();
+    if region_end % page != 0 {
+        problems.push(format!(
+            "data ends at {region_end:#x}, {} bytes into a page, not at its end",
+            region_end % page
+        ));
+    }
+    match find_mapping(data) {
+        None => problems.push(format!("no mapping holds the data at {data:#x}")),
+        Some(region) => {
+            if (region.start, region.end) != (region_start, region_end) {
+                problems.push(format!(
+                    "the data's mapping is {:#x}-{:#x}, not the region {region_start:#x}-{region_end:#x}",
+                    region.start, region.end
+                ));
+            }
+            if region.perms != perms {
+                problems.push(format!(
+                    "the data's pages are {}, not {perms}",
+                    region.perms
+                ));
+            }
+            let size_kb = (region.end - region.start) as u64 / 1024;
+            if region.locked_kb != size_kb {
+                problems.push(format!(
+                    "Locked: {} kB of the data's {size_kb} kB mapping",
+                    region.locked_kb
+                ));
+            }
+            if !region.has_flag("lo") {
+                problems.push(format!("no `lo` in VmFlags {:?}", region.flags));
+            }
+            if !region.has_flag("dd") {
+                problems.push(format!("no `dd` in VmFlags {:?}", region.flags));
+            }
+        }
+    }
+    for (which, addr) in [
+        ("leading", region_start.wrapping_sub(1)),
+        ("trailing", region_end),
+    ] {
+        match find_mapping(addr) {
+            Some(guard) if guard.perms == "---p" => {}
+            Some(guard) => problems.push(format!(
+                "the {which} guard page at {addr:#x} is {}, not ---p",
+                guard.perms
+            )),
+            None => problems.push(format!("nothing is mapped at the {which} guard {addr:#x}")),
+        }
+    }
+    problems
+}
+
+#[track_caller]
+fn assert_guarded(data: *const u8, len: usize, perms: &str, when: &str) {
+    let problems = guarded_problems(data, len, perms);
+    assert!(problems.is_empty(), "{when}: {problems:#?}");
+}
+
+#[test]
+fn plain_vec_is_neither_locked_nor_kept_out_of_dumps() {
+    // The control: the same checks on an ordinary heap buffer must find problems, or they could
+    // not tell guarded memory from any other.
+    let plain: Vec<u8> = pattern(32);
+    let vma = find_mapping(plain.as_ptr() as usize).expect("the heap is mapped");
+    assert!(!vma.has_flag("lo"), "a plain Vec's page is locked: {vma:?}");
+    assert!(
+        !vma.has_flag("dd"),
+        "a plain Vec's page is excluded from core dumps: {vma:?}"
+    );
+    assert_eq!(vma.locked_kb, 0, "{vma:?}");
+    let problems = guarded_problems(plain.as_ptr(), plain.len(), "rw-p");
+    assert!(
+        problems.iter().any(|p| p.contains("`lo`")) && problems.iter().any(|p| p.contains("`dd`")),
+        "the checks did not notice a plain Vec is neither locked nor excluded from dumps: \
+         {problems:#?}"
+    );
+}
+
+#[test]
+fn box_pages_follow_the_borrows() {
+    let mut secret = SecretBox::<[u8; 32]>::random().expect("allocate");
+    let data = secret.borrow().as_ptr();
+    let len = 32;
+    assert_guarded(data, len, "---p", "at rest");
+    {
+        let _opened = secret.borrow();
+        assert_guarded(data, len, "r--p", "during borrow()");
+        {
+            let _again = secret.borrow();
+            assert_guarded(data, len, "r--p", "during two borrow()s");
+        }
+        assert_guarded(data, len, "r--p", "with one of two borrow()s dropped");
+    }
+    assert_guarded(data, len, "---p", "after borrow()");
+    {
+        let _opened = secret.borrow_mut();
+        assert_guarded(data, len, "rw-p", "during borrow_mut()");
+    }
+    assert_guarded(data, len, "---p", "after borrow_mut()");
+}
+
+#[test]
+fn vec_pages_follow_the_borrows() {
+    // Three pages and a bit: a region of four pages, all of which must be locked.
+    let len = 3 * page_size() + 5;
+    let mut secret = SecretVec::<u8>::random(len).expect("allocate");
+    let data = secret.borrow().as_ptr();
+    assert_guarded(data, len, "---p", "at rest");
+    {
+        let _opened = secret.borrow();
+        assert_guarded(data, len, "r--p", "during borrow()");
+    }
+    assert_guarded(data, len, "---p", "after borrow()");
+    {
+        let _opened = secret.borrow_mut();
+        assert_guarded(data, len, "rw-p", "during borrow_mut()");
+    }
+    assert_guarded(data, len, "---p", "after borrow_mut()");
+}
+
+#[test]
+fn string_pages_follow_the_borrows() {
+    let mut typed = String::from("correct horse battery staple");
+    let len = typed.len();
+    let mut secret = SecretString::from_string(&mut typed).expect("allocate");
+    let data = secret.borrow().as_ptr();
+    assert_guarded(data, len, "---p", "at rest");
+    {
+        let _opened = secret.borrow();
+        assert_guarded(data, len, "r--p", "during borrow()");
+    }
+    {
+        let _opened = secret.borrow_mut();
+        assert_guarded(data, len, "rw-p", "during borrow_mut()");
+    }
+    assert_guarded(data, len, "---p", "after the borrows");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Zeroed on drop: what is in the data when `sodium_free` hands it back to the kernel.
+//
+// `sodium_free` makes the whole allocation writable, checks the canary, zeroes the region
+// (`sodium_munlock`) and calls `munmap`. This binary defines `munmap` itself, so the static
+// libsodium links to it: while armed with an address, it copies the bytes there just before the
+// real `munmap` runs.
+
+/// The most bytes the `munmap` hook copies.
+const CAPTURE_MAX: usize = 8192;
+/// What the capture buffer holds before a capture, so stale zeros cannot pass for a capture.
+const NOT_CAPTURED: u8 = 0xee;
+
+/// The address the hook watches; 0 when disarmed.
+static WATCH_ADDR: AtomicUsize = AtomicUsize::new(0);
+/// How many bytes from `WATCH_ADDR` the hook copies.
+static WATCH_LEN: AtomicUsize = AtomicUsize::new(0);
+/// Set by the hook once it has copied the watched bytes.
+static FIRED: AtomicBool = AtomicBool::new(false);
+/// The copied bytes.
+static CAPTURED: [AtomicU8; CAPTURE_MAX] = [const { AtomicU8::new(NOT_CAPTURED) }; CAPTURE_MAX];
+/// The range passed to the `munmap` that held the watched bytes.
+static UNMAPPED_ADDR: AtomicUsize = AtomicUsize::new(0);
+static UNMAPPED_LEN: AtomicUsize = AtomicUsize::new(0);
+
+/// Tests arm the hook one at a time (the hook itself takes no lock).
+static HOOK_USER: Mutex<()> = Mutex::new(());
+
+/// `munmap(2)` for this whole test binary: the real system call, preceded by a copy of the
+/// watched bytes when the range being unmapped holds them. Uses only atomics: no allocation, no
+/// lock, nothing that could itself call `munmap`.
+///
+/// # Safety
+/// As for `munmap(2)`: nothing may use `[addr, addr + len)` afterwards. When armed, the watched
+/// bytes must be readable if the range holds them (`sodium_free` makes them read-write before
+/// unmapping; the control's page is read-write).
+#[no_mangle]
+pub unsafe extern "C" fn munmap(addr: *mut libc::c_void, len: libc::size_t) -> libc::c_int {
+    let watched = WATCH_ADDR.load(Ordering::Acquire);
+    let count = WATCH_LEN.load(Ordering::Relaxed).min(CAPTURE_MAX);
+    let start = addr as usize;
+    let holds_watched = watched != 0
+        && watched >= start
+        && watched
+            .checked_add(count)
+            .is_some_and(|end| end <= start.saturating_add(len));
+    // Disarm first, so that exactly one unmap is captured.
+    if holds_watched
+        && WATCH_ADDR
+            .compare_exchange(watched, 0, Ordering::AcqRel, Ordering::Relaxed)
+            .is_ok()
+    {
+        let bytes = watched as *const u8;
+        for (i, slot) in CAPTURED.iter().take(count).enumerate() {
+            // SAFETY: `[watched, watched + count)` lies inside the range about to be unmapped,
+            // which is still mapped and (see `# Safety`) readable.
+            slot.store(unsafe { bytes.add(i).read_volatile() }, Ordering::Relaxed);
+        }
+        UNMAPPED_ADDR.store(start, Ordering::Relaxed);
+        UNMAPPED_LEN.store(len, Ordering::Relaxed);
+        FIRED.store(true, Ordering::Release);
+    }
+    // SAFETY: the caller's own arguments, passed on unchanged to the system call it asked for.
+    unsafe { libc::syscall(libc::SYS_munmap, addr, len) as libc::c_int }
+}
+
+/// What the hook saw when the watched bytes were unmapped.
+struct Unmapped {
+    /// The watched bytes, as they were just before `munmap`.
+    bytes: Vec<u8>,
+    /// The range `munmap` was given.
+    start: usize,
+    len: usize,
+}
+
+/// Arms the hook on the `len` bytes at `data`, runs `release`, and returns what the hook copied,
+/// or `None` if no `munmap` of those bytes happened during `release`.
+fn seen_by_munmap(data: *const u8, len: usize, release: impl FnOnce()) -> Option<Unmapped> {
+    assert!(
+        len <= CAPTURE_MAX,
+        "the hook copies at most {CAPTURE_MAX} bytes"
+    );
+    let _one_at_a_time = HOOK_USER.lock().unwrap_or_else(PoisonError::into_inner);
+    for slot in &CAPTURED {
+        slot.store(NOT_CAPTURED, Ordering::Relaxed);
+    }
+    FIRED.store(false, Ordering::Relaxed);
+    WATCH_LEN.store(len, Ordering::Relaxed);
+    WATCH_ADDR.store(data as usize, Ordering::Release);
+    release();
+    WATCH_ADDR.store(0, Ordering::Release);
+    FIRED.load(Ordering::Acquire).then(|| Unmapped {
+        bytes: CAPTURED
+            .iter()
+            .take(len)
+            .map(|slot| slot.load(Ordering::Relaxed))
+            .collect(),
+        start: UNMAPPED_ADDR.load(Ordering::Relaxed),
+        len: UNMAPPED_LEN.load(Ordering::Relaxed),
+    })
+}
+
+#[test]
+fn munmap_hook_sees_bytes_left_unzeroed() {
+    // The control: a page filled with the pattern and unmapped as it is. The hook must fire and
+    // see the pattern, or the zeros it reports for the containers would prove nothing.
+    let page = page_size();
+    let len = 64;
+    // SAFETY: an anonymous private mapping at an address of the kernel's choosing overlaps
+    // nothing that exists.
+    let mapped = unsafe {
+        libc::mmap(
+            std::ptr::null_mut(),
+            page,
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+            -1,
+            0,
+        )
+    };
+    assert_ne!(mapped, libc::MAP_FAILED, "mmap a control page");
+    let data = mapped.cast::<u8>();
+    // SAFETY: the page was just mapped read-write and is at least `len` bytes long; nothing else
+    // refers to it.
+    unsafe { std::slice::from_raw_parts_mut(data, len) }.copy_from_slice(&pattern(len));
+    let mut result = -1;
+    let seen = seen_by_munmap(data, len, || {
+        // SAFETY: the page is ours, and nothing uses it after this call.
+        result = unsafe { libc::munmap(mapped, page) };
+    });
+    assert_eq!(result, 0, "munmap of the control page");
+    let seen = seen.expect("the munmap hook did not fire for libc::munmap of a page it watched");
+    assert_eq!(seen.bytes, pattern(len), "the hook did not see the pattern");
+    assert_eq!((seen.start, seen.len), (data as usize, page));
+}
+
+/// Runs `release`, which drops a container whose `len` bytes at `data` hold `pattern(len)`, with
+/// the hook armed, and checks that `munmap` fired, saw only zeros, and released the whole
+/// allocation: libsodium's header page, the two guard pages and the region.
+#[track_caller]
+fn assert_zeroed_when_unmapped(data: *const u8, len: usize, release: impl FnOnce()) {
+    let seen = seen_by_munmap(data, len, release).expect(
+        "no munmap of the secret's pages while it was dropped: \
+         the hook never fired, so nothing was checked",
+    );
+    let nonzero = seen.bytes.iter().filter(|&&b| b != 0).count();
+    assert_eq!(
+        nonzero,
+        0,
+        "{nonzero} of {len} bytes were not zero when unmapped: {:02x?}",
+        &seen.bytes[..len.min(64)]
+    );
+    let page = page_size();
+    let region_start = (data as usize - CANARY_SIZE) & !(page - 1);
+    let region_end = data as usize + len;
+    assert!(
+        seen.start <= region_start - 2 * page && seen.start + seen.len >= region_end + page,
+        "munmap({:#x}, {}) does not release header, guards and region \
+         {region_start:#x}-{region_end:#x}",
+        seen.start,
+        seen.len
+    );
+}
+
+#[test]
+fn box_is_zeroed_before_its_pages_are_unmapped() {
+    let secret =
+        SecretBox::<[u8; 64]>::new(|value| value.copy_from_slice(&pattern(64))).expect("allocate");
+    let data = {
+        let opened = secret.borrow();
+        assert_eq!(&opened[..], &pattern(64)[..], "the pattern went in");
+        opened.as_ptr()
+    };
+    assert_zeroed_when_unmapped(data, 64, || drop(secret));
+}
+
+#[test]
+fn vec_is_zeroed_before_its_pages_are_unmapped() {
+    // Longer than a page: every page of the region must be zeroed, not just the last.
+    let len = page_size() + 100;
+    let secret = SecretVec::<u8>::new(len, |values| values.copy_from_slice(&pattern(len)))
+        .expect("allocate");
+    let data = {
+        let opened = secret.borrow();
+        assert_eq!(&opened[..], &pattern(len)[..], "the pattern went in");
+        opened.as_ptr()
+    };
+    assert_zeroed_when_unmapped(data, len, || drop(secret));
+}
+
+#[test]
+fn string_is_zeroed_before_its_pages_are_unmapped() {
+    let mut text = pattern(40);
+    let secret = SecretString::from_bytes(&mut text).expect("allocate");
+    let data = {
+        let opened = secret.borrow();
+        assert_eq!(opened.as_bytes(), &pattern(40)[..], "the pattern went in");
+        opened.as_ptr()
+    };
+    assert_zeroed_when_unmapped(data, 40, || drop(secret));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Debug: `[REDACTED]`, and no byte of the secret in any common rendering.
+
+/// Secret bytes whose renderings cannot occur by chance in the expected `Debug` and error
+/// texts: every decimal has three digits, and no hex pair or ASCII character of them appears in
+/// `SecretBox<[u8; 8]>([REDACTED])`, `SecretVec<u8>([REDACTED])` or the length errors.
+const SECRET: [u8; 8] = [0x9f, 0xb7, 0xf1, 0x6b, 0xd4, 0x7e, 0xa3, 0xc9];
+/// Secret text chosen the same way for `SecretString([REDACTED])`: none of its characters, byte
+/// values or hex pairs occurs there.
+const SECRET_TEXT: &str = "qxzQZJ9#";
+
+/// The common ways the bytes of `secret` end up in text: as a whole (Rust's decimal and hex
+/// lists, hex strings with and without separators, the text itself) and byte by byte (decimal,
+/// hex in both cases, with `0x`, and the character for printable ASCII).
+fn renderings(secret: &[u8]) -> Vec<String> {
+    let hex = |sep: &str, upper: bool| {
+        secret
+            .iter()
+            .map(|b| {
+                if upper {
+                    format!("{b:02X}")
+                } else {
+                    format!("{b:02x}")
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(sep)
+    };
+    let mut all = vec![
+        format!("{secret:?}"),
+        format!("{secret:x?}"),
+        format!("{secret:X?}"),
+        hex("", false),
+        hex("", true),
+        hex(" ", false),
+        hex(":", false),
+        hex(":", true),
+        String::from_utf8_lossy(secret).into_owned(),
+    ];
+    for &b in secret {
+        all.extend([
+            b.to_string(),
+            format!("{b:02x}"),
+            format!("{b:02X}"),
+            format!("{b:#04x}"),
+        ]);
+        if b.is_ascii_graphic() {
+            all.push(char::from(b).to_string());
+        }
+    }
+    all
+}
+
+/// The renderings of `secret` that occur in `text` (an empty secret has none: there is nothing
+/// to leak).
+fn leaks(text: &str, secret: &[u8]) -> Vec<String> {
+    renderings(secret)
+        .into_iter()
+        .filter(|r| !secret.is_empty() && text.contains(r.as_str()))
+        .collect()
+}
+
+#[track_caller]
+fn assert_redacted(printed: &str, expected: &str, secret: &[u8]) {
+    assert!(printed.contains("[REDACTED]"), "{printed}");
+    let leaked = leaks(printed, secret);
+    assert!(
+        leaked.is_empty(),
+        "{printed:?} shows the secret as {leaked:?}"
+    );
+    assert_eq!(printed, expected);
+}
+
+#[test]
+fn leak_check_catches_plain_debug_output() {
+    // The control: the renderings are found in what `Debug` prints for unprotected values.
+    assert!(!leaks(&format!("{SECRET:?}"), &SECRET).is_empty());
+    assert!(!leaks(&format!("{:?}", SECRET.to_vec()), &SECRET).is_empty());
+    assert!(!leaks(&format!("{SECRET_TEXT:?}"), SECRET_TEXT.as_bytes()).is_empty());
+    assert!(!leaks(&format!("{SECRET:02x?}"), &SECRET).is_empty());
+}
+
+#[test]
+fn box_debug_is_redacted() {
+    let secret = SecretBox::<[u8; 8]>::new(|value| *value = SECRET).expect("allocate");
+    let name = type_name::<[u8; 8]>();
+    for printed in [format!("{secret:?}"), format!("{secret:#?}")] {
+        assert_redacted(&printed, &format!("SecretBox<{name}>([REDACTED])"), &SECRET);
+    }
+}
+
+#[test]
+fn vec_debug_is_redacted() {
+    let secret =
+        SecretVec::<u8>::new(8, |values| values.copy_from_slice(&SECRET)).expect("allocate");
+    let name = type_name::<u8>();
+    for printed in [format!("{secret:?}"), format!("{secret:#?}")] {
+        assert_redacted(&printed, &format!("SecretVec<{name}>([REDACTED])"), &SECRET);
+    }
+}
+
+#[test]
+fn string_debug_is_redacted() {
+    let mut typed = String::from(SECRET_TEXT);
+    let secret = SecretString::from_string(&mut typed).expect("allocate");
+    for printed in [format!("{secret:?}"), format!("{secret:#?}")] {
+        assert_redacted(&printed, "SecretString([REDACTED])", SECRET_TEXT.as_bytes());
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Constant-time `==`: right answers. (Its timing is not measured here.)
+
+fn box_of(bytes: [u8; 32]) -> SecretBox<[u8; 32]> {
+    SecretBox::new(|value| *value = bytes).expect("allocate")
+}
+
+fn bytes32() -> [u8; 32] {
+    let mut bytes = [0u8; 32];
+    bytes.copy_from_slice(&pattern(32));
+    bytes
+}
+
+#[test]
+fn equal_boxes_compare_equal() {
+    let a = box_of(bytes32());
+    let b = box_of(bytes32());
+    assert!(a == b, "two boxes holding the same bytes compare unequal");
+    assert!(b == a);
+    assert!(a == a, "a box compares unequal to itself");
+}
+
+#[test]
+fn boxes_differing_in_one_bit_of_first_or_last_byte_are_unequal() {
+    let a = box_of(bytes32());
+    for (index, bit) in [(0, 0x01), (0, 0x80), (31, 0x01), (31, 0x80)] {
+        let mut bytes = bytes32();
+        bytes[index] ^= bit;
+        let b = box_of(bytes);
+        assert!(
+            a != b,
+            "boxes differing only in bit {bit:#04x} of byte {index} are equal"
+        );
+        assert!(b != a);
+    }
+}
+
+#[test]
+fn boxes_of_wide_values_compare_every_byte() {
+    // The top byte of the last u64 is the last byte of the value: a compare that counted
+    // elements instead of bytes would miss it.
+    let a = SecretBox::<[u64; 4]>::new(|value| *value = [1, 2, 3, 4]).expect("allocate");
+    let b = SecretBox::<[u64; 4]>::new(|value| *value = [1, 2, 3, 4 | 1 << 63]).expect("allocate");
+    let c = SecretBox::<[u64; 4]>::new(|value| *value = [1, 2, 3, 4]).expect("allocate");
+    assert!(a != b);
+    assert!(a == c);
+}
+
+#[test]
+fn vecs_compare_by_length_and_every_byte() {
+    let vec_of = |bytes: &[u8]| {
+        SecretVec::<u8>::new(bytes.len(), |values| values.copy_from_slice(bytes)).expect("allocate")
+    };
+    let abc = vec_of(b"abc");
+    assert!(abc == vec_of(b"abc"), "equal vectors compare unequal");
+    assert!(abc != vec_of(b"bbc"), "first byte differs");
+    assert!(abc != vec_of(b"abd"), "last byte differs");
+    assert!(
+        abc != vec_of(b"abc\0"),
+        "a longer vector whose prefix matches"
+    );
+    assert!(vec_of(b"abc\0") != abc);
+    assert!(abc != vec_of(b"ab"), "a shorter vector that is a prefix");
+    assert!(
+        vec_of(b"") == vec_of(b""),
+        "two empty vectors compare unequal"
+    );
+    assert!(vec_of(b"") != vec_of(b"\0"));
+
+    let wide_of = |values: &[u64]| {
+        SecretVec::<u64>::new(values.len(), |v| v.copy_from_slice(values)).expect("allocate")
+    };
+    let wide = wide_of(&[1, 2, 3, 4]);
+    assert!(wide == wide_of(&[1, 2, 3, 4]));
+    assert!(
+        wide != wide_of(&[1, 2, 3, 4 | 1 << 63]),
+        "a SecretVec<u64> compare that misses the last byte of the last element"
+    );
+}
+
+#[test]
+fn strings_compare_by_length_and_every_byte() {
+    let string_of =
+        |text: &str| SecretString::from_bytes(&mut text.as_bytes().to_vec()).expect("allocate");
+    let hunter = string_of("hunter2");
+    assert!(hunter == string_of("hunter2"));
+    assert!(hunter != string_of("Hunter2"));
+    assert!(hunter != string_of("hunter3"));
+    assert!(hunter != string_of("hunter22"));
+    assert!(hunter != string_of("hunter"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// `from_bytes`: the source is zeroed whatever happens, and errors carry lengths, never bytes.
+
+/// The numbers written in `text`, in order.
+fn numbers_in(text: &str) -> Vec<usize> {
+    text.split(|c: char| !c.is_ascii_digit())
+        .filter(|word| !word.is_empty())
+        .map(|word| word.parse().expect("a run of digits"))
+        .collect()
+}
+
+/// `len` bytes of [`SECRET`], repeated.
+fn secret_bytes(len: usize) -> Vec<u8> {
+    SECRET.iter().copied().cycle().take(len).collect()
+}
+
+#[test]
+fn box_from_bytes_zeroes_its_source_on_success() {
+    let mut source = secret_bytes(16);
+    let secret = SecretBox::<[u8; 16]>::from_bytes(&mut source).expect("allocate");
+    assert_eq!(source, [0u8; 16], "the source still holds the secret");
+    assert_eq!(&secret.borrow()[..], &secret_bytes(16)[..]);
+}
+
+#[test]
+fn box_from_bytes_of_wrong_length_zeroes_source_and_reports_lengths() {
+    for found in [0, 1, 15, 17, 32] {
+        let mut source = secret_bytes(found);
+        let err = SecretBox::<[u8; 16]>::from_bytes(&mut source)
+            .expect_err("a source of the wrong length was accepted");
+        assert!(
+            source.iter().all(|&b| b == 0),
+            "a rejected {found}-byte source still holds the secret: {source:02x?}"
+        );
+        assert_eq!(
+            err,
+            Error::LengthMismatch {
+                expected: 16,
+                found
+            }
+        );
+        let message = err.to_string();
+        assert_eq!(
+            numbers_in(&message),
+            [16, found],
+            "the message should give the expected and found lengths and no other number: \
+             {message:?}"
+        );
+        let leaked = leaks(&message, &secret_bytes(found));
+        assert!(
+            leaked.is_empty(),
+            "{message:?} shows the input as {leaked:?}"
+        );
+        let debug = format!("{err:?}");
+        let leaked = leaks(&debug, &secret_bytes(found));
+        assert!(leaked.is_empty(), "{debug:?} shows the input as {leaked:?}");
+    }
+}
+
+#[test]
+fn vec_from_bytes_zeroes_its_source_on_success_and_on_a_partial_element() {
+    let mut source = secret_bytes(8);
+    let secret = SecretVec::<u32>::from_bytes(&mut source).expect("allocate");
+    assert_eq!(source, [0u8; 8], "the source still holds the secret");
+    assert_eq!(secret.len(), 2);
+
+    let mut source = secret_bytes(7);
+    let err =
+        SecretVec::<u32>::from_bytes(&mut source).expect_err("7 bytes were accepted as u32 values");
+    assert_eq!(source, [0u8; 7], "a rejected source still holds the secret");
+    assert_eq!(
+        err,
+        Error::LengthNotMultiple {
+            element_size: 4,
+            found: 7
+        }
+    );
+    let message = err.to_string();
+    assert_eq!(numbers_in(&message), [4, 7], "{message:?}");
+    assert!(leaks(&message, &secret_bytes(7)).is_empty(), "{message:?}");
+}
+
+#[test]
+fn string_from_bytes_zeroes_its_source_when_it_is_not_utf8() {
+    let mut source = b"qxz\xffQZJ".to_vec();
+    let err = SecretString::from_bytes(&mut source).expect_err("invalid UTF-8 was accepted");
+    assert_eq!(source, [0u8; 7], "a rejected source still holds the secret");
+    assert_eq!(err, Error::InvalidUtf8 { valid_up_to: 3 });
+}

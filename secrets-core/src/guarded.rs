@@ -140,6 +140,10 @@ impl Guarded {
 
     /// Opens the data read-write until the returned `RefMut` is dropped.
     pub(crate) fn write(&mut self) -> RefMut<'_, [u8]> {
+        // `&mut self` proves no `Ref` is alive, so a count above zero can only come from a
+        // `Ref` passed to `mem::forget`. Clear it: `WriteBorrow::drop` closes the pages, and a
+        // stale count would make the next `borrow()` skip opening them again.
+        *self.readers.get_mut() = 0;
         self.set_access(Access::ReadWrite);
         let data = self.alloc.data();
         RefMut {
@@ -177,6 +181,9 @@ impl Drop for WriteBorrow<'_> {
 ///
 /// A `Ref` is neither `Send` nor `Sync`: like a `MutexGuard`, it belongs to the thread that took
 /// it. Other threads take their own from the (shareable) container.
+///
+/// A `Ref` passed to `mem::forget` keeps the pages readable until the next `borrow_mut()`:
+/// "`PROT_NONE` at rest" holds only for borrows that end.
 pub struct Ref<'a, T: ?Sized> {
     // A pointer, not `&'a T`: the pages stop being readable while `'a` is still running (in
     // `ReadBorrow::drop`), and a reference must stay dereferenceable for as long as it exists.

@@ -70,7 +70,13 @@ pub fn in_child(test_name: &str, body: impl FnOnce()) -> ChildOutcome {
     }
     let exe = std::env::current_exe().expect("path of the test binary");
     let output = Command::new(exe)
-        .args([test_name, "--exact", "--nocapture", "--test-threads=1"])
+        .args([
+            test_name,
+            "--exact",
+            "--nocapture",
+            "--include-ignored",
+            "--test-threads=1",
+        ])
         .env(CHILD_ENV, test_name)
         .output()
         .expect("re-execute the test binary");

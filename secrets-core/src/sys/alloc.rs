@@ -10,7 +10,8 @@
 //!
 //! * A write past the end of the data faults at once: the next byte is in a guard page.
 //! * A write before the data first hits libsodium's 16-byte random canary, which `sodium_free`
-//!   checks (a mismatch raises SIGSEGV); a larger underflow reaches the leading guard page.
+//!   checks (a mismatch kills the process with SIGABRT); a larger underflow reaches the leading
+//!   guard page.
 //! * At rest the region is `PROT_NONE` too; `Guarded` opens it only while a borrow is alive.
 //!
 //! `sodium_malloc` ignores the failure of its guard-page `mprotect`s and of `mlock` (measured on

@@ -68,8 +68,10 @@ pub(crate) fn malloc(len: usize) -> Result<*mut u8, i32> {
     }
 }
 
-/// `sodium_free`: makes the whole mapping writable, checks the canary (a mismatch raises
-/// SIGSEGV), zeroes and unlocks the data pages, and unmaps everything.
+/// `sodium_free`: makes the whole mapping writable, checks the canary, zeroes and unlocks the
+/// data pages, and unmaps everything. A bad canary makes libsodium `raise(SIGSEGV)`; Rust's own
+/// SIGSEGV handler declines it (no guard page fault) and libsodium then calls `abort()`, so the
+/// process dies of SIGABRT.
 ///
 /// # Safety
 /// `ptr` came from [`malloc`] and has not been freed.
