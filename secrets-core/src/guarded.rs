@@ -65,6 +65,12 @@ impl Guarded {
         // last reference is gone: `acquire_read`/`release_read` by the reader count,
         // `write`/`WriteBorrow::drop` by `&mut self`.
         if let Err(errno) = unsafe { self.alloc.set_access(access) } {
+            if !self.alloc.is_owned_here() {
+                panic!(
+                    "secrets: this secret belongs to the parent process; guarded memory is not \
+                     inherited by a child made by fork()"
+                );
+            }
             panic!(
                 "secrets: could not set guarded memory to {access:?} (mprotect: {}); \
                  the PROT_NONE-at-rest guarantee cannot be kept",

@@ -1,55 +1,86 @@
-//! One guarded allocation: libsodium's `sodium_malloc` layout, with every protection checked.
+//! One guarded allocation, from either backend, with every protection checked.
+//!
+//! Both backends give the same shape (the `MemfdSecret` one is drawn in [`super::secretmem`]):
 //!
 //! ```text
-//!  base (mmap)                                                             base + total
-//!  |  header  |   guard   |  garbage .. canary | data (len bytes) |   guard   |
-//!  |  (r--)   |   (---)   |<------- region, locked, DONTDUMP ---->|   (---)   |
-//!                          ^ page aligned       ^ data ends at the end of its page,
-//!                                                 so data[len] is in the guard page
+//!  |   guard   |  .. canary | data (len bytes) |   guard   |
+//!  |   (---)   |<-- region: locked, DONTDUMP,  |   (---)   |
+//!              ^ page        DONTFORK -------->^ data ends at the end of its page,
+//!                aligned                         so data[len] is in the guard page
 //! ```
 //!
 //! * A write past the end of the data faults at once: the next byte is in a guard page.
-//! * A write before the data first hits libsodium's 16-byte random canary, which `sodium_free`
-//!   checks (a mismatch raises SIGSEGV); a larger underflow reaches the leading guard page.
+//! * A write before the data first hits a 16-byte random canary, checked when the memory is
+//!   released (a mismatch kills the process); a larger underflow reaches the leading guard page.
 //! * At rest the region is `PROT_NONE` too; `Guarded` opens it only while a borrow is alive.
+//! * The region is `MADV_DONTFORK`: a child made by `fork` has no such pages (reading them
+//!   faults), and a child that drops an inherited container leaves the parent's memory alone.
 //!
-//! `sodium_malloc` ignores the failure of its guard-page `mprotect`s and of `mlock` (measured on
-//! this project's machine: past about 16,000 live allocations the map count runs out and it
-//! keeps returning memory with no guard pages). So after it returns, [`Allocation::new`] locks the
+//! libsodium's `sodium_malloc` (the `Sodium` backend) puts a read-only header page in front of
+//! this and ignores the failure of its guard-page `mprotect`s and of `mlock` (measured on this
+//! project's machine: past about 16,000 live allocations the map count runs out and it keeps
+//! returning memory with no guard pages). So after it returns, [`Allocation::new`] locks the
 //! region itself and [`Allocation::seal`] protects guard, region and guard in one call; each of
 //! those either confirms what libsodium did (the calls are then cheap no-ops) or puts it in place,
 //! and if it cannot, the allocation is freed and a typed error returned.
 
 use std::ptr::NonNull;
+use std::sync::OnceLock;
 
 use super::mem::{self, Access};
-use super::sodium;
-use crate::Error;
+use super::{secretmem, sodium};
+use crate::{Backend, Error};
 
-/// libsodium's `CANARY_SIZE`: the canary sits just before the data.
+/// The size of the canary before the data (libsodium's `CANARY_SIZE`).
 const CANARY_SIZE: usize = 16;
 
-/// A live `sodium_malloc` allocation whose guard pages and lock have been verified.
+/// A live guarded allocation whose guard pages and lock have been verified.
 pub(crate) struct Allocation {
     data: NonNull<u8>,
     len: usize,
     /// First byte of the page-aligned region that holds canary and data.
     region: usize,
     region_len: usize,
+    backend: Backend,
+    /// The process that made the allocation: after a `fork`, the child has no region.
+    owner: i32,
 }
 
 // SAFETY: an `Allocation` owns its mapping outright (no other handle to it exists), so it may be
 // moved to another thread; shared access through `&Allocation` only reads the fields above, and
-// the synchronisation of access to the *memory* is the job of `Guarded`, which is the only user.
+// the synchronisation of access to the *memory* is the job of `Guarded`, its only user.
 unsafe impl Send for Allocation {}
 // SAFETY: as above; `&Allocation` offers no interior mutability of its own.
 unsafe impl Sync for Allocation {}
 
+/// The canary of the `MemfdSecret` backend: random, one per process.
+fn canary() -> &'static [u8; CANARY_SIZE] {
+    static CANARY: OnceLock<[u8; CANARY_SIZE]> = OnceLock::new();
+    CANARY.get_or_init(|| {
+        let mut canary = [0; CANARY_SIZE];
+        sodium::random_fill(&mut canary);
+        canary
+    })
+}
+
 impl Allocation {
-    /// Allocates `len` bytes of guarded, locked memory, left readable and writable so the
-    /// caller can initialise it; the caller then calls [`Allocation::seal`].
+    /// Allocates `len` bytes of guarded, locked memory from the active backend, left readable and
+    /// writable so the caller can initialise it; the caller then calls [`Allocation::seal`].
     pub(crate) fn new(len: usize) -> Result<Self, Error> {
         sodium::init()?;
+        let alloc = match crate::active_backend() {
+            Backend::MemfdSecret => Self::from_secretmem(len)?,
+            Backend::Sodium => Self::from_sodium(len)?,
+        };
+        // From here on, dropping `alloc` releases the memory, so `?` leaks nothing.
+        mem::dont_fork(alloc.region, alloc.region_len).map_err(|errno| Error::Advise {
+            advice: "MADV_DONTFORK",
+            errno,
+        })?;
+        Ok(alloc)
+    }
+
+    fn from_sodium(len: usize) -> Result<Self, Error> {
         let ptr = sodium::malloc(len).map_err(|errno| Error::Map {
             requested: len,
             errno,
@@ -63,20 +94,68 @@ impl Allocation {
             len,
             region,
             region_len,
+            backend: Backend::Sodium,
+            owner: mem::pid(),
         };
-        // From here on, dropping `alloc` frees the memory, so `?` leaks nothing.
         mem::lock(region, region_len).map_err(|errno| Error::Lock {
             requested: len,
             locked: region_len,
             limit: mem::memlock_limit(),
             errno,
         })?;
-        mem::dont_dump(region, region_len).map_err(|errno| Error::DontDump { errno })?;
+        mem::dont_dump(region, region_len).map_err(|errno| Error::Advise {
+            advice: "MADV_DONTDUMP",
+            errno,
+        })?;
         Ok(alloc)
     }
 
-    /// Puts the guard pages in place (or confirms libsodium did) and makes the region
-    /// inaccessible. Called once, after initialisation.
+    fn from_secretmem(len: usize) -> Result<Self, Error> {
+        let region_len = mem::page_round(len + CANARY_SIZE);
+        let region = secretmem::map(region_len).map_err(|(step, errno)| match step {
+            secretmem::Step::Create => Error::SecretMemory {
+                requested: len,
+                errno,
+            },
+            secretmem::Step::Reserve => Error::Map {
+                requested: len,
+                errno,
+                max_map_count: mem::max_map_count(),
+            },
+            // The kernel charges secret memory to RLIMIT_MEMLOCK and says EAGAIN when it is
+            // used up; ENOMEM here means the split of the reservation hit the map count.
+            secretmem::Step::Map if errno == libc::EAGAIN => Error::Lock {
+                requested: len,
+                locked: region_len,
+                limit: mem::memlock_limit(),
+                errno,
+            },
+            secretmem::Step::Map => Error::Guard {
+                requested: len,
+                errno,
+                max_map_count: mem::max_map_count(),
+            },
+        })?;
+        let data_addr = region + region_len - len;
+        let alloc = Allocation {
+            // `data_addr` is inside a mapping that starts above address zero.
+            data: NonNull::new(data_addr as *mut u8).ok_or(Error::SodiumInit)?,
+            len,
+            region,
+            region_len,
+            backend: Backend::MemfdSecret,
+            owner: mem::pid(),
+        };
+        // SAFETY: the 16 bytes before the data lie inside the fresh, writable region.
+        unsafe {
+            std::slice::from_raw_parts_mut((data_addr - CANARY_SIZE) as *mut u8, CANARY_SIZE)
+        }
+        .copy_from_slice(canary());
+        Ok(alloc)
+    }
+
+    /// Puts the guard pages in place (or confirms they are) and makes the region inaccessible.
+    /// Called once, after initialisation.
     pub(crate) fn seal(&self) -> Result<(), Error> {
         let page = mem::page_size();
         // SAFETY: the two guard pages and the region are part of this allocation's mapping;
@@ -99,6 +178,12 @@ impl Allocation {
         unsafe { mem::protect(self.region, self.region_len, access) }
     }
 
+    /// Whether this process made the allocation (false in a child made by `fork`, which has
+    /// no region: it was `MADV_DONTFORK`).
+    pub(crate) fn is_owned_here(&self) -> bool {
+        self.owner == mem::pid()
+    }
+
     /// The first byte of the data; it is readable only while the caller has opened it.
     pub(crate) fn data(&self) -> NonNull<u8> {
         self.data
@@ -108,12 +193,50 @@ impl Allocation {
     pub(crate) fn len(&self) -> usize {
         self.len
     }
+
+    /// Releases a `MemfdSecret` allocation: canary checked, region zeroed, everything unmapped.
+    fn release_secretmem(&mut self) {
+        // SAFETY: `&mut self` in `drop`: no borrow of the data is alive.
+        if unsafe { self.set_access(Access::ReadWrite) }.is_err() {
+            // The region stays inaccessible; unmapping it still releases it (the kernel also
+            // zeroes secret memory pages when it frees them).
+            // SAFETY: region and length come from `secretmem::map`; unmapped only here.
+            unsafe { secretmem::unmap(self.region, self.region_len) };
+            return;
+        }
+        // SAFETY: the region is writable now, `region_len` bytes long, and only ours.
+        let region =
+            unsafe { std::slice::from_raw_parts_mut(self.region as *mut u8, self.region_len) };
+        let canary_at = self.region_len - self.len - CANARY_SIZE;
+        if !sodium::memeq(&region[canary_at..canary_at + CANARY_SIZE], canary()) {
+            canary_smashed();
+        }
+        sodium::memzero(region);
+        // SAFETY: as above; `region` is not used after this.
+        unsafe { secretmem::unmap(self.region, self.region_len) };
+    }
+}
+
+/// Something wrote over the canary before a secret: memory around it is corrupt, so nothing of
+/// the process can be trusted to go on. Same effect as libsodium's check.
+fn canary_smashed() -> ! {
+    eprintln!("secrets: the canary before a secret was overwritten (buffer underflow); aborting");
+    std::process::abort()
 }
 
 impl Drop for Allocation {
     fn drop(&mut self) {
-        // SAFETY: `data` came from `sodium::malloc` and is freed only here, once. `sodium_free`
-        // makes the mapping writable itself, checks the canary, zeroes and unlocks the region.
-        unsafe { sodium::free(self.data.as_ptr()) }
+        if !self.is_owned_here() {
+            // A child made by `fork` inherited the container but not the region
+            // (MADV_DONTFORK): the parent's pages are not here to zero or free.
+            return;
+        }
+        match self.backend {
+            // SAFETY: `data` came from `sodium::malloc` and is freed only here, once.
+            // `sodium_free` makes the mapping writable itself, checks the canary (a mismatch
+            // kills the process), zeroes and unlocks the region, and unmaps it all.
+            Backend::Sodium => unsafe { sodium::free(self.data.as_ptr()) },
+            Backend::MemfdSecret => self.release_secretmem(),
+        }
     }
 }

@@ -92,6 +92,18 @@ pub(crate) fn dont_dump(addr: usize, len: usize) -> Result<(), i32> {
     check(unsafe { libc::madvise(addr as *mut libc::c_void, len, libc::MADV_DONTDUMP) })
 }
 
+/// Leaves `[addr, addr + len)` out of the address space of children made by `fork(2)`.
+pub(crate) fn dont_fork(addr: usize, len: usize) -> Result<(), i32> {
+    // SAFETY: MADV_DONTFORK only sets a flag on the mapping; this process's view is unchanged.
+    check(unsafe { libc::madvise(addr as *mut libc::c_void, len, libc::MADV_DONTFORK) })
+}
+
+/// This process's id (not cached: after a `fork` the child sees its own).
+pub(crate) fn pid() -> i32 {
+    // SAFETY: `getpid` has no preconditions.
+    unsafe { libc::getpid() }
+}
+
 /// The soft `RLIMIT_MEMLOCK` in bytes, `None` when unlimited or unreadable.
 pub(crate) fn memlock_limit() -> Option<u64> {
     let mut limit = libc::rlimit {
