@@ -1,5 +1,7 @@
 //! The guard pages and the canary around guarded memory, and `PROT_NONE` at rest: each crash that
-//! must happen is run in a child that must die of the expected signal.
+//! must happen is run in a child that must die of the expected signal. Every scenario on a
+//! container runs under each backend (`for_each_backend`); the layout, and so each expected
+//! signal, is the same under both.
 //!
 //! Every crash has a control that the child runs first and reports on stdout (the last in-bounds
 //! byte written, the byte read while the borrow is alive), so a child that dies for some other
@@ -7,7 +9,7 @@
 //! at fault, it is also run against plain read-write pages, where it must go unnoticed.
 //!
 //! The addresses are computed from the data pointer and the page size, following the layout
-//! drawn in `secrets-core/src/sys/alloc.rs`:
+//! drawn in `secrets-core/src/sys/alloc.rs` (and, per backend, in `tests/src/layout.rs`):
 //!
 //! ```text
 //!  | leading guard |  garbage .. canary (16) | data |  trailing guard |
@@ -15,10 +17,11 @@
 //!                    holding data[0] - 16              so data[len] is the guard's first byte
 //! ```
 
-use secrets_core::{SecretBox, SecretString, SecretVec};
-use secrets_integration_tests::{in_child, page_size, ChildOutcome};
+use secrets_core::{Backend, SecretBox, SecretString, SecretVec};
+use secrets_integration_tests::{for_each_backend, in_child, page_size, ChildOutcome};
 
-/// libsodium's `CANARY_SIZE`: the canary takes the 16 bytes just before the data.
+/// The canary takes the 16 bytes just before the data, under both backends (libsodium's
+/// `CANARY_SIZE`, which the MemfdSecret backend copies).
 const CANARY_SIZE: usize = 16;
 
 /// What the read-after-release scenarios store, and must read back while the borrow is alive.
@@ -94,60 +97,60 @@ fn overflow_of_unguarded_page_goes_unnoticed() {
 
 #[test]
 fn overflow_by_one_byte_faults() {
-    let outcome = in_child("overflow_by_one_byte_faults", || {
+    for_each_backend("overflow_by_one_byte_faults", |_| {
         let mut secret = SecretBox::<[u8; 32]>::random().expect("allocate");
         write_last_then_one_past(&mut secret.borrow_mut()[..]);
-    });
-    assert_faulted_after(&outcome, "wrote the last byte of 32");
+    })
+    .check(|outcome| assert_faulted_after(outcome, "wrote the last byte of 32"));
 }
 
 #[test]
 fn vec_of_one_byte_overflow_by_one_faults() {
-    let outcome = in_child("vec_of_one_byte_overflow_by_one_faults", || {
+    for_each_backend("vec_of_one_byte_overflow_by_one_faults", |_| {
         let mut secret = SecretVec::<u8>::random(1).expect("allocate");
         write_last_then_one_past(&mut secret.borrow_mut());
-    });
-    assert_faulted_after(&outcome, "wrote the last byte of 1");
+    })
+    .check(|outcome| assert_faulted_after(outcome, "wrote the last byte of 1"));
 }
 
 #[test]
 fn vec_of_page_minus_one_bytes_overflow_by_one_faults() {
     let len = page_size() - 1;
-    let outcome = in_child("vec_of_page_minus_one_bytes_overflow_by_one_faults", || {
+    for_each_backend("vec_of_page_minus_one_bytes_overflow_by_one_faults", |_| {
         // With the canary this spans two pages; the data still ends at the end of the second.
         let mut secret = SecretVec::<u8>::random(len).expect("allocate");
         write_last_then_one_past(&mut secret.borrow_mut());
-    });
-    assert_faulted_after(&outcome, &format!("wrote the last byte of {len}"));
+    })
+    .check(|outcome| assert_faulted_after(outcome, &format!("wrote the last byte of {len}")));
 }
 
 #[test]
 fn string_of_odd_length_overflow_by_one_faults() {
-    let outcome = in_child("string_of_odd_length_overflow_by_one_faults", || {
+    for_each_backend("string_of_odd_length_overflow_by_one_faults", |_| {
         let mut typed = String::from("correct horse");
         let mut secret = SecretString::from_string(&mut typed).expect("allocate");
         let mut opened = secret.borrow_mut();
         // SAFETY: the helper writes only b'A' over the last byte, which is the ASCII 'e': the
         // text stays UTF-8.
         write_last_then_one_past(unsafe { opened.as_bytes_mut() });
-    });
-    assert_faulted_after(&outcome, "wrote the last byte of 13");
+    })
+    .check(|outcome| assert_faulted_after(outcome, "wrote the last byte of 13"));
 }
 
 #[test]
 fn string_of_page_minus_one_bytes_overflow_by_one_faults() {
     let len = page_size() - 1;
-    let outcome = in_child(
+    for_each_backend(
         "string_of_page_minus_one_bytes_overflow_by_one_faults",
-        || {
+        |_| {
             let mut text = "x".repeat(len).into_bytes();
             let mut secret = SecretString::from_bytes(&mut text).expect("allocate");
             let mut opened = secret.borrow_mut();
             // SAFETY: the text is all ASCII and the helper writes only b'A': it stays UTF-8.
             write_last_then_one_past(unsafe { opened.as_bytes_mut() });
         },
-    );
-    assert_faulted_after(&outcome, &format!("wrote the last byte of {len}"));
+    )
+    .check(|outcome| assert_faulted_after(outcome, &format!("wrote the last byte of {len}")));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -197,14 +200,14 @@ fn underflow_of_unguarded_page_goes_unnoticed() {
 
 #[test]
 fn underflow_into_leading_guard_page_faults() {
-    let outcome = in_child("underflow_into_leading_guard_page_faults", || {
+    // A one-page region: data at its end, so its first byte is `page - 32` below the data.
+    let control = format!("{} bytes below the data", page_size() - 32);
+    for_each_backend("underflow_into_leading_guard_page_faults", |_| {
         let mut secret = SecretBox::<[u8; 32]>::random().expect("allocate");
         let mut opened = secret.borrow_mut();
         read_region_start_then_underflow(opened.as_mut_ptr());
-    });
-    // A one-page region: data at its end, so its first byte is `page - 32` below the data.
-    let control = format!("{} bytes below the data", page_size() - 32);
-    assert_faulted_after(&outcome, &control);
+    })
+    .check(|outcome| assert_faulted_after(outcome, &control));
 }
 
 #[test]
@@ -212,12 +215,12 @@ fn underflow_when_canary_starts_a_page_faults() {
     // `page - 16` bytes: canary and data fill one page exactly, so `data[0] - 16` is itself
     // page aligned and the guard page is the one right before the canary.
     let len = page_size() - CANARY_SIZE;
-    let outcome = in_child("underflow_when_canary_starts_a_page_faults", || {
+    for_each_backend("underflow_when_canary_starts_a_page_faults", |_| {
         let mut secret = SecretVec::<u8>::random(len).expect("allocate");
         let mut opened = secret.borrow_mut();
         read_region_start_then_underflow(opened.as_mut_ptr());
-    });
-    assert_faulted_after(&outcome, "16 bytes below the data");
+    })
+    .check(|outcome| assert_faulted_after(outcome, "16 bytes below the data"));
 }
 
 #[test]
@@ -225,36 +228,61 @@ fn underflow_when_canary_straddles_pages_faults() {
     // `page - 15` bytes: the data starts 15 bytes into the second page of the region and the
     // canary straddles the boundary, so the guard is two pages below the page of `data[0]`.
     let len = page_size() - CANARY_SIZE + 1;
-    let outcome = in_child("underflow_when_canary_straddles_pages_faults", || {
+    let control = format!("{} bytes below the data", page_size() + 15);
+    for_each_backend("underflow_when_canary_straddles_pages_faults", |_| {
         let mut secret = SecretVec::<u8>::random(len).expect("allocate");
         let mut opened = secret.borrow_mut();
         read_region_start_then_underflow(opened.as_mut_ptr());
-    });
-    let control = format!("{} bytes below the data", page_size() + 15);
-    assert_faulted_after(&outcome, &control);
+    })
+    .check(|outcome| assert_faulted_after(outcome, &control));
 }
+
+/// What the `MemfdSecret` backend prints to stderr before it aborts on a smashed canary.
+const CANARY_MESSAGE: &str = "secrets: the canary before a secret was overwritten";
 
 #[test]
 fn canary_smashed_kills_on_drop() {
-    let outcome = in_child("canary_smashed_kills_on_drop", || {
-        let mut secret = SecretBox::<[u8; 32]>::random().unwrap();
+    for_each_backend("canary_smashed_kills_on_drop", |_| {
+        // The control: a box whose every byte was written, but not the canary, drops quietly.
+        let mut intact = SecretBox::<[u8; 32]>::zero().expect("allocate");
+        intact.borrow_mut().fill(0x41);
+        drop(intact);
+        println!("dropped a box with its canary intact");
+
+        let mut secret = SecretBox::<[u8; 32]>::random().expect("allocate");
         {
             let mut opened = secret.borrow_mut();
             let start = opened.as_mut_ptr();
-            // SAFETY: none: this byte is libsodium's canary, just before the data.
+            // SAFETY: none: this byte is the last of the canary, just before the data.
             unsafe { start.sub(1).write_volatile(0x41) };
         }
         println!("smashed the canary");
         drop(secret);
         println!("dropped a box with a smashed canary and survived");
+    })
+    .check(|outcome| {
+        assert!(
+            outcome
+                .stdout
+                .contains("dropped a box with its canary intact"),
+            "{outcome:?}"
+        );
+        assert!(outcome.stdout.contains("smashed the canary"), "{outcome:?}");
+        assert!(!outcome.stdout.contains("survived"), "{outcome:?}");
+        outcome.assert_killed_by(libc::SIGABRT);
+        // Who noticed: the backend's own check, not some other abort.
+        let reported = outcome.stderr.contains(CANARY_MESSAGE);
+        match outcome.backend.expect("a backend was chosen") {
+            // `release_secretmem` compares the canary, says so and calls `abort()`.
+            Backend::MemfdSecret => assert!(reported, "{outcome:?}"),
+            // libsodium's `sodium_free` sees the bad canary and calls `raise(SIGSEGV)`. Rust's
+            // own SIGSEGV handler (there for stack overflows) finds no faulting guard page,
+            // restores the default action and returns, and libsodium then calls `abort()`: so
+            // the process dies of SIGABRT, silently, before the line after `drop`.
+            Backend::Sodium => assert!(!reported, "{outcome:?}"),
+            other => panic!("no expectation for {other:?}"),
+        }
     });
-    assert!(outcome.stdout.contains("smashed the canary"), "{outcome:?}");
-    // libsodium's `sodium_free` sees the bad canary and calls `raise(SIGSEGV)`. Rust's own
-    // SIGSEGV handler (there for stack overflows) finds no faulting guard page, restores the
-    // default action and returns, and libsodium then calls `abort()`: so the process dies of
-    // SIGABRT, before the line after `drop`.
-    assert!(!outcome.stdout.contains("survived"), "{outcome:?}");
-    outcome.assert_killed_by(libc::SIGABRT);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -280,65 +308,71 @@ fn read_back_line() -> String {
 
 #[test]
 fn reading_inside_borrow_succeeds() {
-    let outcome = in_child("reading_inside_borrow_succeeds", || {
+    for_each_backend("reading_inside_borrow_succeeds", |_| {
         let secret = SecretBox::<[u8; 32]>::new(|value| value.fill(WRITTEN)).expect("allocate");
         let opened = secret.borrow();
         let data = opened.as_ptr();
         // SAFETY: `data` points into the value, which `opened` keeps readable.
         let byte = unsafe { data.add(31).read_volatile() };
         println!("read {byte:#04x} while borrowed");
+    })
+    .check(|outcome| {
+        outcome.assert_success();
+        assert!(outcome.stdout.contains(&read_back_line()), "{outcome:?}");
     });
-    outcome.assert_success();
-    assert!(outcome.stdout.contains(&read_back_line()), "{outcome:?}");
 }
 
 #[test]
 fn reading_after_borrow_released_faults() {
-    let outcome = in_child("reading_after_borrow_released_faults", || {
+    for_each_backend("reading_after_borrow_released_faults", |_| {
         let secret = SecretBox::<[u8; 32]>::new(|value| value.fill(WRITTEN)).expect("allocate");
         let opened = secret.borrow();
         let data = opened.as_ptr();
         read_while_open_then_after_release(opened, data);
+    })
+    .check(|outcome| {
+        assert_faulted_after(outcome, &read_back_line());
+        assert!(outcome.stdout.contains("borrow released"), "{outcome:?}");
     });
-    assert_faulted_after(&outcome, &read_back_line());
-    assert!(outcome.stdout.contains("borrow released"), "{outcome:?}");
 }
 
 #[test]
 fn reading_after_borrow_mut_released_faults() {
-    let outcome = in_child("reading_after_borrow_mut_released_faults", || {
+    for_each_backend("reading_after_borrow_mut_released_faults", |_| {
         let mut secret = SecretBox::<[u8; 32]>::zero().expect("allocate");
         let mut opened = secret.borrow_mut();
         let data = opened.as_mut_ptr();
         // SAFETY: `data` points into the value, which `opened` keeps readable and writable.
         unsafe { data.write_volatile(WRITTEN) };
         read_while_open_then_after_release(opened, data);
+    })
+    .check(|outcome| {
+        assert_faulted_after(outcome, &read_back_line());
+        assert!(outcome.stdout.contains("borrow released"), "{outcome:?}");
     });
-    assert_faulted_after(&outcome, &read_back_line());
-    assert!(outcome.stdout.contains("borrow released"), "{outcome:?}");
 }
 
 #[test]
 fn vec_reading_after_borrow_released_faults() {
-    let outcome = in_child("vec_reading_after_borrow_released_faults", || {
+    for_each_backend("vec_reading_after_borrow_released_faults", |_| {
         let secret = SecretVec::<u8>::new(5, |values| values.fill(WRITTEN)).expect("allocate");
         let opened = secret.borrow();
         let data = opened.as_ptr();
         read_while_open_then_after_release(opened, data);
-    });
-    assert_faulted_after(&outcome, &read_back_line());
+    })
+    .check(|outcome| assert_faulted_after(outcome, &read_back_line()));
 }
 
 #[test]
 fn string_reading_after_borrow_released_faults() {
-    let outcome = in_child("string_reading_after_borrow_released_faults", || {
+    for_each_backend("string_reading_after_borrow_released_faults", |_| {
         let mut typed = char::from(WRITTEN).to_string().repeat(3);
         let secret = SecretString::from_string(&mut typed).expect("allocate");
         let opened = secret.borrow();
         let data = opened.as_ptr();
         read_while_open_then_after_release(opened, data);
-    });
-    assert_faulted_after(&outcome, &read_back_line());
+    })
+    .check(|outcome| assert_faulted_after(outcome, &read_back_line()));
 }
 
 /// Takes two `Ref`s to one box, drops one of them (the inner, taken second, or the outer) and
@@ -362,32 +396,36 @@ fn two_refs_scenario(drop_inner_first: bool) {
 
 #[test]
 fn last_of_two_refs_closes_the_page_inner_dropped_first() {
-    let outcome = in_child(
+    for_each_backend(
         "last_of_two_refs_closes_the_page_inner_dropped_first",
-        || two_refs_scenario(true),
-    );
-    assert!(
-        outcome
-            .stdout
-            .contains(&format!("read {WRITTEN:#04x} with one Ref left")),
-        "dropping the inner Ref closed the page: {outcome:?}"
-    );
-    assert_faulted_after(&outcome, &read_back_line());
+        |_| two_refs_scenario(true),
+    )
+    .check(|outcome| {
+        assert!(
+            outcome
+                .stdout
+                .contains(&format!("read {WRITTEN:#04x} with one Ref left")),
+            "dropping the inner Ref closed the page: {outcome:?}"
+        );
+        assert_faulted_after(outcome, &read_back_line());
+    });
 }
 
 #[test]
 fn last_of_two_refs_closes_the_page_outer_dropped_first() {
-    let outcome = in_child(
+    for_each_backend(
         "last_of_two_refs_closes_the_page_outer_dropped_first",
-        || two_refs_scenario(false),
-    );
-    assert!(
-        outcome
-            .stdout
-            .contains(&format!("read {WRITTEN:#04x} with one Ref left")),
-        "dropping the outer Ref closed the page: {outcome:?}"
-    );
-    assert_faulted_after(&outcome, &read_back_line());
+        |_| two_refs_scenario(false),
+    )
+    .check(|outcome| {
+        assert!(
+            outcome
+                .stdout
+                .contains(&format!("read {WRITTEN:#04x} with one Ref left")),
+            "dropping the outer Ref closed the page: {outcome:?}"
+        );
+        assert_faulted_after(outcome, &read_back_line());
+    });
 }
 
 /// A `Ref` given to `mem::forget` leaves the reader count above zero; a later `borrow_mut()`
@@ -395,14 +433,16 @@ fn last_of_two_refs_closes_the_page_outer_dropped_first() {
 /// count (which would hand out a reference to `PROT_NONE` memory: a SIGSEGV in safe code).
 #[test]
 fn forgotten_ref_does_not_leave_a_stale_reader_count() {
-    let outcome = in_child("forgotten_ref_does_not_leave_a_stale_reader_count", || {
-        let mut secret = SecretBox::<[u8; 32]>::new(|v| v.fill(7)).unwrap();
+    for_each_backend("forgotten_ref_does_not_leave_a_stale_reader_count", |_| {
+        let mut secret = SecretBox::<[u8; 32]>::new(|v| v.fill(7)).expect("allocate");
         std::mem::forget(secret.borrow());
         drop(secret.borrow_mut());
         println!("borrow_mut dropped");
         let byte = secret.borrow()[0];
         println!("read {byte}");
+    })
+    .check(|outcome| {
+        outcome.assert_success();
+        assert!(outcome.stdout.contains("read 7"), "{outcome:?}");
     });
-    outcome.assert_success();
-    assert!(outcome.stdout.contains("read 7"), "{outcome:?}");
 }

@@ -2,9 +2,11 @@
 //! (`/proc/self/smaps`), the bytes left in it when it is released, what `Debug` prints, how `==`
 //! compares, and what `from_bytes` leaves behind in its source.
 //!
-//! Nothing here crashes, so it all runs in-process; each check comes with a control showing it
-//! fails where the protection is missing (a plain `Vec<u8>`, a page unmapped without zeroing, the
-//! `Debug` of a plain array).
+//! Nothing here crashes, but every scenario that makes a secret runs once per backend, each in a
+//! child process that has chosen it (`for_each_backend`), and is held to that backend's layout
+//! (`tests/src/layout.rs`). Each check comes with a control, run in the test process itself,
+//! showing it fails where the protection is missing (a plain `Vec<u8>`, a page unmapped without
+//! zeroing, the `Debug` of a plain array).
 //!
 //! This file is its own test binary because it replaces `munmap` for the whole process (see
 //! [`munmap`]): the other test binaries keep the real one.
@@ -13,10 +15,13 @@ use std::any::type_name;
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Mutex, PoisonError};
 
-use secrets_core::{Error, SecretBox, SecretString, SecretVec};
-use secrets_integration_tests::{mappings, page_size, Vma};
+use secrets_core::{Backend, Error, SecretBox, SecretString, SecretVec};
+use secrets_integration_tests::{
+    backend_name, data_perms, for_each_backend, guard_perms, header_perms, mappings, page_size,
+    released_range, Access, Vma, BACKENDS,
+};
 
-/// libsodium's `CANARY_SIZE`: the canary takes the 16 bytes just before the data.
+/// The canary takes the 16 bytes just before the data, under both backends.
 const CANARY_SIZE: usize = 16;
 
 /// `len` recognisable bytes, none zero and all printable ASCII (so they are UTF-8 too).
@@ -34,16 +39,20 @@ fn find_mapping(addr: usize) -> Option<Vma> {
 // ---------------------------------------------------------------------------------------------
 // Page state: locked, not dumped, guarded, and PROT_NONE except while borrowed.
 
-/// Everything wrong with the `len` bytes at `data` as guarded memory that should currently have
-/// permissions `perms`; empty when all is as the layout in `secrets-core/src/sys/alloc.rs` says:
+/// Everything wrong with the `len` bytes at `data` as guarded memory of `backend` that should
+/// currently allow `access`; empty when all is as the layout in `secrets-core/src/sys/alloc.rs`
+/// (and, per backend, `tests/src/layout.rs`) says:
 ///
 /// * the data ends at the end of a page;
 /// * the region (the pages from the one holding the canary, `data - 16`, to the end of the data)
-///   is exactly one mapping, with permissions `perms`, every page of it locked (`Locked:`
-///   equal to its size, `lo`) and excluded from core dumps (`dd`);
-/// * the page before the region and the page after it are `---p` guard pages.
-fn guarded_problems(data: *const u8, len: usize, perms: &str) -> Vec<String> {
+///   is exactly one mapping, with the backend's permissions for `access` (`---s`, `r--s`, `rw-s`
+///   for MemfdSecret; `---p`, `r--p`, `rw-p` for Sodium), every page of it locked (`Locked:`
+///   equal to its size, `lo`), excluded from core dumps (`dd`) and from forks (`dc`);
+/// * the page before the region and the page after it are guard pages (`---p` for both);
+/// * for Sodium, the page before the leading guard is libsodium's read-only header (`r--p`).
+fn guarded_problems(backend: Backend, data: *const u8, len: usize, access: Access) -> Vec<String> {
     let page = page_size();
+    let perms = data_perms(backend, access);
     let data = data as usize;
     let region_start = (data - CANARY_SIZE) & !(page - 1);
     let region_end = data + len;
@@ -82,28 +91,40 @@ fn guarded_problems(data: *const u8, len: usize, perms: &str) -> Vec<String> {
             if !region.has_flag("dd") {
                 problems.push(format!("no `dd` in VmFlags {:?}", region.flags));
             }
+            if !region.has_flag("dc") {
+                problems.push(format!("no `dc` in VmFlags {:?}", region.flags));
+            }
         }
     }
-    for (which, addr) in [
-        ("leading", region_start.wrapping_sub(1)),
-        ("trailing", region_end),
-    ] {
+    let guard = guard_perms(backend);
+    let mut expected = vec![
+        ("leading guard", region_start.wrapping_sub(1), guard),
+        ("trailing guard", region_end, guard),
+    ];
+    if let Some(header) = header_perms(backend) {
+        expected.push(("header", region_start.wrapping_sub(page + 1), header));
+    }
+    for (which, addr, perms) in expected {
         match find_mapping(addr) {
-            Some(guard) if guard.perms == "---p" => {}
-            Some(guard) => problems.push(format!(
-                "the {which} guard page at {addr:#x} is {}, not ---p",
-                guard.perms
+            Some(vma) if vma.perms == perms => {}
+            Some(vma) => problems.push(format!(
+                "the {which} page at {addr:#x} is {}, not {perms}",
+                vma.perms
             )),
-            None => problems.push(format!("nothing is mapped at the {which} guard {addr:#x}")),
+            None => problems.push(format!("nothing is mapped at the {which} {addr:#x}")),
         }
     }
     problems
 }
 
 #[track_caller]
-fn assert_guarded(data: *const u8, len: usize, perms: &str, when: &str) {
-    let problems = guarded_problems(data, len, perms);
-    assert!(problems.is_empty(), "{when}: {problems:#?}");
+fn assert_guarded(backend: Backend, data: *const u8, len: usize, access: Access, when: &str) {
+    let problems = guarded_problems(backend, data, len, access);
+    assert!(
+        problems.is_empty(),
+        "{} {when}: {problems:#?}",
+        backend_name(backend)
+    );
 }
 
 #[test]
@@ -118,81 +139,100 @@ fn plain_vec_is_neither_locked_nor_kept_out_of_dumps() {
         "a plain Vec's page is excluded from core dumps: {vma:?}"
     );
     assert_eq!(vma.locked_kb, 0, "{vma:?}");
-    let problems = guarded_problems(plain.as_ptr(), plain.len(), "rw-p");
-    assert!(
-        problems.iter().any(|p| p.contains("`lo`")) && problems.iter().any(|p| p.contains("`dd`")),
-        "the checks did not notice a plain Vec is neither locked nor excluded from dumps: \
-         {problems:#?}"
-    );
+    for backend in BACKENDS {
+        let problems = guarded_problems(backend, plain.as_ptr(), plain.len(), Access::ReadWrite);
+        for flag in ["`lo`", "`dd`", "`dc`"] {
+            assert!(
+                problems.iter().any(|p| p.contains(flag)),
+                "held to {}'s layout, the checks did not notice a plain Vec lacks {flag}: \
+                 {problems:#?}",
+                backend_name(backend)
+            );
+        }
+    }
 }
 
 #[test]
 fn box_pages_follow_the_borrows() {
-    let mut secret = SecretBox::<[u8; 32]>::random().expect("allocate");
-    let data = secret.borrow().as_ptr();
-    let len = 32;
-    assert_guarded(data, len, "---p", "at rest");
-    {
-        let _opened = secret.borrow();
-        assert_guarded(data, len, "r--p", "during borrow()");
+    for_each_backend("box_pages_follow_the_borrows", |backend| {
+        let mut secret = SecretBox::<[u8; 32]>::random().expect("allocate");
+        let data = secret.borrow().as_ptr();
+        let len = 32;
+        let guarded = |access, when| assert_guarded(backend, data, len, access, when);
+        guarded(Access::None, "at rest");
         {
-            let _again = secret.borrow();
-            assert_guarded(data, len, "r--p", "during two borrow()s");
+            let _opened = secret.borrow();
+            guarded(Access::Read, "during borrow()");
+            {
+                let _again = secret.borrow();
+                guarded(Access::Read, "during two borrow()s");
+            }
+            guarded(Access::Read, "with one of two borrow()s dropped");
         }
-        assert_guarded(data, len, "r--p", "with one of two borrow()s dropped");
-    }
-    assert_guarded(data, len, "---p", "after borrow()");
-    {
-        let _opened = secret.borrow_mut();
-        assert_guarded(data, len, "rw-p", "during borrow_mut()");
-    }
-    assert_guarded(data, len, "---p", "after borrow_mut()");
+        guarded(Access::None, "after borrow()");
+        {
+            let _opened = secret.borrow_mut();
+            guarded(Access::ReadWrite, "during borrow_mut()");
+        }
+        guarded(Access::None, "after borrow_mut()");
+    })
+    .assert_success();
 }
 
 #[test]
 fn vec_pages_follow_the_borrows() {
     // Three pages and a bit: a region of four pages, all of which must be locked.
     let len = 3 * page_size() + 5;
-    let mut secret = SecretVec::<u8>::random(len).expect("allocate");
-    let data = secret.borrow().as_ptr();
-    assert_guarded(data, len, "---p", "at rest");
-    {
-        let _opened = secret.borrow();
-        assert_guarded(data, len, "r--p", "during borrow()");
-    }
-    assert_guarded(data, len, "---p", "after borrow()");
-    {
-        let _opened = secret.borrow_mut();
-        assert_guarded(data, len, "rw-p", "during borrow_mut()");
-    }
-    assert_guarded(data, len, "---p", "after borrow_mut()");
+    for_each_backend("vec_pages_follow_the_borrows", |backend| {
+        let mut secret = SecretVec::<u8>::random(len).expect("allocate");
+        let data = secret.borrow().as_ptr();
+        let guarded = |access, when| assert_guarded(backend, data, len, access, when);
+        guarded(Access::None, "at rest");
+        {
+            let _opened = secret.borrow();
+            guarded(Access::Read, "during borrow()");
+        }
+        guarded(Access::None, "after borrow()");
+        {
+            let _opened = secret.borrow_mut();
+            guarded(Access::ReadWrite, "during borrow_mut()");
+        }
+        guarded(Access::None, "after borrow_mut()");
+    })
+    .assert_success();
 }
 
 #[test]
 fn string_pages_follow_the_borrows() {
-    let mut typed = String::from("correct horse battery staple");
-    let len = typed.len();
-    let mut secret = SecretString::from_string(&mut typed).expect("allocate");
-    let data = secret.borrow().as_ptr();
-    assert_guarded(data, len, "---p", "at rest");
-    {
-        let _opened = secret.borrow();
-        assert_guarded(data, len, "r--p", "during borrow()");
-    }
-    {
-        let _opened = secret.borrow_mut();
-        assert_guarded(data, len, "rw-p", "during borrow_mut()");
-    }
-    assert_guarded(data, len, "---p", "after the borrows");
+    for_each_backend("string_pages_follow_the_borrows", |backend| {
+        let mut typed = String::from("correct horse battery staple");
+        let len = typed.len();
+        let mut secret = SecretString::from_string(&mut typed).expect("allocate");
+        let data = secret.borrow().as_ptr();
+        let guarded = |access, when| assert_guarded(backend, data, len, access, when);
+        guarded(Access::None, "at rest");
+        {
+            let _opened = secret.borrow();
+            guarded(Access::Read, "during borrow()");
+        }
+        {
+            let _opened = secret.borrow_mut();
+            guarded(Access::ReadWrite, "during borrow_mut()");
+        }
+        guarded(Access::None, "after the borrows");
+    })
+    .assert_success();
 }
 
 // ---------------------------------------------------------------------------------------------
-// Zeroed on drop: what is in the data when `sodium_free` hands it back to the kernel.
+// Zeroed on drop: what is in the data when the backend hands it back to the kernel.
 //
-// `sodium_free` makes the whole allocation writable, checks the canary, zeroes the region
-// (`sodium_munlock`) and calls `munmap`. This binary defines `munmap` itself, so the static
-// libsodium links to it: while armed with an address, it copies the bytes there just before the
-// real `munmap` runs.
+// Both backends make the region writable, check the canary, zero the region and unmap the whole
+// allocation with one `munmap`: `sodium_free` (Sodium; the zeroing is `sodium_munlock`'s) from
+// libsodium's header page on, `release_secretmem` (MemfdSecret) from the leading guard page on.
+// This binary defines `munmap` itself, so both the static libsodium and `libc::munmap` in
+// `secrets-core` link to it: while armed with an address, it copies the bytes there just before
+// the real `munmap` runs.
 
 /// The most bytes the `munmap` hook copies.
 const CAPTURE_MAX: usize = 8192;
@@ -220,7 +260,7 @@ static HOOK_USER: Mutex<()> = Mutex::new(());
 ///
 /// # Safety
 /// As for `munmap(2)`: nothing may use `[addr, addr + len)` afterwards. When armed, the watched
-/// bytes must be readable if the range holds them (`sodium_free` makes them read-write before
+/// bytes must be readable if the range holds them (both backends make them read-write before
 /// unmapping; the control's page is read-write).
 #[no_mangle]
 pub unsafe extern "C" fn munmap(addr: *mut libc::c_void, len: libc::size_t) -> libc::c_int {
@@ -322,11 +362,17 @@ fn munmap_hook_sees_bytes_left_unzeroed() {
     assert_eq!((seen.start, seen.len), (data as usize, page));
 }
 
-/// Runs `release`, which drops a container whose `len` bytes at `data` hold `pattern(len)`, with
-/// the hook armed, and checks that `munmap` fired, saw only zeros, and released the whole
-/// allocation: libsodium's header page, the two guard pages and the region.
+/// Runs `release`, which drops a container of `backend` whose `len` bytes at `data` hold
+/// `pattern(len)`, with the hook armed, and checks that `munmap` fired, saw only zeros, and
+/// released exactly the whole allocation: the two guard pages and the region, and for Sodium
+/// libsodium's header page before them.
 #[track_caller]
-fn assert_zeroed_when_unmapped(data: *const u8, len: usize, release: impl FnOnce()) {
+fn assert_zeroed_when_unmapped(
+    backend: Backend,
+    data: *const u8,
+    len: usize,
+    release: impl FnOnce(),
+) {
     let seen = seen_by_munmap(data, len, release).expect(
         "no munmap of the secret's pages while it was dropped: \
          the hook never fired, so nothing was checked",
@@ -341,10 +387,13 @@ fn assert_zeroed_when_unmapped(data: *const u8, len: usize, release: impl FnOnce
     let page = page_size();
     let region_start = (data as usize - CANARY_SIZE) & !(page - 1);
     let region_end = data as usize + len;
-    assert!(
-        seen.start <= region_start - 2 * page && seen.start + seen.len >= region_end + page,
-        "munmap({:#x}, {}) does not release header, guards and region \
-         {region_start:#x}-{region_end:#x}",
+    let (start, unmapped_len) = released_range(backend, region_start..region_end);
+    assert_eq!(
+        (seen.start, seen.len),
+        (start, unmapped_len),
+        "{}: munmap({:#x}, {}) is not munmap({start:#x}, {unmapped_len}), the whole allocation \
+         around the region {region_start:#x}-{region_end:#x}",
+        backend_name(backend),
         seen.start,
         seen.len
     );
@@ -352,40 +401,52 @@ fn assert_zeroed_when_unmapped(data: *const u8, len: usize, release: impl FnOnce
 
 #[test]
 fn box_is_zeroed_before_its_pages_are_unmapped() {
-    let secret =
-        SecretBox::<[u8; 64]>::new(|value| value.copy_from_slice(&pattern(64))).expect("allocate");
-    let data = {
-        let opened = secret.borrow();
-        assert_eq!(&opened[..], &pattern(64)[..], "the pattern went in");
-        opened.as_ptr()
-    };
-    assert_zeroed_when_unmapped(data, 64, || drop(secret));
+    for_each_backend("box_is_zeroed_before_its_pages_are_unmapped", |backend| {
+        let secret = SecretBox::<[u8; 64]>::new(|value| value.copy_from_slice(&pattern(64)))
+            .expect("allocate");
+        let data = {
+            let opened = secret.borrow();
+            assert_eq!(&opened[..], &pattern(64)[..], "the pattern went in");
+            opened.as_ptr()
+        };
+        assert_zeroed_when_unmapped(backend, data, 64, || drop(secret));
+    })
+    .assert_success();
 }
 
 #[test]
 fn vec_is_zeroed_before_its_pages_are_unmapped() {
     // Longer than a page: every page of the region must be zeroed, not just the last.
     let len = page_size() + 100;
-    let secret = SecretVec::<u8>::new(len, |values| values.copy_from_slice(&pattern(len)))
-        .expect("allocate");
-    let data = {
-        let opened = secret.borrow();
-        assert_eq!(&opened[..], &pattern(len)[..], "the pattern went in");
-        opened.as_ptr()
-    };
-    assert_zeroed_when_unmapped(data, len, || drop(secret));
+    for_each_backend("vec_is_zeroed_before_its_pages_are_unmapped", |backend| {
+        let secret = SecretVec::<u8>::new(len, |values| values.copy_from_slice(&pattern(len)))
+            .expect("allocate");
+        let data = {
+            let opened = secret.borrow();
+            assert_eq!(&opened[..], &pattern(len)[..], "the pattern went in");
+            opened.as_ptr()
+        };
+        assert_zeroed_when_unmapped(backend, data, len, || drop(secret));
+    })
+    .assert_success();
 }
 
 #[test]
 fn string_is_zeroed_before_its_pages_are_unmapped() {
-    let mut text = pattern(40);
-    let secret = SecretString::from_bytes(&mut text).expect("allocate");
-    let data = {
-        let opened = secret.borrow();
-        assert_eq!(opened.as_bytes(), &pattern(40)[..], "the pattern went in");
-        opened.as_ptr()
-    };
-    assert_zeroed_when_unmapped(data, 40, || drop(secret));
+    for_each_backend(
+        "string_is_zeroed_before_its_pages_are_unmapped",
+        |backend| {
+            let mut text = pattern(40);
+            let secret = SecretString::from_bytes(&mut text).expect("allocate");
+            let data = {
+                let opened = secret.borrow();
+                assert_eq!(opened.as_bytes(), &pattern(40)[..], "the pattern went in");
+                opened.as_ptr()
+            };
+            assert_zeroed_when_unmapped(backend, data, 40, || drop(secret));
+        },
+    )
+    .assert_success();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -472,30 +533,39 @@ fn leak_check_catches_plain_debug_output() {
 
 #[test]
 fn box_debug_is_redacted() {
-    let secret = SecretBox::<[u8; 8]>::new(|value| *value = SECRET).expect("allocate");
-    let name = type_name::<[u8; 8]>();
-    for printed in [format!("{secret:?}"), format!("{secret:#?}")] {
-        assert_redacted(&printed, &format!("SecretBox<{name}>([REDACTED])"), &SECRET);
-    }
+    for_each_backend("box_debug_is_redacted", |_| {
+        let secret = SecretBox::<[u8; 8]>::new(|value| *value = SECRET).expect("allocate");
+        let name = type_name::<[u8; 8]>();
+        for printed in [format!("{secret:?}"), format!("{secret:#?}")] {
+            assert_redacted(&printed, &format!("SecretBox<{name}>([REDACTED])"), &SECRET);
+        }
+    })
+    .assert_success();
 }
 
 #[test]
 fn vec_debug_is_redacted() {
-    let secret =
-        SecretVec::<u8>::new(8, |values| values.copy_from_slice(&SECRET)).expect("allocate");
-    let name = type_name::<u8>();
-    for printed in [format!("{secret:?}"), format!("{secret:#?}")] {
-        assert_redacted(&printed, &format!("SecretVec<{name}>([REDACTED])"), &SECRET);
-    }
+    for_each_backend("vec_debug_is_redacted", |_| {
+        let secret =
+            SecretVec::<u8>::new(8, |values| values.copy_from_slice(&SECRET)).expect("allocate");
+        let name = type_name::<u8>();
+        for printed in [format!("{secret:?}"), format!("{secret:#?}")] {
+            assert_redacted(&printed, &format!("SecretVec<{name}>([REDACTED])"), &SECRET);
+        }
+    })
+    .assert_success();
 }
 
 #[test]
 fn string_debug_is_redacted() {
-    let mut typed = String::from(SECRET_TEXT);
-    let secret = SecretString::from_string(&mut typed).expect("allocate");
-    for printed in [format!("{secret:?}"), format!("{secret:#?}")] {
-        assert_redacted(&printed, "SecretString([REDACTED])", SECRET_TEXT.as_bytes());
-    }
+    for_each_backend("string_debug_is_redacted", |_| {
+        let mut typed = String::from(SECRET_TEXT);
+        let secret = SecretString::from_string(&mut typed).expect("allocate");
+        for printed in [format!("{secret:?}"), format!("{secret:#?}")] {
+            assert_redacted(&printed, "SecretString([REDACTED])", SECRET_TEXT.as_bytes());
+        }
+    })
+    .assert_success();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -513,81 +583,101 @@ fn bytes32() -> [u8; 32] {
 
 #[test]
 fn equal_boxes_compare_equal() {
-    let a = box_of(bytes32());
-    let b = box_of(bytes32());
-    assert!(a == b, "two boxes holding the same bytes compare unequal");
-    assert!(b == a);
-    assert!(a == a, "a box compares unequal to itself");
+    for_each_backend("equal_boxes_compare_equal", |_| {
+        let a = box_of(bytes32());
+        let b = box_of(bytes32());
+        assert!(a == b, "two boxes holding the same bytes compare unequal");
+        assert!(b == a);
+        assert!(a == a, "a box compares unequal to itself");
+    })
+    .assert_success();
 }
 
 #[test]
 fn boxes_differing_in_one_bit_of_first_or_last_byte_are_unequal() {
-    let a = box_of(bytes32());
-    for (index, bit) in [(0, 0x01), (0, 0x80), (31, 0x01), (31, 0x80)] {
-        let mut bytes = bytes32();
-        bytes[index] ^= bit;
-        let b = box_of(bytes);
-        assert!(
-            a != b,
-            "boxes differing only in bit {bit:#04x} of byte {index} are equal"
-        );
-        assert!(b != a);
-    }
+    for_each_backend(
+        "boxes_differing_in_one_bit_of_first_or_last_byte_are_unequal",
+        |_| {
+            let a = box_of(bytes32());
+            for (index, bit) in [(0, 0x01), (0, 0x80), (31, 0x01), (31, 0x80)] {
+                let mut bytes = bytes32();
+                bytes[index] ^= bit;
+                let b = box_of(bytes);
+                assert!(
+                    a != b,
+                    "boxes differing only in bit {bit:#04x} of byte {index} are equal"
+                );
+                assert!(b != a);
+            }
+        },
+    )
+    .assert_success();
 }
 
 #[test]
 fn boxes_of_wide_values_compare_every_byte() {
-    // The top byte of the last u64 is the last byte of the value: a compare that counted
-    // elements instead of bytes would miss it.
-    let a = SecretBox::<[u64; 4]>::new(|value| *value = [1, 2, 3, 4]).expect("allocate");
-    let b = SecretBox::<[u64; 4]>::new(|value| *value = [1, 2, 3, 4 | 1 << 63]).expect("allocate");
-    let c = SecretBox::<[u64; 4]>::new(|value| *value = [1, 2, 3, 4]).expect("allocate");
-    assert!(a != b);
-    assert!(a == c);
+    for_each_backend("boxes_of_wide_values_compare_every_byte", |_| {
+        // The top byte of the last u64 is the last byte of the value: a compare that counted
+        // elements instead of bytes would miss it.
+        let a = SecretBox::<[u64; 4]>::new(|value| *value = [1, 2, 3, 4]).expect("allocate");
+        let b =
+            SecretBox::<[u64; 4]>::new(|value| *value = [1, 2, 3, 4 | 1 << 63]).expect("allocate");
+        let c = SecretBox::<[u64; 4]>::new(|value| *value = [1, 2, 3, 4]).expect("allocate");
+        assert!(a != b);
+        assert!(a == c);
+    })
+    .assert_success();
 }
 
 #[test]
 fn vecs_compare_by_length_and_every_byte() {
-    let vec_of = |bytes: &[u8]| {
-        SecretVec::<u8>::new(bytes.len(), |values| values.copy_from_slice(bytes)).expect("allocate")
-    };
-    let abc = vec_of(b"abc");
-    assert!(abc == vec_of(b"abc"), "equal vectors compare unequal");
-    assert!(abc != vec_of(b"bbc"), "first byte differs");
-    assert!(abc != vec_of(b"abd"), "last byte differs");
-    assert!(
-        abc != vec_of(b"abc\0"),
-        "a longer vector whose prefix matches"
-    );
-    assert!(vec_of(b"abc\0") != abc);
-    assert!(abc != vec_of(b"ab"), "a shorter vector that is a prefix");
-    assert!(
-        vec_of(b"") == vec_of(b""),
-        "two empty vectors compare unequal"
-    );
-    assert!(vec_of(b"") != vec_of(b"\0"));
+    for_each_backend("vecs_compare_by_length_and_every_byte", |_| {
+        let vec_of = |bytes: &[u8]| {
+            SecretVec::<u8>::new(bytes.len(), |values| values.copy_from_slice(bytes))
+                .expect("allocate")
+        };
+        let abc = vec_of(b"abc");
+        assert!(abc == vec_of(b"abc"), "equal vectors compare unequal");
+        assert!(abc != vec_of(b"bbc"), "first byte differs");
+        assert!(abc != vec_of(b"abd"), "last byte differs");
+        assert!(
+            abc != vec_of(b"abc\0"),
+            "a longer vector whose prefix matches"
+        );
+        assert!(vec_of(b"abc\0") != abc);
+        assert!(abc != vec_of(b"ab"), "a shorter vector that is a prefix");
+        assert!(
+            vec_of(b"") == vec_of(b""),
+            "two empty vectors compare unequal"
+        );
+        assert!(vec_of(b"") != vec_of(b"\0"));
 
-    let wide_of = |values: &[u64]| {
-        SecretVec::<u64>::new(values.len(), |v| v.copy_from_slice(values)).expect("allocate")
-    };
-    let wide = wide_of(&[1, 2, 3, 4]);
-    assert!(wide == wide_of(&[1, 2, 3, 4]));
-    assert!(
-        wide != wide_of(&[1, 2, 3, 4 | 1 << 63]),
-        "a SecretVec<u64> compare that misses the last byte of the last element"
-    );
+        let wide_of = |values: &[u64]| {
+            SecretVec::<u64>::new(values.len(), |v| v.copy_from_slice(values)).expect("allocate")
+        };
+        let wide = wide_of(&[1, 2, 3, 4]);
+        assert!(wide == wide_of(&[1, 2, 3, 4]));
+        assert!(
+            wide != wide_of(&[1, 2, 3, 4 | 1 << 63]),
+            "a SecretVec<u64> compare that misses the last byte of the last element"
+        );
+    })
+    .assert_success();
 }
 
 #[test]
 fn strings_compare_by_length_and_every_byte() {
-    let string_of =
-        |text: &str| SecretString::from_bytes(&mut text.as_bytes().to_vec()).expect("allocate");
-    let hunter = string_of("hunter2");
-    assert!(hunter == string_of("hunter2"));
-    assert!(hunter != string_of("Hunter2"));
-    assert!(hunter != string_of("hunter3"));
-    assert!(hunter != string_of("hunter22"));
-    assert!(hunter != string_of("hunter"));
+    for_each_backend("strings_compare_by_length_and_every_byte", |_| {
+        let string_of =
+            |text: &str| SecretString::from_bytes(&mut text.as_bytes().to_vec()).expect("allocate");
+        let hunter = string_of("hunter2");
+        assert!(hunter == string_of("hunter2"));
+        assert!(hunter != string_of("Hunter2"));
+        assert!(hunter != string_of("hunter3"));
+        assert!(hunter != string_of("hunter22"));
+        assert!(hunter != string_of("hunter"));
+    })
+    .assert_success();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -608,74 +698,96 @@ fn secret_bytes(len: usize) -> Vec<u8> {
 
 #[test]
 fn box_from_bytes_zeroes_its_source_on_success() {
-    let mut source = secret_bytes(16);
-    let secret = SecretBox::<[u8; 16]>::from_bytes(&mut source).expect("allocate");
-    assert_eq!(source, [0u8; 16], "the source still holds the secret");
-    assert_eq!(&secret.borrow()[..], &secret_bytes(16)[..]);
+    for_each_backend("box_from_bytes_zeroes_its_source_on_success", |_| {
+        let mut source = secret_bytes(16);
+        let secret = SecretBox::<[u8; 16]>::from_bytes(&mut source).expect("allocate");
+        assert_eq!(source, [0u8; 16], "the source still holds the secret");
+        assert_eq!(&secret.borrow()[..], &secret_bytes(16)[..]);
+    })
+    .assert_success();
 }
 
 #[test]
 fn box_from_bytes_of_wrong_length_zeroes_source_and_reports_lengths() {
-    for found in [0, 1, 15, 17, 32] {
-        let mut source = secret_bytes(found);
-        let err = SecretBox::<[u8; 16]>::from_bytes(&mut source)
-            .expect_err("a source of the wrong length was accepted");
-        assert!(
-            source.iter().all(|&b| b == 0),
-            "a rejected {found}-byte source still holds the secret: {source:02x?}"
-        );
-        assert_eq!(
-            err,
-            Error::LengthMismatch {
-                expected: 16,
-                found
+    for_each_backend(
+        "box_from_bytes_of_wrong_length_zeroes_source_and_reports_lengths",
+        |_| {
+            for found in [0, 1, 15, 17, 32] {
+                let mut source = secret_bytes(found);
+                let err = SecretBox::<[u8; 16]>::from_bytes(&mut source)
+                    .expect_err("a source of the wrong length was accepted");
+                assert!(
+                    source.iter().all(|&b| b == 0),
+                    "a rejected {found}-byte source still holds the secret: {source:02x?}"
+                );
+                assert_eq!(
+                    err,
+                    Error::LengthMismatch {
+                        expected: 16,
+                        found
+                    }
+                );
+                let message = err.to_string();
+                assert_eq!(
+                    numbers_in(&message),
+                    [16, found],
+                    "the message should give the expected and found lengths and no other number: \
+                 {message:?}"
+                );
+                let leaked = leaks(&message, &secret_bytes(found));
+                assert!(
+                    leaked.is_empty(),
+                    "{message:?} shows the input as {leaked:?}"
+                );
+                let debug = format!("{err:?}");
+                let leaked = leaks(&debug, &secret_bytes(found));
+                assert!(leaked.is_empty(), "{debug:?} shows the input as {leaked:?}");
             }
-        );
-        let message = err.to_string();
-        assert_eq!(
-            numbers_in(&message),
-            [16, found],
-            "the message should give the expected and found lengths and no other number: \
-             {message:?}"
-        );
-        let leaked = leaks(&message, &secret_bytes(found));
-        assert!(
-            leaked.is_empty(),
-            "{message:?} shows the input as {leaked:?}"
-        );
-        let debug = format!("{err:?}");
-        let leaked = leaks(&debug, &secret_bytes(found));
-        assert!(leaked.is_empty(), "{debug:?} shows the input as {leaked:?}");
-    }
+        },
+    )
+    .assert_success();
 }
 
 #[test]
 fn vec_from_bytes_zeroes_its_source_on_success_and_on_a_partial_element() {
-    let mut source = secret_bytes(8);
-    let secret = SecretVec::<u32>::from_bytes(&mut source).expect("allocate");
-    assert_eq!(source, [0u8; 8], "the source still holds the secret");
-    assert_eq!(secret.len(), 2);
+    for_each_backend(
+        "vec_from_bytes_zeroes_its_source_on_success_and_on_a_partial_element",
+        |_| {
+            let mut source = secret_bytes(8);
+            let secret = SecretVec::<u32>::from_bytes(&mut source).expect("allocate");
+            assert_eq!(source, [0u8; 8], "the source still holds the secret");
+            assert_eq!(secret.len(), 2);
 
-    let mut source = secret_bytes(7);
-    let err =
-        SecretVec::<u32>::from_bytes(&mut source).expect_err("7 bytes were accepted as u32 values");
-    assert_eq!(source, [0u8; 7], "a rejected source still holds the secret");
-    assert_eq!(
-        err,
-        Error::LengthNotMultiple {
-            element_size: 4,
-            found: 7
-        }
-    );
-    let message = err.to_string();
-    assert_eq!(numbers_in(&message), [4, 7], "{message:?}");
-    assert!(leaks(&message, &secret_bytes(7)).is_empty(), "{message:?}");
+            let mut source = secret_bytes(7);
+            let err = SecretVec::<u32>::from_bytes(&mut source)
+                .expect_err("7 bytes were accepted as u32 values");
+            assert_eq!(source, [0u8; 7], "a rejected source still holds the secret");
+            assert_eq!(
+                err,
+                Error::LengthNotMultiple {
+                    element_size: 4,
+                    found: 7
+                }
+            );
+            let message = err.to_string();
+            assert_eq!(numbers_in(&message), [4, 7], "{message:?}");
+            assert!(leaks(&message, &secret_bytes(7)).is_empty(), "{message:?}");
+        },
+    )
+    .assert_success();
 }
 
 #[test]
 fn string_from_bytes_zeroes_its_source_when_it_is_not_utf8() {
-    let mut source = b"qxz\xffQZJ".to_vec();
-    let err = SecretString::from_bytes(&mut source).expect_err("invalid UTF-8 was accepted");
-    assert_eq!(source, [0u8; 7], "a rejected source still holds the secret");
-    assert_eq!(err, Error::InvalidUtf8 { valid_up_to: 3 });
+    for_each_backend(
+        "string_from_bytes_zeroes_its_source_when_it_is_not_utf8",
+        |_| {
+            let mut source = b"qxz\xffQZJ".to_vec();
+            let err =
+                SecretString::from_bytes(&mut source).expect_err("invalid UTF-8 was accepted");
+            assert_eq!(source, [0u8; 7], "a rejected source still holds the secret");
+            assert_eq!(err, Error::InvalidUtf8 { valid_up_to: 3 });
+        },
+    )
+    .assert_success();
 }

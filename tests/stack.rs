@@ -1,1 +1,358 @@
-//! (being written)
+//! `Secret<T>` on the stack, observed from outside: its page is locked exactly while the closure
+//! runs, locks are counted per page so a nested `Secret` does not unlock the outer one's page,
+//! and the value is zeroed when the closure returns or unwinds.
+//!
+//! Locking is read from `/proc/self/smaps` (`lo` in `VmFlags`, `Locked:`), since `mlock` splits
+//! the stack mapping so that the locked pages form a mapping of their own. Zeroing is read from
+//! `/proc/self/mem`, i.e. by the kernel, as a debugger or an attacker with `ptrace` rights would.
+
+use std::fs::File;
+use std::hint::black_box;
+use std::os::unix::fs::FileExt;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use secrets_core::Secret;
+use secrets_integration_tests::{mapping_of, page_size, Vma};
+
+fn page_of(addr: usize) -> usize {
+    addr & !(page_size() - 1)
+}
+
+fn is_locked(vma: &Vma) -> bool {
+    vma.has_flag("lo") && vma.locked_kb > 0
+}
+
+#[test]
+fn page_is_locked_only_while_the_closure_runs() {
+    let (addr, inside) = Secret::<[u8; 32]>::new(|secret| {
+        let addr = secret.as_ptr() as usize;
+        (addr, mapping_of(addr))
+    })
+    .expect("lock one stack page");
+    assert!(
+        is_locked(&inside),
+        "inside the closure the page of the value at {addr:#x} should be locked: {inside:?}"
+    );
+
+    // No other `Secret` of this thread is alive, so nothing else holds the page.
+    let after = mapping_of(addr);
+    assert!(
+        !after.has_flag("lo") && after.locked_kb == 0,
+        "after the closure the page of {addr:#x} should be unlocked: {after:?}"
+    );
+}
+
+/// What the kernel says about the pages of two nested `Secret`s at each step.
+struct Nested {
+    outer: usize,
+    inner: usize,
+    during_inner: Vma,
+    outer_after_inner: Vma,
+    outer_after_outer: Vma,
+}
+
+fn nested_secrets() -> Nested {
+    let (outer, inner, during_inner, outer_after_inner) = Secret::<[u8; 32]>::new(|outer| {
+        let outer = outer.as_ptr() as usize;
+        let (inner, during_inner) = Secret::<[u8; 32]>::new(|inner| {
+            let inner = inner.as_ptr() as usize;
+            (inner, mapping_of(outer))
+        })
+        .expect("lock the inner secret's page");
+        (outer, inner, during_inner, mapping_of(outer))
+    })
+    .expect("lock the outer secret's page");
+    Nested {
+        outer,
+        inner,
+        during_inner,
+        outer_after_inner,
+        outer_after_outer: mapping_of(outer),
+    }
+}
+
+/// Runs `f` `depth` frames deeper than the caller, each frame at least 192 bytes, so that trying
+/// successive depths slides `f`'s stack frames across a page boundary.
+#[inline(never)]
+fn at_depth<R>(depth: usize, f: &mut dyn FnMut() -> R) -> R {
+    let pad = [0u8; 192];
+    // `black_box` on both sides of the call keeps `pad` in memory, in this frame, across it.
+    black_box(&pad);
+    let result = if depth == 0 {
+        f()
+    } else {
+        at_depth(depth - 1, f)
+    };
+    black_box(&pad);
+    result
+}
+
+#[test]
+fn nested_secret_on_the_same_page_does_not_unlock_the_outer() {
+    // The two values are a few hundred bytes apart, so at most depths they share a page; find
+    // one where they do (the assertions below mean nothing for values on different pages).
+    let seen = (0..40)
+        .map(|depth| at_depth(depth, &mut nested_secrets))
+        .find(|seen| page_of(seen.outer) == page_of(seen.inner))
+        .expect("at some stack depth the inner and the outer secret should share a page");
+    let page = page_of(seen.outer);
+    println!(
+        "outer value at {:#x}, inner at {:#x}: both on page {page:#x}",
+        seen.outer, seen.inner
+    );
+
+    assert!(
+        is_locked(&seen.during_inner),
+        "while both secrets live, their page {page:#x} should be locked: {:?}",
+        seen.during_inner
+    );
+    // `mlock` does not nest (see `kernel_locks_do_not_nest`): had the inner secret's exit called
+    // `munlock` on the shared page, the outer secret would now sit in swappable memory.
+    assert!(
+        is_locked(&seen.outer_after_inner),
+        "the inner secret's end unlocked page {page:#x}, which the outer secret still uses \
+         (the per-page lock count is not working): {:?}",
+        seen.outer_after_inner
+    );
+    assert!(
+        !seen.outer_after_outer.has_flag("lo"),
+        "after both secrets ended, page {page:#x} should be unlocked: {:?}",
+        seen.outer_after_outer
+    );
+}
+
+/// The control for the nested test: the kernel keeps no count, one `munlock` undoes any number
+/// of `mlock`s. Without the count in `Secret`, the inner secret would unlock the outer's page.
+#[test]
+fn kernel_locks_do_not_nest() {
+    let page = page_size();
+    // SAFETY: a fresh private anonymous mapping of one page; no Rust object refers to it.
+    let addr = unsafe {
+        libc::mmap(
+            std::ptr::null_mut(),
+            page,
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+            -1,
+            0,
+        )
+    };
+    assert_ne!(addr, libc::MAP_FAILED, "mmap one page");
+    // SAFETY: `mlock`/`munlock` on the page mapped above; they do not touch its contents.
+    unsafe {
+        assert_eq!(libc::mlock(addr, page), 0, "first mlock");
+        assert_eq!(libc::mlock(addr, page), 0, "second mlock");
+    }
+    let twice = mapping_of(addr as usize);
+    // SAFETY: as above.
+    assert_eq!(unsafe { libc::munlock(addr, page) }, 0, "munlock");
+    let after_one_unlock = mapping_of(addr as usize);
+    // SAFETY: unmaps the page mapped above; nothing refers to it any more.
+    assert_eq!(unsafe { libc::munmap(addr, page) }, 0, "munmap");
+
+    assert!(is_locked(&twice), "locked twice: {twice:?}");
+    assert!(
+        !after_one_unlock.has_flag("lo"),
+        "one munlock should undo two mlocks: {after_one_unlock:?}"
+    );
+}
+
+// Zeroing, seen in the dead stack frame.
+//
+// Why this observation is sound:
+// * No Rust code touches the dead value. Reading through a pointer to a local whose frame has
+//   returned is undefined behaviour (the optimiser may assume it never happens), so the bytes
+//   are read by the kernel from `/proc/self/mem` instead: it copies whatever the page holds, as a
+//   debugger, a core dump or an attacker reading this process would.
+// * The bytes are still there to be read: a thread's stack mapping never shrinks, and a dead
+//   frame keeps its contents until later calls overwrite them.
+// * Only the scan's own calls run between the return and the read, and their frames cover at
+//   most a few KiB below the caller's frame. The value is 64 KiB, so even if those frames land on
+//   it they can only hide the pattern in a small part of it.
+// * The control does the same with a plain local array of the same size that nobody zeroes, and
+//   must find the pattern in most positions: so a `Secret` that were not zeroed would be seen.
+//   The `Secret` case must also find the region almost all zero, which tells "zeroed" apart from
+//   "overwritten by other frames".
+
+const BIG: usize = 65536;
+const PATTERN: u8 = 0xA5;
+
+/// How many bytes of `[addr, addr + BIG)` hold `PATTERN`, and how many are zero, read by the
+/// kernel through `mem` (`/proc/self/mem`, opened by the caller beforehand so that the scan makes
+/// as few and as shallow calls as possible).
+#[inline(never)]
+fn scan(mem: &File, addr: usize, buf: &mut [u8]) -> (usize, usize) {
+    mem.read_exact_at(buf, addr as u64)
+        .expect("read the dead frame through /proc/self/mem");
+    let pattern = buf.iter().filter(|&&b| b == PATTERN).count();
+    let zero = buf.iter().filter(|&&b| b == 0).count();
+    (pattern, zero)
+}
+
+/// The control: a plain local, filled with the pattern, that nobody zeroes.
+#[inline(never)]
+fn plain_local_returns(addr: &mut usize) {
+    let mut local = [0u8; BIG];
+    *addr = local.as_ptr() as usize;
+    local.fill(PATTERN);
+    // Without it the stores to a local that is never read again could be removed.
+    black_box(&mut local);
+}
+
+#[inline(never)]
+fn plain_local_panics(addr: &mut usize) {
+    let mut local = [0u8; BIG];
+    *addr = local.as_ptr() as usize;
+    local.fill(PATTERN);
+    black_box(&mut local);
+    panic!("the control's closure panics with the pattern in its frame");
+}
+
+#[inline(never)]
+fn secret_returns(addr: &mut usize) {
+    Secret::<[u8; BIG]>::new(|secret| {
+        *addr = secret.as_ptr() as usize;
+        secret.fill(PATTERN);
+        black_box(&mut **secret);
+    })
+    .expect("lock the secret's stack pages");
+}
+
+#[inline(never)]
+fn secret_panics(addr: &mut usize) {
+    Secret::<[u8; BIG]>::new(|secret| {
+        *addr = secret.as_ptr() as usize;
+        secret.fill(PATTERN);
+        black_box(&mut **secret);
+        panic!("the secret's closure panics with the pattern in the value");
+    })
+    .expect("lock the secret's stack pages");
+}
+
+/// Runs `place` (which leaves a `BIG`-byte pattern at the address it reports, then returns or
+/// panics) and scans that address once its frame is gone.
+fn pattern_left_by(place: fn(&mut usize), panics: bool) -> (usize, usize) {
+    let mem = File::open("/proc/self/mem").expect("open /proc/self/mem");
+    let mut buf = vec![0u8; BIG];
+    let mut addr = 0;
+    let result = catch_unwind(AssertUnwindSafe(|| place(&mut addr)));
+    assert_eq!(result.is_err(), panics, "did the closure panic as planned?");
+    assert_ne!(addr, 0, "the closure ran and reported its address");
+    scan(&mem, addr, &mut buf)
+}
+
+fn assert_zeroed(control: (usize, usize), secret: (usize, usize), case: &str) {
+    let (control_pattern, _) = control;
+    let (secret_pattern, secret_zero) = secret;
+    println!(
+        "{case}: pattern bytes left of {BIG}: plain local {control_pattern}, \
+         Secret {secret_pattern} (Secret zero bytes: {secret_zero})"
+    );
+    assert!(
+        control_pattern > BIG / 2,
+        "{case}: the control should find the pattern in most of the plain local's dead frame \
+         ({control_pattern} of {BIG}); if not, this scan cannot see a missing zeroing"
+    );
+    assert!(
+        secret_pattern < BIG / 100,
+        "{case}: {secret_pattern} of {BIG} bytes of the secret still hold the pattern: \
+         it was not zeroed"
+    );
+    assert!(
+        secret_zero > BIG * 95 / 100,
+        "{case}: only {secret_zero} of {BIG} bytes are zero where the secret was: \
+         the region was overwritten, so this run proves nothing about zeroing"
+    );
+}
+
+#[test]
+fn value_is_zeroed_after_the_closure_returns() {
+    let control = pattern_left_by(plain_local_returns, false);
+    let secret = pattern_left_by(secret_returns, false);
+    assert_zeroed(control, secret, "after return");
+}
+
+#[test]
+fn value_is_zeroed_after_the_closure_panics() {
+    let control = pattern_left_by(plain_local_panics, true);
+    let secret = pattern_left_by(secret_panics, true);
+    assert_zeroed(control, secret, "after panic");
+}
+
+/// Fills a stretch of stack with 0xFF and reports where it was.
+#[inline(never)]
+fn dirty_stack() -> (usize, usize) {
+    let mut junk = [0xFFu8; 16384];
+    black_box(&mut junk);
+    let start = junk.as_ptr() as usize;
+    (start, start + junk.len())
+}
+
+#[inline(never)]
+fn zero_secret_value() -> (usize, bool) {
+    Secret::<[u8; 256]>::zero(|secret| {
+        (
+            secret.as_ptr() as usize,
+            secret.iter().all(|&byte| byte == 0),
+        )
+    })
+    .expect("lock the secret's stack page")
+}
+
+#[test]
+fn zero_gives_zeros_even_on_a_dirty_stack() {
+    let (dirty_start, dirty_end) = dirty_stack();
+    let (addr, all_zero) = zero_secret_value();
+    // Fresh stack is zero anyway; only on stack that held 0xFF can this test fail.
+    assert!(
+        dirty_start <= addr && addr + 256 <= dirty_end,
+        "the secret at {addr:#x} should lie on the stack just filled with 0xFF \
+         ({dirty_start:#x}..{dirty_end:#x}), or this test could not fail"
+    );
+    assert!(all_zero, "Secret::zero handed out a value that is not zero");
+}
+
+#[test]
+fn random_values_differ_and_are_not_zero() {
+    // Copying the values out defeats `Secret`, which is fine for a test of what was in them.
+    let first = Secret::<[u8; 32]>::random(|secret| **secret).expect("random secret");
+    let second = Secret::<[u8; 32]>::random(|secret| **secret).expect("random secret");
+    assert_ne!(first, [0; 32], "random left the value zero");
+    assert_ne!(second, [0; 32], "random left the value zero");
+    assert_ne!(first, second, "two random secrets came out equal");
+}
+
+#[test]
+fn equality_compares_every_byte() {
+    Secret::<[u8; 32]>::zero(|a| {
+        Secret::<[u8; 32]>::zero(|b| {
+            assert!(*a == *b, "two zero secrets are equal");
+            b[31] = 1;
+            assert!(*a != *b, "a difference in the last byte is seen");
+            a[31] = 1;
+            assert!(*a == *b, "equal again");
+            b[0] = 0x80;
+            assert!(*a != *b, "a difference in the first byte is seen");
+        })
+        .expect("inner secret");
+    })
+    .expect("outer secret");
+
+    let same = Secret::<[u8; 32]>::random(|a| {
+        Secret::<[u8; 32]>::random(|b| *a == *b).expect("inner secret")
+    })
+    .expect("outer secret");
+    assert!(!same, "two random secrets compared equal");
+}
+
+#[test]
+fn debug_is_redacted() {
+    let shown = Secret::<[u8; 4]>::new(|secret| {
+        secret.copy_from_slice(b"ABCD");
+        format!("{secret:?}")
+    })
+    .expect("secret");
+    assert_eq!(shown, "Secret<[u8; 4]>([REDACTED])");
+    // The control: the value's own `Debug` shows the bytes ('A' is 65).
+    assert_eq!(format!("{:?}", *b"ABCD"), "[65, 66, 67, 68]");
+}

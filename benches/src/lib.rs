@@ -1,1 +1,233 @@
 //! Benchmarks live in `benches/`; run them with `cargo bench -p secrets-benches`.
+//!
+//! This library holds the *raw floor* the benches compare against: the libsodium calls and the
+//! `memfd_secret(2)` system calls that `secrets-core`'s two backends wrap, with nothing of ours
+//! around them. Every method is `#[inline]`, so a floor routine compiles down to the bare FFI
+//! calls in the bench binary.
+
+use std::ptr::NonNull;
+
+use libsodium_sys as ffi;
+
+/// Runs `sodium_init`; call it before any raw libsodium call.
+///
+/// # Panics
+/// If libsodium cannot be initialised.
+pub fn init_sodium() {
+    // SAFETY: `sodium_init` takes no arguments and is idempotent and thread-safe.
+    let ret = unsafe { ffi::sodium_init() };
+    assert!(ret >= 0, "sodium_init failed ({ret})");
+}
+
+/// A bare `sodium_malloc` allocation, `PROT_NONE` at rest: the floor under `SecretBox` and
+/// `SecretVec`. `new` is `sodium_malloc` + `sodium_mprotect_noaccess`, dropping it is
+/// `sodium_free`.
+pub struct RawGuarded {
+    ptr: NonNull<u8>,
+    len: usize,
+}
+
+impl RawGuarded {
+    /// `sodium_malloc(len)` followed by `sodium_mprotect_noaccess`. [`init_sodium`] must have
+    /// run.
+    ///
+    /// # Panics
+    /// If either call fails.
+    #[inline]
+    pub fn new(len: usize) -> Self {
+        // SAFETY: `sodium_malloc` accepts any size and returns null on failure.
+        let ptr = unsafe { ffi::sodium_malloc(len) };
+        let Some(ptr) = NonNull::new(ptr.cast::<u8>()) else {
+            panic!("sodium_malloc({len}) failed");
+        };
+        let raw = RawGuarded { ptr, len };
+        raw.close();
+        raw
+    }
+
+    /// `sodium_mprotect_readonly`: the data may be read until [`close`](Self::close).
+    ///
+    /// # Panics
+    /// If the call fails.
+    #[inline]
+    pub fn open_read(&self) {
+        // SAFETY: `ptr` is a live `sodium_malloc` pointer.
+        let ret = unsafe { ffi::sodium_mprotect_readonly(self.ptr.as_ptr().cast()) };
+        assert_eq!(ret, 0, "sodium_mprotect_readonly failed");
+    }
+
+    /// `sodium_mprotect_noaccess`: any access to the data faults from now on.
+    ///
+    /// # Panics
+    /// If the call fails.
+    #[inline]
+    pub fn close(&self) {
+        // SAFETY: `ptr` is a live `sodium_malloc` pointer; this type hands out no references
+        // into the data, only a raw pointer.
+        let ret = unsafe { ffi::sodium_mprotect_noaccess(self.ptr.as_ptr().cast()) };
+        assert_eq!(ret, 0, "sodium_mprotect_noaccess failed");
+    }
+
+    /// The first byte of the data: readable only between [`open_read`](Self::open_read) and
+    /// [`close`](Self::close).
+    #[inline]
+    pub fn as_ptr(&self) -> *const u8 {
+        self.ptr.as_ptr()
+    }
+
+    /// The data's length in bytes.
+    #[inline]
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether the data is empty.
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+}
+
+impl Drop for RawGuarded {
+    #[inline]
+    fn drop(&mut self) {
+        // SAFETY: `ptr` came from `sodium_malloc` and is freed only here, once. `sodium_free`
+        // makes the pages writable itself.
+        unsafe { ffi::sodium_free(self.ptr.as_ptr().cast()) }
+    }
+}
+
+/// A bare `memfd_secret(2)` page, `PROT_NONE` at rest: the floor under `SecretBox` with
+/// `Backend::MemfdSecret`. `new` is `memfd_secret` + `ftruncate` + `mmap(MAP_SHARED)` + the
+/// first write (which faults the page in, out of the kernel's direct map) + `mprotect(PROT_NONE)`;
+/// dropping it is `munmap` + `close`. No guard pages, canary or `MADV_DONTFORK`: those are what
+/// `secrets-core` adds, and what the ratio measures.
+pub struct RawSecretMem {
+    fd: libc::c_int,
+    map: NonNull<u8>,
+    map_len: usize,
+    len: usize,
+}
+
+impl RawSecretMem {
+    /// Maps `len` bytes (rounded up to whole pages) of secret memory and writes zeros over the
+    /// last `len` bytes, where `secrets-core` puts the data.
+    ///
+    /// # Panics
+    /// If any call fails, for instance on a kernel without `memfd_secret`.
+    #[inline]
+    pub fn new(len: usize) -> Self {
+        // SAFETY: `sysconf` has no memory-safety preconditions.
+        let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) } as usize;
+        let map_len = len.div_ceil(page).max(1) * page;
+        // SAFETY: `memfd_secret(flags)` takes one integer and returns a new descriptor or -1.
+        let fd = unsafe { libc::syscall(libc::SYS_memfd_secret, libc::O_CLOEXEC as libc::c_uint) };
+        assert!(
+            fd >= 0,
+            "memfd_secret failed: {}",
+            std::io::Error::last_os_error()
+        );
+        let fd = fd as libc::c_int;
+        // SAFETY: `fd` is the descriptor just created.
+        let ret = unsafe { libc::ftruncate(fd, map_len as libc::off_t) };
+        assert_eq!(
+            ret,
+            0,
+            "ftruncate failed: {}",
+            std::io::Error::last_os_error()
+        );
+        // SAFETY: a fresh shared mapping of our own file at an address of the kernel's choosing.
+        let map = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                map_len,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_SHARED,
+                fd,
+                0,
+            )
+        };
+        assert_ne!(
+            map,
+            libc::MAP_FAILED,
+            "mmap failed: {}",
+            std::io::Error::last_os_error()
+        );
+        let Some(map) = NonNull::new(map.cast::<u8>()) else {
+            panic!("mmap returned null");
+        };
+        let raw = RawSecretMem {
+            fd,
+            map,
+            map_len,
+            len,
+        };
+        // SAFETY: the mapping is `map_len >= len` bytes, readable and writable, and only ours.
+        unsafe { raw.as_ptr().cast_mut().write_bytes(0, len) };
+        raw.close();
+        raw
+    }
+
+    /// `mprotect(PROT_READ)`: the data may be read until [`close`](Self::close).
+    ///
+    /// # Panics
+    /// If the call fails.
+    #[inline]
+    pub fn open_read(&self) {
+        self.protect(libc::PROT_READ);
+    }
+
+    /// `mprotect(PROT_NONE)`: any access to the data faults from now on.
+    ///
+    /// # Panics
+    /// If the call fails.
+    #[inline]
+    pub fn close(&self) {
+        self.protect(libc::PROT_NONE);
+    }
+
+    #[inline]
+    fn protect(&self, prot: libc::c_int) {
+        // SAFETY: the whole mapping is ours; this type hands out no references into it, only a
+        // raw pointer.
+        let ret = unsafe { libc::mprotect(self.map.as_ptr().cast(), self.map_len, prot) };
+        assert_eq!(
+            ret,
+            0,
+            "mprotect failed: {}",
+            std::io::Error::last_os_error()
+        );
+    }
+
+    /// The first byte of the data (the last `len` bytes of the mapping): readable only between
+    /// [`open_read`](Self::open_read) and [`close`](Self::close).
+    #[inline]
+    pub fn as_ptr(&self) -> *const u8 {
+        // SAFETY: `map_len - len` is within the mapping.
+        unsafe { self.map.as_ptr().add(self.map_len - self.len) }
+    }
+
+    /// The data's length in bytes.
+    #[inline]
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether the data is empty.
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+}
+
+impl Drop for RawSecretMem {
+    #[inline]
+    fn drop(&mut self) {
+        // SAFETY: the mapping and the descriptor were made in `new` and are released only here,
+        // once; nothing points into the mapping any more.
+        unsafe {
+            libc::munmap(self.map.as_ptr().cast(), self.map_len);
+            libc::close(self.fd);
+        }
+    }
+}

@@ -3,6 +3,8 @@
 use std::fmt;
 use std::io;
 
+use crate::Backend;
+
 /// What went wrong when guarded memory could not be set up or filled.
 ///
 /// Every variant carries the facts needed to act on it (sizes, the limit in force, the OS error
@@ -44,10 +46,35 @@ pub enum Error {
         /// The `errno` of the failed call.
         errno: i32,
     },
-    /// The memory could not be excluded from core dumps (`madvise(MADV_DONTDUMP)` failed).
-    DontDump {
+    /// A protective flag could not be set on the memory (`madvise` with `MADV_DONTDUMP` or
+    /// `MADV_DONTFORK` failed). The memory was released.
+    Advise {
+        /// The advice that failed, e.g. `"MADV_DONTDUMP"`.
+        advice: &'static str,
         /// The `errno` of the failed call.
         errno: i32,
+    },
+    /// `memfd_secret(2)` could not create a secret memory file (for instance EMFILE: too many
+    /// open files, or ENOMEM).
+    SecretMemory {
+        /// Bytes of secret asked for.
+        requested: usize,
+        /// The `errno` of the failed call.
+        errno: i32,
+    },
+    /// [`set_backend`](crate::set_backend) asked for a backend this machine does not offer.
+    BackendUnavailable {
+        /// The backend asked for.
+        backend: Backend,
+        /// The `errno` that probing it gave (ENOSYS: the kernel lacks it or has it disabled).
+        errno: i32,
+    },
+    /// [`set_backend`](crate::set_backend) was called after another backend was fixed.
+    BackendFixed {
+        /// The backend in use, which stays in use.
+        active: Backend,
+        /// The backend asked for.
+        requested: Backend,
     },
     /// The input had the wrong length.
     LengthMismatch {
@@ -117,10 +144,26 @@ impl fmt::Display for Error {
                 os(errno),
                 limit(memlock),
             ),
-            Error::DontDump { errno } => write!(
+            Error::Advise { advice, errno } => write!(
                 f,
-                "could not exclude guarded memory from core dumps (madvise MADV_DONTDUMP): {}",
+                "could not set {advice} on guarded memory: {}",
                 os(errno)
+            ),
+            Error::SecretMemory { requested, errno } => write!(
+                f,
+                "memfd_secret could not provide secret memory for a {requested}-byte secret: {}",
+                os(errno)
+            ),
+            Error::BackendUnavailable { backend, errno } => write!(
+                f,
+                "the {backend} backend is not available on this machine: {} (memfd_secret needs \
+                 Linux 5.14+ with secretmem enabled); use Backend::Sodium",
+                os(errno)
+            ),
+            Error::BackendFixed { active, requested } => write!(
+                f,
+                "cannot switch guarded memory to {requested}: {active} is already in use; \
+                 call set_backend before the first secret is made"
             ),
             Error::LengthMismatch { expected, found } => {
                 write!(f, "wrong length: expected {expected} bytes, found {found}")

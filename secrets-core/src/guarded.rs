@@ -65,6 +65,9 @@ impl Guarded {
         // last reference is gone: `acquire_read`/`release_read` by the reader count,
         // `write`/`WriteBorrow::drop` by `&mut self`.
         if let Err(errno) = unsafe { self.alloc.set_access(access) } {
+            if !self.alloc.is_owned_here() {
+                forked();
+            }
             panic!(
                 "secrets: could not set guarded memory to {access:?} (mprotect: {}); \
                  the PROT_NONE-at-rest guarantee cannot be kept",
@@ -74,6 +77,11 @@ impl Guarded {
     }
 
     fn acquire_read(&self) {
+        // A child made by `fork` inherits the reader count but not the pages: a count above
+        // zero must not send it down the fast path to memory that is not there.
+        if !self.alloc.is_owned_here() {
+            forked();
+        }
         let mut current = self.readers.load(Ordering::Relaxed);
         while current > 0 {
             match self.readers.compare_exchange_weak(
@@ -152,6 +160,14 @@ impl Guarded {
             marker: PhantomData,
         }
     }
+}
+
+/// Guarded memory is `MADV_DONTFORK`: a forked child has none of its parent's secrets.
+fn forked() -> ! {
+    panic!(
+        "secrets: this secret belongs to the parent process; guarded memory is not inherited \
+         by a child made by fork()"
+    )
 }
 
 struct ReadBorrow<'a> {

@@ -40,19 +40,23 @@
 #![deny(missing_docs)]
 #![deny(clippy::unwrap_used, clippy::expect_used)]
 
+mod backend;
 mod boxed;
 mod bytes;
 mod error;
 mod guarded;
+mod harden;
 mod stack;
 mod string;
 mod sys;
 mod vec;
 
+pub use backend::{active_backend, set_backend, Backend};
 pub use boxed::SecretBox;
 pub use bytes::{Bytes, ConstantEq, Randomizable, Zeroable};
 pub use error::Error;
 pub use guarded::{Ref, RefMut};
+pub use harden::{harden_process, HardeningReport, Measure};
 pub use stack::Secret;
 pub use string::SecretString;
 pub use vec::SecretVec;

@@ -1,61 +1,138 @@
-//! One guarded allocation: libsodium's `sodium_malloc` layout, with every protection checked.
+//! One guarded allocation, from either backend, with every protection checked.
+//!
+//! Both backends give the same shape (the `MemfdSecret` one is drawn in [`super::secretmem`]):
 //!
 //! ```text
-//!  base (mmap)                                                             base + total
-//!  |  header  |   guard   |  garbage .. canary | data (len bytes) |   guard   |
-//!  |  (r--)   |   (---)   |<------- region, locked, DONTDUMP ---->|   (---)   |
-//!                          ^ page aligned       ^ data ends at the end of its page,
-//!                                                 so data[len] is in the guard page
+//!  |   guard   |  .. canary | data (len bytes) |   guard   |
+//!  |   (---)   |<-- region: locked, DONTDUMP,  |   (---)   |
+//!              ^ page        DONTFORK -------->^ data ends at the end of its page,
+//!                aligned                         so data[len] is in the guard page
 //! ```
 //!
 //! * A write past the end of the data faults at once: the next byte is in a guard page.
-//! * A write before the data first hits libsodium's 16-byte random canary, which `sodium_free`
-//!   checks (a mismatch kills the process with SIGABRT); a larger underflow reaches the leading
-//!   guard page.
+//! * A write before the data first hits a 16-byte random canary, checked when the memory is
+//!   released (a mismatch kills the process); a larger underflow reaches the leading guard page.
 //! * At rest the region is `PROT_NONE` too; `Guarded` opens it only while a borrow is alive.
+//! * The region is `MADV_DONTFORK`: a child made by `fork` has no such pages (reading them
+//!   faults), and a child that drops an inherited container leaves the parent's memory alone.
 //!
-//! `sodium_malloc` ignores the failure of its guard-page `mprotect`s and of `mlock` (measured on
-//! this project's machine: past about 16,000 live allocations the map count runs out and it
-//! keeps returning memory with no guard pages). So after it returns, [`Allocation::new`] locks the
+//! libsodium's `sodium_malloc` (the `Sodium` backend) puts a read-only header page in front of
+//! this and ignores the failure of its guard-page `mprotect`s and of `mlock` (measured on this
+//! project's machine: past about 16,000 live allocations the map count runs out and it keeps
+//! returning memory with no guard pages). So after it returns, [`Allocation::new`] locks the
 //! region itself and [`Allocation::seal`] protects guard, region and guard in one call; each of
 //! those either confirms what libsodium did (the calls are then cheap no-ops) or puts it in place,
 //! and if it cannot, the allocation is freed and a typed error returned.
 
 use std::ptr::NonNull;
+use std::sync::OnceLock;
 
 use super::mem::{self, Access};
-use super::sodium;
-use crate::Error;
+use super::{secretmem, sodium};
+use crate::{Backend, Error};
 
-/// libsodium's `CANARY_SIZE`: the canary sits just before the data.
+/// The size of the canary before the data (libsodium's `CANARY_SIZE`).
 const CANARY_SIZE: usize = 16;
 
-/// A live `sodium_malloc` allocation whose guard pages and lock have been verified.
+/// Why `mlock` of `locked` bytes failed with `errno`: the lock limit, or (ENOMEM without the
+/// limit to explain it) the map count, since locking part of a mapping has to split it.
+pub(crate) fn lock_error(requested: usize, locked: usize, errno: i32) -> Error {
+    let limit = mem::memlock_limit();
+    let limit_explains_it = errno == libc::EPERM
+        || errno == libc::EAGAIN
+        || (!mem::can_lock_without_limit()
+            && limit
+                .is_some_and(|limit| mem::locked_bytes().saturating_add(locked as u64) > limit));
+    if limit_explains_it {
+        Error::Lock {
+            requested,
+            locked,
+            limit,
+            errno,
+        }
+    } else {
+        Error::Map {
+            requested,
+            errno,
+            max_map_count: mem::max_map_count(),
+        }
+    }
+}
+
+/// Who may use an allocation's pages: the process that made it, before any `fork`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct Owner {
+    pid: i32,
+    forks: u64,
+}
+
+impl Owner {
+    fn current() -> Owner {
+        Owner {
+            pid: mem::pid(),
+            forks: mem::forks_seen(),
+        }
+    }
+}
+
+/// A live guarded allocation whose guard pages and lock have been verified.
 pub(crate) struct Allocation {
     data: NonNull<u8>,
     len: usize,
     /// First byte of the page-aligned region that holds canary and data.
     region: usize,
     region_len: usize,
+    backend: Backend,
+    /// The process that made the allocation: after a `fork`, the child has no region.
+    owner: Owner,
 }
 
 // SAFETY: an `Allocation` owns its mapping outright (no other handle to it exists), so it may be
 // moved to another thread; shared access through `&Allocation` only reads the fields above, and
-// the synchronisation of access to the *memory* is the job of `Guarded`, which is the only user.
+// the synchronisation of access to the *memory* is the job of `Guarded`, its only user.
 unsafe impl Send for Allocation {}
 // SAFETY: as above; `&Allocation` offers no interior mutability of its own.
 unsafe impl Sync for Allocation {}
 
+/// The canary of the `MemfdSecret` backend: random, one per process.
+fn canary() -> &'static [u8; CANARY_SIZE] {
+    static CANARY: OnceLock<[u8; CANARY_SIZE]> = OnceLock::new();
+    CANARY.get_or_init(|| {
+        let mut canary = [0; CANARY_SIZE];
+        sodium::random_fill(&mut canary);
+        canary
+    })
+}
+
 impl Allocation {
-    /// Allocates `len` bytes of guarded, locked memory, left readable and writable so the
-    /// caller can initialise it; the caller then calls [`Allocation::seal`].
+    /// Allocates `len` bytes of guarded, locked memory from the active backend, left readable and
+    /// writable so the caller can initialise it; the caller then calls [`Allocation::seal`].
     pub(crate) fn new(len: usize) -> Result<Self, Error> {
         sodium::init()?;
+        mem::count_forks();
+        let alloc = match crate::active_backend() {
+            Backend::MemfdSecret => Self::from_secretmem(len)?,
+            Backend::Sodium => Self::from_sodium(len)?,
+        };
+        // From here on, dropping `alloc` releases the memory, so `?` leaks nothing.
+        mem::dont_fork(alloc.region, alloc.region_len).map_err(|errno| Error::Advise {
+            advice: "MADV_DONTFORK",
+            errno,
+        })?;
+        Ok(alloc)
+    }
+
+    fn from_sodium(len: usize) -> Result<Self, Error> {
+        // Every call `sodium_malloc` makes (mmap, mprotect, madvise, mlock) sets errno only when
+        // it fails; so if errno is still zero afterwards, each guard page, the lock and
+        // MADV_DONTDUMP are in place, and checking them again would only cost time.
+        mem::clear_errno();
         let ptr = sodium::malloc(len).map_err(|errno| Error::Map {
             requested: len,
             errno,
             max_map_count: mem::max_map_count(),
         })?;
+        let all_succeeded = mem::errno() == 0;
         let data = NonNull::new(ptr).ok_or(Error::SodiumInit)?;
         let region = mem::page_floor(ptr as usize - CANARY_SIZE);
         let region_len = mem::page_round(len + CANARY_SIZE);
@@ -64,20 +141,82 @@ impl Allocation {
             len,
             region,
             region_len,
+            backend: Backend::Sodium,
+            owner: Owner::current(),
         };
-        // From here on, dropping `alloc` frees the memory, so `?` leaks nothing.
-        mem::lock(region, region_len).map_err(|errno| Error::Lock {
-            requested: len,
-            locked: region_len,
-            limit: mem::memlock_limit(),
-            errno,
-        })?;
-        mem::dont_dump(region, region_len).map_err(|errno| Error::DontDump { errno })?;
+        if !all_succeeded {
+            alloc.put_sodium_protections_in_place()?;
+        }
         Ok(alloc)
     }
 
-    /// Puts the guard pages in place (or confirms libsodium did) and makes the region
-    /// inaccessible. Called once, after initialisation.
+    /// Something `sodium_malloc` did failed: put each protection in place ourselves, in the
+    /// order that lets each error be named. The guard pages come first: once they exist, the
+    /// region is a mapping of its own, and a failing `mlock` can no longer be a failed split.
+    fn put_sodium_protections_in_place(&self) -> Result<(), Error> {
+        let page = mem::page_size();
+        for guard in [self.region - page, self.region + self.region_len] {
+            // SAFETY: both guard pages belong to this allocation and nothing points into them.
+            unsafe { mem::protect(guard, page, Access::None) }.map_err(|errno| Error::Guard {
+                requested: self.len,
+                errno,
+                max_map_count: mem::max_map_count(),
+            })?;
+        }
+        mem::lock(self.region, self.region_len)
+            .map_err(|errno| lock_error(self.len, self.region_len, errno))?;
+        mem::dont_dump(self.region, self.region_len).map_err(|errno| Error::Advise {
+            advice: "MADV_DONTDUMP",
+            errno,
+        })
+    }
+
+    fn from_secretmem(len: usize) -> Result<Self, Error> {
+        let region_len = mem::page_round(len + CANARY_SIZE);
+        let region = secretmem::map(region_len).map_err(|(step, errno)| match step {
+            secretmem::Step::Create => Error::SecretMemory {
+                requested: len,
+                errno,
+            },
+            secretmem::Step::Reserve => Error::Map {
+                requested: len,
+                errno,
+                max_map_count: mem::max_map_count(),
+            },
+            // The kernel charges secret memory to RLIMIT_MEMLOCK and says EAGAIN when it is
+            // used up; ENOMEM here means the split of the reservation hit the map count.
+            secretmem::Step::Map if errno == libc::EAGAIN => Error::Lock {
+                requested: len,
+                locked: region_len,
+                limit: mem::memlock_limit(),
+                errno,
+            },
+            secretmem::Step::Map => Error::Guard {
+                requested: len,
+                errno,
+                max_map_count: mem::max_map_count(),
+            },
+        })?;
+        let data_addr = region + region_len - len;
+        let alloc = Allocation {
+            // `data_addr` is inside a mapping that starts above address zero.
+            data: NonNull::new(data_addr as *mut u8).ok_or(Error::SodiumInit)?,
+            len,
+            region,
+            region_len,
+            backend: Backend::MemfdSecret,
+            owner: Owner::current(),
+        };
+        // SAFETY: the 16 bytes before the data lie inside the fresh, writable region.
+        unsafe {
+            std::slice::from_raw_parts_mut((data_addr - CANARY_SIZE) as *mut u8, CANARY_SIZE)
+        }
+        .copy_from_slice(canary());
+        Ok(alloc)
+    }
+
+    /// Puts the guard pages in place (or confirms they are) and makes the region inaccessible.
+    /// Called once, after initialisation.
     pub(crate) fn seal(&self) -> Result<(), Error> {
         let page = mem::page_size();
         // SAFETY: the two guard pages and the region are part of this allocation's mapping;
@@ -100,6 +239,15 @@ impl Allocation {
         unsafe { mem::protect(self.region, self.region_len, access) }
     }
 
+    /// Whether this process made the allocation (false in a child made by `fork`, which has
+    /// no region: it was `MADV_DONTFORK`).
+    ///
+    /// One atomic load: forks are counted by a `pthread_atfork` handler. A child made by a raw
+    /// `fork` system call, which skips the handlers, is caught by the pid check in `drop`.
+    pub(crate) fn is_owned_here(&self) -> bool {
+        self.owner.forks == mem::forks_seen()
+    }
+
     /// The first byte of the data; it is readable only while the caller has opened it.
     pub(crate) fn data(&self) -> NonNull<u8> {
         self.data
@@ -109,12 +257,50 @@ impl Allocation {
     pub(crate) fn len(&self) -> usize {
         self.len
     }
+
+    /// Releases a `MemfdSecret` allocation: canary checked, region zeroed, everything unmapped.
+    fn release_secretmem(&mut self) {
+        // SAFETY: `&mut self` in `drop`: no borrow of the data is alive.
+        if unsafe { self.set_access(Access::ReadWrite) }.is_err() {
+            // The region stays inaccessible; unmapping it still releases it (the kernel also
+            // zeroes secret memory pages when it frees them).
+            // SAFETY: region and length come from `secretmem::map`; unmapped only here.
+            unsafe { secretmem::unmap(self.region, self.region_len) };
+            return;
+        }
+        // SAFETY: the region is writable now, `region_len` bytes long, and only ours.
+        let region =
+            unsafe { std::slice::from_raw_parts_mut(self.region as *mut u8, self.region_len) };
+        let canary_at = self.region_len - self.len - CANARY_SIZE;
+        if !sodium::memeq(&region[canary_at..canary_at + CANARY_SIZE], canary()) {
+            canary_smashed();
+        }
+        sodium::memzero(region);
+        // SAFETY: as above; `region` is not used after this.
+        unsafe { secretmem::unmap(self.region, self.region_len) };
+    }
+}
+
+/// Something wrote over the canary before a secret: memory around it is corrupt, so nothing of
+/// the process can be trusted to go on. Same effect as libsodium's check.
+fn canary_smashed() -> ! {
+    eprintln!("secrets: the canary before a secret was overwritten (buffer underflow); aborting");
+    std::process::abort()
 }
 
 impl Drop for Allocation {
     fn drop(&mut self) {
-        // SAFETY: `data` came from `sodium::malloc` and is freed only here, once. `sodium_free`
-        // makes the mapping writable itself, checks the canary, zeroes and unlocks the region.
-        unsafe { sodium::free(self.data.as_ptr()) }
+        if !self.is_owned_here() || self.owner.pid != mem::pid() {
+            // A child made by `fork` inherited the container but not the region
+            // (MADV_DONTFORK): the parent's pages are not here to zero or free.
+            return;
+        }
+        match self.backend {
+            // SAFETY: `data` came from `sodium::malloc` and is freed only here, once.
+            // `sodium_free` makes the mapping writable itself, checks the canary (a mismatch
+            // kills the process), zeroes and unlocks the region, and unmaps it all.
+            Backend::Sodium => unsafe { sodium::free(self.data.as_ptr()) },
+            Backend::MemfdSecret => self.release_secretmem(),
+        }
     }
 }

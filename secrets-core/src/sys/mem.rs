@@ -48,6 +48,13 @@ pub(crate) fn page_round(len: usize) -> usize {
     len.saturating_add(mask) & !mask
 }
 
+/// Sets the calling thread's `errno` to zero.
+pub(crate) fn clear_errno() {
+    // SAFETY: `__errno_location` returns the calling thread's errno slot, valid for writes for
+    // the life of the thread.
+    unsafe { *libc::__errno_location() = 0 }
+}
+
 /// The calling thread's `errno`.
 pub(crate) fn errno() -> i32 {
     std::io::Error::last_os_error().raw_os_error().unwrap_or(0)
@@ -90,6 +97,64 @@ pub(crate) fn unlock(addr: usize, len: usize) -> Result<(), i32> {
 pub(crate) fn dont_dump(addr: usize, len: usize) -> Result<(), i32> {
     // SAFETY: MADV_DONTDUMP only sets a flag on the mapping; it never discards contents.
     check(unsafe { libc::madvise(addr as *mut libc::c_void, len, libc::MADV_DONTDUMP) })
+}
+
+/// Leaves `[addr, addr + len)` out of the address space of children made by `fork(2)`.
+pub(crate) fn dont_fork(addr: usize, len: usize) -> Result<(), i32> {
+    // SAFETY: MADV_DONTFORK only sets a flag on the mapping; this process's view is unchanged.
+    check(unsafe { libc::madvise(addr as *mut libc::c_void, len, libc::MADV_DONTFORK) })
+}
+
+/// This process's id (not cached: after a `fork` the child sees its own).
+pub(crate) fn pid() -> i32 {
+    // SAFETY: `getpid` has no preconditions.
+    unsafe { libc::getpid() }
+}
+
+static FORKS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+extern "C" fn on_fork_child() {
+    // An atomic increment is async-signal-safe, as a handler run in a forked child must be.
+    FORKS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Makes [`forks_seen`] count the `fork`s of this process (from the first call on).
+pub(crate) fn count_forks() {
+    static REGISTERED: OnceLock<()> = OnceLock::new();
+    REGISTERED.get_or_init(|| {
+        // SAFETY: the handler is an `extern "C"` function that only touches an atomic. If
+        // registration fails (ENOMEM), forks go uncounted and the pid check still catches them
+        // at drop.
+        unsafe { libc::pthread_atfork(None, None, Some(on_fork_child)) };
+    });
+}
+
+/// How many times the current process is a `fork` away from the one that first called
+/// [`count_forks`]: changes in the child, never in the parent.
+pub(crate) fn forks_seen() -> u64 {
+    FORKS.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// Bytes this process has locked (`VmLck` of `/proc/self/status`), 0 if unreadable.
+pub(crate) fn locked_bytes() -> u64 {
+    status_field("VmLck:")
+        .and_then(|kb| kb.trim_end_matches("kB").trim().parse::<u64>().ok())
+        .map_or(0, |kb| kb * 1024)
+}
+
+/// Whether the calling thread has `CAP_IPC_LOCK`, which lifts `RLIMIT_MEMLOCK`.
+pub(crate) fn can_lock_without_limit() -> bool {
+    const CAP_IPC_LOCK: u32 = 14;
+    status_field("CapEff:")
+        .and_then(|hex| u64::from_str_radix(&hex, 16).ok())
+        .is_some_and(|caps| caps & (1 << CAP_IPC_LOCK) != 0)
+}
+
+fn status_field(name: &str) -> Option<String> {
+    // Capabilities belong to threads, so read the calling thread's status.
+    let status = std::fs::read_to_string("/proc/thread-self/status").ok()?;
+    let line = status.lines().find(|line| line.starts_with(name))?;
+    Some(line[name.len()..].trim().to_owned())
 }
 
 /// The soft `RLIMIT_MEMLOCK` in bytes, `None` when unlimited or unreadable.

@@ -4,12 +4,16 @@
 //!
 //! * [`sodium`]: libsodium's initialisation, CSPRNG, `sodium_memzero` and `sodium_memcmp`;
 //! * [`mem`]: page protection, locking and the limits that govern them;
-//! * [`alloc`]: one guarded allocation (guard pages, canary, locked data), whose layout is
-//!   drawn in that module.
+//! * [`secretmem`]: data pages from `memfd_secret(2)` between guard pages of our own;
+//! * [`process`]: process-wide hardening (core dumps, dumpability);
+//! * [`alloc`]: one guarded allocation from either backend (guard pages, canary, locked data),
+//!   with both layouts drawn in their modules.
 //!
 //! Every `unsafe` block of the crate's memory handling is in these files, and each carries a
 //! `// SAFETY:` comment naming the invariant it relies on.
 
 pub(crate) mod alloc;
 pub(crate) mod mem;
+pub(crate) mod process;
+pub(crate) mod secretmem;
 pub(crate) mod sodium;

@@ -9,6 +9,7 @@ use crate::Error;
 /// Runs `sodium_init` once per process. libsodium must be initialised before its CSPRNG or its
 /// guarded heap is used; `sodium_init` is itself idempotent and thread-safe, the `OnceLock` only
 /// saves the call.
+#[inline]
 pub(crate) fn init() -> Result<(), Error> {
     static READY: OnceLock<bool> = OnceLock::new();
     // SAFETY: `sodium_init` takes no arguments and may be called from any thread at any time.
@@ -22,6 +23,7 @@ pub(crate) fn init() -> Result<(), Error> {
 
 /// Like [`init`], for callers that cannot report an error: without libsodium there is no CSPRNG
 /// and no constant-time compare, so no guarantee of this crate can be kept.
+#[inline]
 pub(crate) fn init_or_panic() {
     if init().is_err() {
         panic!("secrets: libsodium could not be initialised, so there is no CSPRNG to draw secrets from");
@@ -37,6 +39,7 @@ pub(crate) fn random_fill(buf: &mut [u8]) {
 
 /// Zeroes `buf` in a way the optimiser may not remove (`sodium_memzero` is an opaque call that
 /// uses `explicit_bzero` or volatile stores).
+#[inline]
 pub(crate) fn memzero(buf: &mut [u8]) {
     // SAFETY: `buf` is a valid, writable region of `buf.len()` bytes for the whole call.
     // `sodium_memzero` needs no initialisation.
@@ -45,12 +48,13 @@ pub(crate) fn memzero(buf: &mut [u8]) {
 
 /// Compares two byte strings of equal length in time that depends only on the length.
 /// Strings of different lengths are unequal; their lengths are not secret.
+#[inline]
 pub(crate) fn memeq(a: &[u8], b: &[u8]) -> bool {
     if a.len() != b.len() {
         return false;
     }
-    init_or_panic();
     // SAFETY: both regions are valid for reads of `a.len()` bytes for the whole call.
+    // `sodium_memcmp` reads no libsodium state, so it needs no `sodium_init`.
     unsafe { ffi::sodium_memcmp(a.as_ptr().cast(), b.as_ptr().cast(), a.len()) == 0 }
 }
 

@@ -1,0 +1,123 @@
+//! Data pages from Linux `memfd_secret(2)`, framed by guard pages of our own.
+//!
+//! ```text
+//!  reservation: anonymous, private, PROT_NONE                 (one mmap)
+//!  |   guard   | .. canary | data (len bytes) |   guard   |
+//!  |   (---p)  |<- memfd_secret pages (rw-s) ->|   (---p)  |
+//!              ^ region, MAP_SHARED|MAP_FIXED over the middle of the reservation
+//! ```
+//!
+//! Pages of a `memfd_secret` file are taken out of the kernel's direct map: `/proc/PID/mem`
+//! reads of them fail with EIO, `gcore` cannot dump them even with `dump-excluded-mappings`,
+//! and the kernel marks the mapping `VM_LOCKED | VM_DONTDUMP` and charges it to
+//! `RLIMIT_MEMLOCK` (a mapping over the limit fails with EAGAIN). The file descriptor is closed
+//! as soon as the mapping exists, so nothing but this mapping refers to the pages.
+
+use super::mem;
+
+/// The step of [`map`] that failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Step {
+    /// `memfd_secret` or `ftruncate` on its file.
+    Create,
+    /// The anonymous `PROT_NONE` reservation that becomes the guard pages.
+    Reserve,
+    /// The shared mapping of the secret pages over the middle of the reservation.
+    Map,
+}
+
+/// Makes a secret memory file of `len` bytes; `Err(errno)` if the kernel does not offer it.
+fn create(len: usize) -> Result<libc::c_int, i32> {
+    // SAFETY: `memfd_secret(flags)` takes one integer and returns a new descriptor or -1.
+    let fd = unsafe { libc::syscall(libc::SYS_memfd_secret, libc::O_CLOEXEC as libc::c_uint) };
+    if fd < 0 {
+        return Err(mem::errno());
+    }
+    let fd = fd as libc::c_int;
+    let size = libc::off_t::try_from(len).map_err(|_| libc::EFBIG);
+    // SAFETY: `fd` is the descriptor just created and owned here.
+    let sized = size.and_then(|size| match unsafe { libc::ftruncate(fd, size) } {
+        0 => Ok(()),
+        _ => Err(mem::errno()),
+    });
+    match sized {
+        Ok(()) => Ok(fd),
+        Err(errno) => {
+            close(fd);
+            Err(errno)
+        }
+    }
+}
+
+fn close(fd: libc::c_int) {
+    // SAFETY: `fd` was created by `create` and is closed exactly once. A failing `close` of a
+    // memfd leaves nothing to clean up.
+    unsafe { libc::close(fd) };
+}
+
+/// Whether this kernel offers `memfd_secret` (it is off unless booted with `secretmem.enable`
+/// on some kernels, and absent before 5.14): `Err(errno)` if not.
+pub(crate) fn probe() -> Result<(), i32> {
+    let fd = create(mem::page_size())?;
+    close(fd);
+    Ok(())
+}
+
+/// Maps `region_len` bytes (whole pages) of secret memory between two guard pages and returns
+/// the address of the region, readable and writable and still untouched (the pages are
+/// allocated on first access).
+pub(crate) fn map(region_len: usize) -> Result<usize, (Step, i32)> {
+    let page = mem::page_size();
+    let fd = create(region_len).map_err(|errno| (Step::Create, errno))?;
+    let reserve_len = region_len + 2 * page;
+    // SAFETY: a fresh anonymous mapping at an address of the kernel's choosing touches no
+    // existing memory.
+    let reserve = unsafe {
+        libc::mmap(
+            std::ptr::null_mut(),
+            reserve_len,
+            libc::PROT_NONE,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
+            -1,
+            0,
+        )
+    };
+    if reserve == libc::MAP_FAILED {
+        let errno = mem::errno();
+        close(fd);
+        return Err((Step::Reserve, errno));
+    }
+    let region = reserve as usize + page;
+    // SAFETY: MAP_FIXED replaces only the middle of the reservation made just above, which no
+    // one else knows about.
+    let mapped = unsafe {
+        libc::mmap(
+            region as *mut libc::c_void,
+            region_len,
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_SHARED | libc::MAP_FIXED,
+            fd,
+            0,
+        )
+    };
+    let errno = mem::errno();
+    close(fd);
+    if mapped == libc::MAP_FAILED {
+        // SAFETY: the reservation is ours and nothing points into it.
+        unsafe { unmap(region, region_len) };
+        return Err((Step::Map, errno));
+    }
+    Ok(region)
+}
+
+/// Unmaps a region made by [`map`] together with its guard pages.
+///
+/// # Safety
+/// `region` and `region_len` come from one successful [`map`], not yet unmapped, and no
+/// reference into it is alive.
+pub(crate) unsafe fn unmap(region: usize, region_len: usize) {
+    let page = mem::page_size();
+    // SAFETY: the caller guarantees the range is one live mapping made by `map` and unused.
+    // `munmap` of a mapping we own cannot fail in a way that leaves anything to do.
+    unsafe { libc::munmap((region - page) as *mut libc::c_void, region_len + 2 * page) };
+}

@@ -1,0 +1,361 @@
+//! A child made by `fork(2)` gets none of a secret's pages (`MADV_DONTFORK`), for both backends:
+//!
+//! * dropping the inherited container in the child does nothing to the parent's secret;
+//! * reading the data address in the child faults, even while the parent has it open;
+//! * `borrow()` in the child panics with a message that names `fork`.
+//!
+//! The controls show each attack working on memory without `MADV_DONTFORK`: a forked child reads
+//! a plain page (and a raw `memfd_secret` page), and a child's writes to an inherited shared
+//! page reach the parent.
+//!
+//! Each scenario runs in a child made by `in_child` (the test runner itself is never forked),
+//! which forks the *grandchild* that plays the attacker. The grandchild leaves with `_exit`, so
+//! nothing of the test runner's state is run or dropped twice.
+
+use std::io::Read as _;
+use std::os::fd::FromRawFd as _;
+use std::panic::AssertUnwindSafe;
+
+use secrets_core::{set_backend, Backend, SecretBox};
+use secrets_integration_tests::{data_perms, in_child, mapping_of, page_size, Access};
+
+const MARKER_LEN: usize = 32;
+/// The grandchild's exit code when it read the marker.
+const READ_MARKER: i32 = 42;
+/// The grandchild's exit code when it read something else.
+const READ_OTHER: i32 = 43;
+/// The grandchild's exit code when its body panicked (the code Rust gives a panicking `main`).
+const PANICKED: i32 = 101;
+
+/// Printed by a scenario that ran to its end. A child that ran no test at all (a misspelt test
+/// name) also exits 0, so its success alone would prove nothing.
+const DONE: &str = "SCENARIO-DONE";
+
+/// Runs `scenario` in a child made by `in_child`, which must run it to the end.
+fn run_scenario(test_name: &str, scenario: impl FnOnce()) {
+    let outcome = in_child(test_name, || {
+        scenario();
+        println!("{DONE}");
+    });
+    outcome.assert_success();
+    assert!(
+        outcome.stdout.contains(DONE),
+        "the scenario did not run: {outcome:?}"
+    );
+}
+
+/// How a forked grandchild ended.
+#[derive(Debug, PartialEq, Eq)]
+enum Ended {
+    Exited(i32),
+    Signaled(i32),
+}
+
+#[derive(Debug)]
+struct Forked {
+    ended: Ended,
+    /// What the grandchild wrote to its stderr (a pipe of its own).
+    stderr: String,
+}
+
+/// Forks; the grandchild runs `body` and `_exit`s with the code it returns ([`PANICKED`] if it
+/// panics). The parent waits for it and returns how it ended.
+fn fork_and_wait(body: impl FnOnce() -> i32) -> Forked {
+    let mut pipe = [0; 2];
+    // SAFETY: `pipe` is a valid array of two descriptors for `pipe(2)` to fill.
+    assert_eq!(unsafe { libc::pipe(pipe.as_mut_ptr()) }, 0, "pipe");
+    let [read_end, write_end] = pipe;
+    // SAFETY: the grandchild only runs `body` and then `_exit`s; this process was made by
+    // `in_child` for this one scenario, and its other thread (libtest's main thread) is parked
+    // waiting for this test and holds no lock the grandchild needs.
+    let pid = unsafe { libc::fork() };
+    assert!(pid >= 0, "fork: {}", std::io::Error::last_os_error());
+    if pid == 0 {
+        // SAFETY: both descriptors are this process's own; after `dup2` the panic message
+        // and anything else written to stderr go to the pipe.
+        unsafe {
+            libc::dup2(write_end, libc::STDERR_FILENO);
+            libc::close(read_end);
+            libc::close(write_end);
+        }
+        let code = std::panic::catch_unwind(AssertUnwindSafe(body)).unwrap_or(PANICKED);
+        // SAFETY: `_exit` ends the grandchild at once, without running the test runner's
+        // destructors or exit handlers, which belong to the parent.
+        unsafe { libc::_exit(code) };
+    }
+    // SAFETY: closes the grandchild's end in this process; `read_end` becomes owned by `File`.
+    let mut stderr_pipe = unsafe {
+        libc::close(write_end);
+        std::fs::File::from_raw_fd(read_end)
+    };
+    let mut stderr = String::new();
+    // The grandchild's end closes when it exits, which ends this read.
+    stderr_pipe
+        .read_to_string(&mut stderr)
+        .expect("read the grandchild's stderr");
+    let mut status = 0;
+    // SAFETY: `pid` is our child and `status` a valid place for `waitpid` to write.
+    let waited = unsafe { libc::waitpid(pid, &mut status, 0) };
+    assert_eq!(waited, pid, "waitpid: {}", std::io::Error::last_os_error());
+    let ended = if libc::WIFSIGNALED(status) {
+        Ended::Signaled(libc::WTERMSIG(status))
+    } else if libc::WIFEXITED(status) {
+        Ended::Exited(libc::WEXITSTATUS(status))
+    } else {
+        panic!("grandchild neither exited nor was killed: status {status:#x}");
+    };
+    let forked = Forked { ended, stderr };
+    println!("grandchild: {forked:?}");
+    forked
+}
+
+fn random_marker() -> [u8; MARKER_LEN] {
+    let mut marker = [0; MARKER_LEN];
+    // SAFETY: `sodium_init` takes no arguments and may be called any number of times.
+    assert!(unsafe { libsodium_sys::sodium_init() } >= 0, "sodium_init");
+    // SAFETY: `marker` is a valid, writable buffer of `marker.len()` bytes.
+    unsafe { libsodium_sys::randombytes_buf(marker.as_mut_ptr().cast(), marker.len()) };
+    marker
+}
+
+/// In the grandchild: reads `MARKER_LEN` bytes at `addr` and says whether they were `marker`.
+fn read_directly(addr: usize, marker: &[u8; MARKER_LEN]) -> i32 {
+    // SAFETY: none in the protected cases: if `addr` is not mapped in this process, the read
+    // faults, and that fault is what the test looks for. In the controls the page is mapped and
+    // readable.
+    let seen = unsafe { std::ptr::read_volatile(addr as *const [u8; MARKER_LEN]) };
+    if &seen == marker {
+        READ_MARKER
+    } else {
+        READ_OTHER
+    }
+}
+
+/// A box holding a fresh random marker, in a process that uses `backend`.
+fn secret_with_marker(backend: Backend) -> (SecretBox<[u8; MARKER_LEN]>, [u8; MARKER_LEN]) {
+    set_backend(backend).expect("choose the backend before the first secret");
+    let marker = random_marker();
+    let secret = SecretBox::<[u8; MARKER_LEN]>::new(|value| *value = marker).expect("a secret");
+    (secret, marker)
+}
+
+/// Where the box's data is (the pages are closed again when this returns).
+fn data_addr(secret: &SecretBox<[u8; MARKER_LEN]>) -> usize {
+    secret.borrow().as_ptr() as usize
+}
+
+/// Checks that the data page is as it must be at rest in its owner: inaccessible, locked, out
+/// of dumps and of forks.
+fn assert_at_rest(backend: Backend, addr: usize) {
+    let vma = mapping_of(addr);
+    // memfd_secret pages are a shared mapping of the secret file (`---s`); sodium_malloc's are
+    // private (`---p`).
+    assert_eq!(vma.perms, data_perms(backend, Access::None), "{vma:?}");
+    assert!(vma.has_flag("lo") && vma.locked_kb > 0, "locked: {vma:?}");
+    assert!(vma.has_flag("dd"), "MADV_DONTDUMP: {vma:?}");
+    assert!(vma.has_flag("dc"), "MADV_DONTFORK: {vma:?}");
+}
+
+fn drop_in_forked_child_leaves_parent_intact(backend: Backend) {
+    let (secret, marker) = secret_with_marker(backend);
+    let addr = data_addr(&secret);
+    let mut inherited = Some(secret);
+    let forked = fork_and_wait(|| {
+        // Only the grandchild's copy of the box is dropped here.
+        drop(inherited.take());
+        0
+    });
+    assert_eq!(forked.ended, Ended::Exited(0), "{forked:?}");
+    let secret = inherited.expect("the parent still has its box");
+    assert_eq!(*secret.borrow(), marker, "the parent's secret is unchanged");
+    assert_at_rest(backend, addr);
+}
+
+fn direct_read_in_forked_child_faults(backend: Backend) {
+    let (secret, marker) = secret_with_marker(backend);
+    // Open the pages in the parent for the whole fork: without MADV_DONTFORK the grandchild
+    // would inherit them readable, so only the missing mapping can make its read fault.
+    let opened = secret.borrow();
+    let addr = opened.as_ptr() as usize;
+    let forked = fork_and_wait(|| read_directly(addr, &marker));
+    assert_eq!(forked.ended, Ended::Signaled(libc::SIGSEGV), "{forked:?}");
+    assert_eq!(*opened, marker, "the parent still reads its secret");
+}
+
+fn borrow_in_forked_child_panics(backend: Backend) {
+    let (secret, marker) = secret_with_marker(backend);
+    let forked = fork_and_wait(|| {
+        if *secret.borrow() == marker {
+            READ_MARKER
+        } else {
+            READ_OTHER
+        }
+    });
+    assert_eq!(forked.ended, Ended::Exited(PANICKED), "{forked:?}");
+    // The message is the line after `thread '...' panicked at FILE:LINE:`. Look there only:
+    // the thread's name and a backtrace's frames say "fork" too.
+    let message = forked
+        .stderr
+        .lines()
+        .skip_while(|line| !line.contains("panicked at"))
+        .nth(1)
+        .unwrap_or_default();
+    assert!(
+        message.contains("fork"),
+        "the panic message should name fork: {message:?}\n{forked:?}"
+    );
+    assert_eq!(
+        *secret.borrow(),
+        marker,
+        "the parent still reads its secret"
+    );
+}
+
+#[test]
+fn drop_in_forked_child_leaves_parent_intact_memfd_secret() {
+    run_scenario(
+        "drop_in_forked_child_leaves_parent_intact_memfd_secret",
+        || drop_in_forked_child_leaves_parent_intact(Backend::MemfdSecret),
+    );
+}
+
+#[test]
+fn drop_in_forked_child_leaves_parent_intact_sodium() {
+    run_scenario("drop_in_forked_child_leaves_parent_intact_sodium", || {
+        drop_in_forked_child_leaves_parent_intact(Backend::Sodium)
+    });
+}
+
+#[test]
+fn direct_read_in_forked_child_faults_memfd_secret() {
+    run_scenario("direct_read_in_forked_child_faults_memfd_secret", || {
+        direct_read_in_forked_child_faults(Backend::MemfdSecret)
+    });
+}
+
+#[test]
+fn direct_read_in_forked_child_faults_sodium() {
+    run_scenario("direct_read_in_forked_child_faults_sodium", || {
+        direct_read_in_forked_child_faults(Backend::Sodium)
+    });
+}
+
+#[test]
+fn borrow_in_forked_child_panics_memfd_secret() {
+    run_scenario("borrow_in_forked_child_panics_memfd_secret", || {
+        borrow_in_forked_child_panics(Backend::MemfdSecret)
+    });
+}
+
+#[test]
+fn borrow_in_forked_child_panics_sodium() {
+    run_scenario("borrow_in_forked_child_panics_sodium", || {
+        borrow_in_forked_child_panics(Backend::Sodium)
+    });
+}
+
+/// A page mapped with `flags` (and `fd`, for a file mapping), readable and writable, holding
+/// `marker`; unmapped when dropped.
+struct RawPage {
+    addr: usize,
+}
+
+impl RawPage {
+    fn new(flags: libc::c_int, fd: libc::c_int, marker: &[u8; MARKER_LEN]) -> RawPage {
+        // SAFETY: a fresh mapping at an address of the kernel's choosing touches no existing
+        // memory.
+        let addr = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                page_size(),
+                libc::PROT_READ | libc::PROT_WRITE,
+                flags,
+                fd,
+                0,
+            )
+        };
+        assert_ne!(
+            addr,
+            libc::MAP_FAILED,
+            "mmap: {}",
+            std::io::Error::last_os_error()
+        );
+        // SAFETY: the page is ours, readable and writable, and larger than the marker.
+        unsafe { std::ptr::write_volatile(addr.cast::<[u8; MARKER_LEN]>(), *marker) };
+        RawPage {
+            addr: addr as usize,
+        }
+    }
+
+    fn read(&self) -> [u8; MARKER_LEN] {
+        // SAFETY: the page is mapped readable for as long as `self` lives.
+        unsafe { std::ptr::read_volatile(self.addr as *const [u8; MARKER_LEN]) }
+    }
+}
+
+impl Drop for RawPage {
+    fn drop(&mut self) {
+        // SAFETY: the page was mapped by `RawPage::new` and nothing refers to it any more.
+        unsafe { libc::munmap(self.addr as *mut libc::c_void, page_size()) };
+    }
+}
+
+#[test]
+fn control_plain_page_is_read_by_forked_child() {
+    run_scenario("control_plain_page_is_read_by_forked_child", || {
+        let marker = random_marker();
+        let page = RawPage::new(libc::MAP_PRIVATE | libc::MAP_ANONYMOUS, -1, &marker);
+        let forked = fork_and_wait(|| read_directly(page.addr, &marker));
+        assert_eq!(forked.ended, Ended::Exited(READ_MARKER), "{forked:?}");
+    });
+}
+
+#[test]
+fn control_raw_memfd_secret_page_is_read_by_forked_child() {
+    run_scenario(
+        "control_raw_memfd_secret_page_is_read_by_forked_child",
+        || {
+            // memfd_secret alone keeps pages from /proc/PID/mem and dumps, not from a forked child:
+            // it is MADV_DONTFORK that keeps them from the child.
+            // SAFETY: `memfd_secret(flags)` takes one integer and returns a new descriptor or -1.
+            let fd = unsafe { libc::syscall(libc::SYS_memfd_secret, libc::O_CLOEXEC) };
+            assert!(fd >= 0, "memfd_secret: {}", std::io::Error::last_os_error());
+            let fd = fd as libc::c_int;
+            let size = libc::off_t::try_from(page_size()).expect("page size fits off_t");
+            // SAFETY: `fd` is the descriptor just created.
+            assert_eq!(unsafe { libc::ftruncate(fd, size) }, 0, "ftruncate");
+            let marker = random_marker();
+            let page = RawPage::new(libc::MAP_SHARED, fd, &marker);
+            // SAFETY: the mapping keeps the file alive; the descriptor is no longer needed.
+            unsafe { libc::close(fd) };
+            let forked = fork_and_wait(|| read_directly(page.addr, &marker));
+            assert_eq!(forked.ended, Ended::Exited(READ_MARKER), "{forked:?}");
+        },
+    );
+}
+
+#[test]
+fn control_forked_child_writes_reach_parent_through_shared_page() {
+    run_scenario(
+        "control_forked_child_writes_reach_parent_through_shared_page",
+        || {
+            // What a forked child's drop would do to memfd_secret pages (a shared mapping) if
+            // they were inherited and the drop zeroed them: the parent would see zeros.
+            let marker = random_marker();
+            let page = RawPage::new(libc::MAP_SHARED | libc::MAP_ANONYMOUS, -1, &marker);
+            let forked = fork_and_wait(|| {
+                // SAFETY: the inherited page is mapped readable and writable here.
+                unsafe {
+                    std::ptr::write_volatile(page.addr as *mut [u8; MARKER_LEN], [0; MARKER_LEN])
+                };
+                0
+            });
+            assert_eq!(forked.ended, Ended::Exited(0), "{forked:?}");
+            assert_eq!(
+                page.read(),
+                [0; MARKER_LEN],
+                "the child's write reached the parent"
+            );
+        },
+    );
+}
