@@ -69,9 +69,11 @@ pub use vec::SecretVec;
 #[cfg(feature = "derive")]
 pub use secrets_derive::{Bytes, Secret};
 
-/// Items used by the code that `secrets-derive` generates. Not part of the API.
+/// Items used by the code that `secrets-derive` generates and by `secrets-nonce`. Not part of
+/// the API: use `secrets-nonce` for encryption, which makes nonce reuse a compile error.
 #[doc(hidden)]
 pub mod __private {
     pub use crate::refusals::{SecretsCannotBeCloned, SecretsCannotBePrinted};
+    pub use crate::sys::aead;
     pub use inventory;
 }
