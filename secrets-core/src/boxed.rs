@@ -80,6 +80,7 @@ impl<T: Bytes> SecretBox<T> {
     /// ```
     pub fn try_new<E: From<Error>>(init: impl FnOnce(&mut T) -> Result<(), E>) -> Result<Self, E> {
         let () = Self::FITS_A_PAGE;
+        let () = T::LAYOUT_CHECKED;
         let inner = Guarded::try_init(size_of::<T>(), |bytes| {
             bytes.zero();
             match bytes::from_bytes_mut::<T>(bytes) {

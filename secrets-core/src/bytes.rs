@@ -27,11 +27,21 @@ use crate::sys::sodium;
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be kept in guarded memory: it does not implement `Bytes`",
     label = "not every bit pattern is a valid `{Self}`, or it has padding or pointers",
-    note = "guarded memory is filled with random bytes and zeroed, so only plain integer data may live there",
-    note = "store a `bool` as a `u8` (0 or 1), a `char` as a `u32` (check it with `char::from_u32`), \
-            bytes as `[u8; N]`; for a struct of such fields, use `#[repr(C)]` and `#[derive(Bytes)]`"
+    note = "guarded memory is zeroed, filled from a CSPRNG and compared as raw bytes, so it only \
+            holds the integer types, `f32`, `f64`, arrays `[T; N]` of them, and `#[derive(Bytes)]` \
+            structs",
+    note = "keep a `bool` as a `u8` (0 or 1), a `char` as a `u32` (`char::from_u32` to read it), \
+            a `NonZero*` as its integer, an enum as its discriminant, a tuple as an array or a \
+            `#[repr(C)]` `#[derive(Bytes)]` struct, and the bytes a reference points to rather \
+            than the reference"
 )]
-pub unsafe trait Bytes: Sized + 'static {}
+pub unsafe trait Bytes: Sized + 'static {
+    /// Evaluated by every container before it stores a `Self`: `#[derive(Bytes)]` sets it to a
+    /// compile-time assertion of the layout rules (no padding, no `Drop`) that generic structs
+    /// can only check once their parameters are known.
+    #[doc(hidden)]
+    const LAYOUT_CHECKED: () = ();
+}
 
 macro_rules! impl_bytes {
     ($($ty:ty),* $(,)?) => {
@@ -47,7 +57,9 @@ impl_bytes!(u8, u16, u32, u64, u128, usize, i8, i16, i32, i64, i128, isize, f32,
 
 // SAFETY: an array is its elements back to back with no padding between them (size is a
 // multiple of alignment for every `T`), so it is valid for every bit pattern when `T` is.
-unsafe impl<T: Bytes, const N: usize> Bytes for [T; N] {}
+unsafe impl<T: Bytes, const N: usize> Bytes for [T; N] {
+    const LAYOUT_CHECKED: () = T::LAYOUT_CHECKED;
+}
 
 /// Values that can be overwritten with zeros in a way the optimiser will not remove.
 pub trait Zeroable {

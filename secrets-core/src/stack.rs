@@ -55,6 +55,7 @@ impl<T: Bytes> Secret<T> {
     // `new` returns what the closure returns: the value itself never leaves this frame.
     #[allow(clippy::new_ret_no_self)]
     pub fn new<R>(f: impl FnOnce(&mut Secret<T>) -> R) -> Result<R, Error> {
+        let () = T::LAYOUT_CHECKED;
         let mut secret = Secret {
             value: bytes::zeroed::<T>(),
         };

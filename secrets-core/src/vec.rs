@@ -65,6 +65,7 @@ impl<T: Bytes> SecretVec<T> {
         init: impl FnOnce(&mut [T]) -> Result<(), E>,
     ) -> Result<Self, E> {
         let () = Self::SUPPORTED;
+        let () = T::LAYOUT_CHECKED;
         let byte_len = len.checked_mul(size_of::<T>()).ok_or(Error::Map {
             requested: usize::MAX,
             errno: libc::ENOMEM,

@@ -2,6 +2,7 @@
 //!
 //! The rest of the crate is safe code over the small API here:
 //!
+//! * [`aead`]: libsodium's AEAD constructions behind length-checked safe functions;
 //! * [`sodium`]: libsodium's initialisation, CSPRNG, `sodium_memzero` and `sodium_memcmp`;
 //! * [`mem`]: page protection, locking and the limits that govern them;
 //! * [`secretmem`]: data pages from `memfd_secret(2)` between guard pages of our own;
@@ -12,6 +13,7 @@
 //! Every `unsafe` block of the crate's memory handling is in these files, and each carries a
 //! `// SAFETY:` comment naming the invariant it relies on.
 
+pub mod aead;
 pub(crate) mod alloc;
 pub(crate) mod mem;
 pub(crate) mod process;

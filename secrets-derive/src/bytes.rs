@@ -1,0 +1,212 @@
+//! `#[derive(Bytes)]`: parse, check, generate.
+
+use proc_macro2::TokenStream;
+use quote::{quote, quote_spanned};
+use syn::spanned::Spanned;
+use syn::{Data, DeriveInput, Fields, Type};
+
+use crate::errors::Errors;
+
+/// What the checks need to know about the input.
+struct Model<'a> {
+    input: &'a DeriveInput,
+    fields: Vec<&'a Type>,
+}
+
+pub(crate) fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
+    let model = parse(input)?;
+    check(&model)?;
+    Ok(generate(&model))
+}
+
+fn parse(input: &DeriveInput) -> syn::Result<Model<'_>> {
+    let fields =
+        match &input.data {
+            Data::Struct(data) => match &data.fields {
+                Fields::Named(named) => named.named.iter().map(|f| &f.ty).collect(),
+                Fields::Unnamed(unnamed) => unnamed.unnamed.iter().map(|f| &f.ty).collect(),
+                Fields::Unit => Vec::new(),
+            },
+            Data::Enum(data) => return Err(syn::Error::new_spanned(
+                data.enum_token,
+                "`#[derive(Bytes)]` cannot be used on an enum: only the declared discriminants \
+                 are valid values, and guarded memory may hold any bit pattern; use a struct \
+                 with an integer tag (e.g. `u8`) and check it when you read it",
+            )),
+            Data::Union(data) => {
+                return Err(syn::Error::new_spanned(
+                    data.union_token,
+                    "`#[derive(Bytes)]` cannot be used on a union: use a byte array `[u8; N]` \
+                 and read the variant you need out of it",
+                ))
+            }
+        };
+    Ok(Model { input, fields })
+}
+
+fn check(model: &Model<'_>) -> syn::Result<()> {
+    let mut errors = Errors::default();
+    check_repr(model.input, &mut errors);
+    for ty in &model.fields {
+        check_field(ty, &mut errors);
+    }
+    errors.finish()
+}
+
+/// The layout must be defined: `repr(C)` or `repr(transparent)`.
+fn check_repr(input: &DeriveInput, errors: &mut Errors) {
+    let mut defined = false;
+    for attr in input.attrs.iter().filter(|a| a.path().is_ident("repr")) {
+        let parsed = attr.parse_nested_meta(|meta| {
+            if meta.path.is_ident("C") || meta.path.is_ident("transparent") {
+                defined = true;
+            }
+            // `packed`, `packed(N)`, `align(N)`: allowed; the padding check judges the result.
+            if meta.input.peek(syn::token::Paren) {
+                let content;
+                syn::parenthesized!(content in meta.input);
+                content.parse::<TokenStream>()?;
+            }
+            Ok(())
+        });
+        if let Err(err) = parsed {
+            errors.push(err);
+        }
+    }
+    if !defined {
+        errors.at(
+            &input.ident,
+            "`#[derive(Bytes)]` needs `#[repr(C)]` or `#[repr(transparent)]` on the struct: with \
+             Rust's default layout the order of fields and the padding between them are \
+             unspecified, so the struct could not be shown to be free of padding",
+        );
+    }
+}
+
+/// Refuses, with a reason and a replacement, the field types that are never `Bytes`. Other
+/// types are checked by the `Bytes` bounds of the generated impl.
+fn check_field(ty: &Type, errors: &mut Errors) {
+    match ty {
+        Type::Reference(_) | Type::Ptr(_) => errors.at(
+            ty,
+            "a reference or pointer cannot be part of a `Bytes` type: it is an address, not \
+             secret data, and most bit patterns are not valid addresses; store the bytes \
+             themselves, e.g. `[u8; N]`",
+        ),
+        Type::Tuple(tuple) if !tuple.elems.is_empty() => errors.at(
+            ty,
+            "a tuple cannot be part of a `Bytes` type: its layout is unspecified; use an array \
+             `[T; N]` or another `#[repr(C)]` struct that derives `Bytes`",
+        ),
+        Type::BareFn(_) => errors.at(
+            ty,
+            "a function pointer cannot be part of a `Bytes` type: not every bit pattern is a \
+             valid function pointer",
+        ),
+        Type::Slice(_) => errors.at(
+            ty,
+            "a slice has no fixed size; use an array `[T; N]`, or keep variable-length \
+             secrets in a `SecretVec`",
+        ),
+        Type::Array(array) => check_field(&array.elem, errors),
+        Type::Group(group) => check_field(&group.elem, errors),
+        Type::Paren(paren) => check_field(&paren.elem, errors),
+        Type::Path(path) => {
+            let Some(last) = path.path.segments.last() else {
+                return;
+            };
+            let name = last.ident.to_string();
+            let reason = match name.as_str() {
+                "bool" => Some(
+                    "`bool` cannot be part of a `Bytes` type: only 0 and 1 are valid `bool`s, and \
+                     guarded memory may hold any byte (reading 2 as a `bool` is undefined \
+                     behaviour); use a `u8` and compare it with 0",
+                ),
+                "char" => Some(
+                    "`char` cannot be part of a `Bytes` type: not every `u32` is a valid `char` \
+                     (surrogates, values above 0x10FFFF); use a `u32` and convert it with \
+                     `char::from_u32` when you read it",
+                ),
+                "Option" => Some(
+                    "`Option` cannot be part of a `Bytes` type: its tag (or niche) makes some \
+                     bit patterns invalid; use a `u8` flag beside the value",
+                ),
+                "String" | "Vec" | "Box" | "Rc" | "Arc" => Some(
+                    "a heap-owning type cannot be part of a `Bytes` type: it is a pointer to \
+                     memory outside the guarded pages; use a fixed-size array, or a `SecretVec` \
+                     or `SecretString` of its own",
+                ),
+                _ if name.starts_with("NonZero") => Some(
+                    "a `NonZero*` integer cannot be part of a `Bytes` type: zero is not a valid \
+                     value, and guarded memory starts zeroed; use the plain integer and check it \
+                     with `NonZero*::new` when you read it",
+                ),
+                _ => None,
+            };
+            if let Some(reason) = reason {
+                errors.at(ty, reason);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn generate(model: &Model<'_>) -> TokenStream {
+    let input = model.input;
+    let name = &input.ident;
+    let (impl_generics, ty_generics, where_clause) = input.generics.split_for_impl();
+    let mut predicates: Vec<TokenStream> = where_clause
+        .map(|w| w.predicates.iter().map(|p| quote!(#p)).collect())
+        .unwrap_or_default();
+    // Spanned at each field, so that a field type that is not `Bytes` is reported there.
+    predicates.extend(
+        model
+            .fields
+            .iter()
+            .map(|ty| quote_spanned!(ty.span()=> #ty: ::secrets_core::Bytes)),
+    );
+    let field_checks = model.fields.iter().map(
+        |ty| quote_spanned!(ty.span()=> let () = <#ty as ::secrets_core::Bytes>::LAYOUT_CHECKED;),
+    );
+    let sizes = model
+        .fields
+        .iter()
+        .map(|ty| quote!(::core::mem::size_of::<#ty>()));
+    // A generic struct's layout is known only once its parameters are: the containers evaluate
+    // `LAYOUT_CHECKED` for the concrete type. A plain struct is checked here and now.
+    let check_now = input.generics.params.is_empty().then(|| {
+        quote! {
+            const _: () = <#name as ::secrets_core::Bytes>::LAYOUT_CHECKED;
+        }
+    });
+    quote! {
+        // SAFETY: `#[derive(Bytes)]` checked that this struct is `#[repr(C)]` or
+        // `#[repr(transparent)]`; the bounds below require every field to be `Bytes` (valid for
+        // every bit pattern, no padding, no pointers); and `LAYOUT_CHECKED` asserts at compile
+        // time that the struct's size is the sum of its fields' sizes (so it has no padding)
+        // and that it has no `Drop` glue. Every container of `secrets_core` evaluates
+        // `LAYOUT_CHECKED` before it stores a value.
+        #[automatically_derived]
+        unsafe impl #impl_generics ::secrets_core::Bytes for #name #ty_generics
+        where
+            #(#predicates,)*
+        {
+            const LAYOUT_CHECKED: () = {
+                #(#field_checks)*
+                ::core::assert!(
+                    ::core::mem::size_of::<Self>() == 0 #(+ #sizes)*,
+                    "#[derive(Bytes)]: this struct has padding bytes (its size is larger than \
+                     the sum of its fields' sizes), and padding is uninitialised memory; order \
+                     the fields from the largest alignment to the smallest, or fill the gaps \
+                     with explicit `[u8; N]` fields",
+                );
+                ::core::assert!(
+                    !::core::mem::needs_drop::<Self>(),
+                    "#[derive(Bytes)]: this struct has `Drop` glue, but guarded memory is zeroed, \
+                     never dropped in place; remove the `Drop` impl",
+                );
+            };
+        }
+        #check_now
+    }
+}

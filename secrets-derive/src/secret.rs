@@ -1,0 +1,405 @@
+//! `#[derive(Secret)]`: parse, check, generate.
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote, ToTokens};
+use syn::{Data, DeriveInput, GenericArgument, Member, PathArguments, Type};
+
+use crate::errors::Errors;
+
+/// The guarded storage a secret type wraps.
+enum Storage<'a> {
+    Box(&'a Type),
+    Vec(&'a Type),
+    String,
+}
+
+/// What generation needs to know about the input.
+struct Model<'a> {
+    input: &'a DeriveInput,
+    /// How the one field is reached: `self.0` or `self.key`.
+    member: Member,
+    field_ty: &'a Type,
+    storage: Storage<'a>,
+    description: Option<String>,
+}
+
+pub(crate) fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
+    let model = parse(input)?;
+    Ok(generate(&model))
+}
+
+fn parse(input: &DeriveInput) -> syn::Result<Model<'_>> {
+    let mut errors = Errors::default();
+    let description = parse_attrs(input, &mut errors);
+    let fields = match &input.data {
+        Data::Struct(data) => &data.fields,
+        Data::Enum(data) => {
+            return Err(syn::Error::new_spanned(
+                data.enum_token,
+                "`#[derive(Secret)]` goes on a struct with one field of guarded storage, e.g. \
+                 `struct MasterKey(SecretBox<[u8; 32]>);`, not on an enum",
+            ));
+        }
+        Data::Union(data) => {
+            return Err(syn::Error::new_spanned(
+                data.union_token,
+                "`#[derive(Secret)]` goes on a struct with one field of guarded storage, e.g. \
+                 `struct MasterKey(SecretBox<[u8; 32]>);`, not on a union",
+            ));
+        }
+    };
+    let mut iter = fields.iter();
+    let Some(field) = iter.next() else {
+        return Err(syn::Error::new_spanned(
+            &input.ident,
+            "`#[derive(Secret)]` needs exactly one field of guarded storage: `SecretBox<T>`, \
+             `SecretVec<T>` or `SecretString`",
+        ));
+    };
+    for extra in iter {
+        errors.at(
+            extra,
+            "`#[derive(Secret)]` wraps exactly one field of guarded storage: one secret, one \
+             type. Keep other data in a separate type, or put several values in one \
+             `SecretBox` of a `#[repr(C)]` `#[derive(Bytes)]` struct",
+        );
+    }
+    let storage = storage_of(&field.ty);
+    if storage.is_none() {
+        errors.at(
+            &field.ty,
+            "the field of a `#[derive(Secret)]` type must be guarded storage from \
+             `secrets_core`: `SecretBox<T>`, `SecretVec<T>` or `SecretString`; a plain value \
+             would live in ordinary, swappable, dumpable memory",
+        );
+    }
+    errors.finish()?;
+    let member = match &field.ident {
+        Some(ident) => Member::Named(ident.clone()),
+        None => Member::Unnamed(0.into()),
+    };
+    Ok(Model {
+        input,
+        member,
+        field_ty: &field.ty,
+        storage: storage.unwrap_or(Storage::String),
+        description,
+    })
+}
+
+/// `#[secret(description = "...")]`.
+fn parse_attrs(input: &DeriveInput, errors: &mut Errors) -> Option<String> {
+    let mut description = None;
+    for attr in input.attrs.iter().filter(|a| a.path().is_ident("secret")) {
+        let parsed = attr.parse_nested_meta(|meta| {
+            if meta.path.is_ident("description") {
+                let text: syn::LitStr = meta.value()?.parse()?;
+                description = Some(text.value());
+                Ok(())
+            } else {
+                Err(meta.error(
+                    "unknown `secret` attribute; the only one is `#[secret(description = \"...\")]`",
+                ))
+            }
+        });
+        if let Err(err) = parsed {
+            errors.push(err);
+        }
+    }
+    description
+}
+
+/// Recognises `SecretBox<T>`, `SecretVec<T>` and `SecretString` (with or without a path).
+fn storage_of(ty: &Type) -> Option<Storage<'_>> {
+    let Type::Path(path) = ty else { return None };
+    let last = path.path.segments.last()?;
+    let only_type_argument = || match &last.arguments {
+        PathArguments::AngleBracketed(args) if args.args.len() == 1 => match args.args.first() {
+            Some(GenericArgument::Type(inner)) => Some(inner),
+            _ => None,
+        },
+        _ => None,
+    };
+    match last.ident.to_string().as_str() {
+        "SecretBox" => only_type_argument().map(Storage::Box),
+        "SecretVec" => only_type_argument().map(Storage::Vec),
+        "SecretString" if last.arguments.is_none() => Some(Storage::String),
+        _ => None,
+    }
+}
+
+/// `SecretBox < [u8 ; 32] >` as written by a person: `SecretBox<[u8; 32]>`.
+fn tidy(tokens: impl ToTokens) -> String {
+    let mut text = tokens.to_token_stream().to_string();
+    for (from, to) in [
+        (" < ", "<"),
+        ("< ", "<"),
+        (" <", "<"),
+        (" >", ">"),
+        (" ;", ";"),
+        ("[ ", "["),
+        (" ]", "]"),
+        (" :: ", "::"),
+        (" ,", ","),
+    ] {
+        text = text.replace(from, to);
+    }
+    text
+}
+
+fn generate(model: &Model<'_>) -> TokenStream {
+    let input = model.input;
+    let name = &input.ident;
+    let name_text = name.to_string();
+    let redacted = format!("{name}([REDACTED])");
+    let vis = &input.vis;
+    let member = &model.member;
+    let field_ty = model.field_ty;
+    let (impl_generics, ty_generics, where_clause) = input.generics.split_for_impl();
+    let construct = match member {
+        Member::Named(ident) => quote!(Self { #ident: inner }),
+        Member::Unnamed(_) => quote!(Self(inner)),
+    };
+    let storage_text = tidy(field_ty);
+    let size = match &model.storage {
+        Storage::Box(inner) => {
+            quote!(::core::option::Option::Some(::core::mem::size_of::<#inner>()))
+        }
+        Storage::Vec(_) | Storage::String => quote!(::core::option::Option::None),
+    };
+    let description = match &model.description {
+        Some(text) => quote!(::core::option::Option::Some(#text)),
+        None => quote!(::core::option::Option::None),
+    };
+    let methods = methods(model);
+
+    // `Display` exists only under a bound that nothing satisfies, so `format!("{}", key)` fails
+    // with the message of `SecretsCannotBePrinted`, and a user's own `impl Display` conflicts.
+    let mut display_generics = input.generics.clone();
+    display_generics
+        .params
+        .insert(0, syn::parse_quote!('__secrets_display));
+    let (display_impl_generics, _, _) = display_generics.split_for_impl();
+    let mut display_predicates: Vec<TokenStream> = where_clause
+        .map(|w| w.predicates.iter().map(|p| quote!(#p)).collect())
+        .unwrap_or_default();
+    display_predicates.push(quote!(
+        &'__secrets_display #name #ty_generics: ::secrets_core::__private::SecretsCannotBePrinted
+    ));
+    let live = format_ident!("__SECRETS_LIVE_{}", name_text.to_uppercase());
+
+    quote! {
+        const _: () = {
+            static #live: ::secrets_core::audit::LiveCount = ::secrets_core::audit::LiveCount::new();
+
+            ::secrets_core::__private::inventory::submit! {
+                ::secrets_core::audit::SecretType::new(
+                    #name_text,
+                    ::core::module_path!(),
+                    #storage_text,
+                    #size,
+                    #description,
+                    &#live,
+                )
+            }
+
+            #[automatically_derived]
+            impl #impl_generics #name #ty_generics #where_clause {
+                fn __secrets_wrap(inner: #field_ty) -> Self {
+                    #live.increment();
+                    #construct
+                }
+
+                /// Wraps guarded storage made elsewhere (e.g. loaded from a key file).
+                #vis fn from_inner(inner: #field_ty) -> Self {
+                    Self::__secrets_wrap(inner)
+                }
+
+                #methods
+            }
+
+            #[automatically_derived]
+            impl #impl_generics ::core::ops::Drop for #name #ty_generics #where_clause {
+                fn drop(&mut self) {
+                    #live.decrement();
+                }
+            }
+
+            #[automatically_derived]
+            impl #impl_generics ::core::cmp::PartialEq for #name #ty_generics #where_clause {
+                /// Compares the two secrets in constant time.
+                fn eq(&self, other: &Self) -> bool {
+                    self.#member == other.#member
+                }
+            }
+
+            #[automatically_derived]
+            impl #impl_generics ::core::cmp::Eq for #name #ty_generics #where_clause {}
+
+            #[automatically_derived]
+            impl #impl_generics ::core::fmt::Debug for #name #ty_generics #where_clause {
+                fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                    f.write_str(#redacted)
+                }
+            }
+
+            #[automatically_derived]
+            impl #display_impl_generics ::core::fmt::Display for #name #ty_generics
+            where
+                #(#display_predicates,)*
+            {
+                fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                    ::core::fmt::Debug::fmt(self, f)
+                }
+            }
+        };
+    }
+}
+
+/// The storage's constructors and borrows, forwarded.
+fn methods(model: &Model<'_>) -> TokenStream {
+    let vis = &model.input.vis;
+    let member = &model.member;
+    let result = quote!(::core::result::Result);
+    let error = quote!(::secrets_core::Error);
+    let fn_once = quote!(::core::ops::FnOnce);
+    let from = quote!(::core::convert::From);
+    let common = |value: TokenStream| {
+        quote! {
+            /// Opens the secret read-only until the returned `Ref` is dropped.
+            #vis fn borrow(&self) -> ::secrets_core::Ref<'_, #value> {
+                self.#member.borrow()
+            }
+
+            /// Opens the secret read-write until the returned `RefMut` is dropped.
+            #vis fn borrow_mut(&mut self) -> ::secrets_core::RefMut<'_, #value> {
+                self.#member.borrow_mut()
+            }
+
+            /// Runs `f` with the secret opened read-only, and closes it again.
+            #vis fn expose<R>(&self, f: impl #fn_once(&#value) -> R) -> R {
+                f(&self.#member.borrow())
+            }
+
+            /// Runs `f` with the secret opened read-write, and closes it again.
+            #vis fn expose_mut<R>(&mut self, f: impl #fn_once(&mut #value) -> R) -> R {
+                f(&mut self.#member.borrow_mut())
+            }
+        }
+    };
+    match &model.storage {
+        Storage::Box(t) => {
+            let common = common(quote!(#t));
+            quote! {
+                /// A new secret, filled by `init` (it starts zeroed) in guarded memory.
+                #vis fn new(init: impl #fn_once(&mut #t)) -> #result<Self, #error> {
+                    ::secrets_core::SecretBox::<#t>::new(init).map(Self::__secrets_wrap)
+                }
+
+                /// Like `new`, for an `init` that can fail.
+                #vis fn try_new<E: #from<#error>>(
+                    init: impl #fn_once(&mut #t) -> #result<(), E>,
+                ) -> #result<Self, E> {
+                    ::secrets_core::SecretBox::<#t>::try_new(init).map(Self::__secrets_wrap)
+                }
+
+                /// A secret of zeros.
+                #vis fn zero() -> #result<Self, #error> {
+                    ::secrets_core::SecretBox::<#t>::zero().map(Self::__secrets_wrap)
+                }
+
+                /// A secret from libsodium's CSPRNG.
+                #vis fn random() -> #result<Self, #error> {
+                    ::secrets_core::SecretBox::<#t>::random().map(Self::__secrets_wrap)
+                }
+
+                /// Moves a secret out of `source`, zeroing it whether or not this succeeds.
+                #vis fn from_bytes(source: &mut [u8]) -> #result<Self, #error> {
+                    ::secrets_core::SecretBox::<#t>::from_bytes(source).map(Self::__secrets_wrap)
+                }
+
+                #common
+            }
+        }
+        Storage::Vec(t) => {
+            let common = common(quote!([#t]));
+            quote! {
+                /// A new secret of `len` values, filled by `init` (they start zeroed).
+                #vis fn new(len: usize, init: impl #fn_once(&mut [#t])) -> #result<Self, #error> {
+                    ::secrets_core::SecretVec::<#t>::new(len, init).map(Self::__secrets_wrap)
+                }
+
+                /// Like `new`, for an `init` that can fail.
+                #vis fn try_new<E: #from<#error>>(
+                    len: usize,
+                    init: impl #fn_once(&mut [#t]) -> #result<(), E>,
+                ) -> #result<Self, E> {
+                    ::secrets_core::SecretVec::<#t>::try_new(len, init).map(Self::__secrets_wrap)
+                }
+
+                /// `len` zeros.
+                #vis fn zero(len: usize) -> #result<Self, #error> {
+                    ::secrets_core::SecretVec::<#t>::zero(len).map(Self::__secrets_wrap)
+                }
+
+                /// `len` values from libsodium's CSPRNG.
+                #vis fn random(len: usize) -> #result<Self, #error> {
+                    ::secrets_core::SecretVec::<#t>::random(len).map(Self::__secrets_wrap)
+                }
+
+                /// Moves the values out of `source`, zeroing it whether or not this succeeds.
+                #vis fn from_bytes(source: &mut [u8]) -> #result<Self, #error> {
+                    ::secrets_core::SecretVec::<#t>::from_bytes(source).map(Self::__secrets_wrap)
+                }
+
+                /// The number of values.
+                #vis fn len(&self) -> usize {
+                    self.#member.len()
+                }
+
+                /// Whether there are no values.
+                #vis fn is_empty(&self) -> bool {
+                    self.#member.is_empty()
+                }
+
+                #common
+            }
+        }
+        Storage::String => {
+            let common = common(quote!(str));
+            quote! {
+                /// `len` bytes filled by `init`, then checked to be UTF-8.
+                #vis fn try_new<E: #from<#error>>(
+                    len: usize,
+                    init: impl #fn_once(&mut [u8]) -> #result<(), E>,
+                ) -> #result<Self, E> {
+                    ::secrets_core::SecretString::try_new(len, init).map(Self::__secrets_wrap)
+                }
+
+                /// Moves UTF-8 text out of `source`, zeroing it whether or not this succeeds.
+                #vis fn from_bytes(source: &mut [u8]) -> #result<Self, #error> {
+                    ::secrets_core::SecretString::from_bytes(source).map(Self::__secrets_wrap)
+                }
+
+                /// Moves the text of `source` into guarded memory and zeroes `source`.
+                #vis fn from_string(
+                    source: &mut ::std::string::String,
+                ) -> #result<Self, #error> {
+                    ::secrets_core::SecretString::from_string(source).map(Self::__secrets_wrap)
+                }
+
+                /// The length of the text in bytes.
+                #vis fn len(&self) -> usize {
+                    self.#member.len()
+                }
+
+                /// Whether the text is empty.
+                #vis fn is_empty(&self) -> bool {
+                    self.#member.is_empty()
+                }
+
+                #common
+            }
+        }
+    }
+}
