@@ -1,0 +1,1 @@
+//! Key derivation (being written).

@@ -1,0 +1,1 @@
+//! Password reading (being written).
