@@ -65,6 +65,7 @@ pub use bytes::{Bytes, ConstantEq, Randomizable, Zeroable};
 pub use error::Error;
 pub use guarded::{Ref, RefMut};
 pub use harden::{harden_process, HardeningReport, Measure};
+pub use kdf::FromStorage;
 pub use stack::Secret;
 pub use string::SecretString;
 pub use vec::SecretVec;
