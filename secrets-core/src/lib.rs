@@ -5,7 +5,7 @@
 //!
 //! | type | where | for |
 //! |---|---|---|
-//! | [`Secret<T>`] | the stack, inside a closure | short-lived values: a derived key for one call |
+//! | [`Secret<T>`](struct@Secret) | the stack, inside a closure | short-lived values: a derived key for one call |
 //! | [`SecretBox<T>`] | guarded heap | one fixed-size value: a master key |
 //! | [`SecretVec<T>`] | guarded heap | a length chosen at run time: a seed, a key file |
 //! | [`SecretString`] | guarded heap | UTF-8 text: a password |

@@ -6,6 +6,7 @@
 //! same test, and the parent checks how the child ended.
 
 pub mod caps;
+pub mod fuzz;
 
 use std::os::unix::process::ExitStatusExt;
 use std::process::{Command, ExitStatus};
