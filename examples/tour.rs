@@ -1,62 +1,256 @@
-//! The tour: every type of `secrets-core`, end to end, with the protection each relies on.
+//! The tour: what a password manager or a key-management service does with `secrets`, end to
+//! end, printing each protection it relies on.
 //!
-//! Run it with `cargo run --example tour`.
+//! Run it with `cargo run --example tour`. It reads a passphrase from the terminal without
+//! echo, or from stdin when stdin is not a terminal (so it runs unattended: `echo pw | cargo
+//! run --example tour`); with no passphrase at all it uses a demonstration one.
 
-use secrets_core::{Error, Secret, SecretBox, SecretString, SecretVec};
+use std::error::Error;
+use std::path::{Path, PathBuf};
 
-fn main() -> Result<(), Error> {
-    println!("secrets tour\n");
+use secrets_core::kdf::{self, Argon2idParams};
+use secrets_core::{
+    active_backend, audit, harden_process, Randomizable, Secret, SecretBox, SecretString,
+};
+use secrets_nonce::{
+    open, seal, ChaCha20Poly1305Ietf, ChaCha20Poly1305IetfKey, NonceSequence, UnusedNonce,
+    UsedNonce, XChaCha20Poly1305, XChaCha20Poly1305Key,
+};
 
-    // A master key: 32 random bytes in guarded memory, PROT_NONE whenever it is not borrowed.
-    let mut master = SecretBox::<[u8; 32]>::random()?;
-    println!("1. master key   {master:?}");
-    println!("   locked (mlock), excluded from core dumps, guard pages around, PROT_NONE at rest");
-    {
-        let key = master.borrow();
-        println!(
-            "   borrowed read-only: {} bytes readable while the Ref lives",
-            key.len()
-        );
-    }
-    master.borrow_mut()[31] ^= 0x80;
-    println!("   borrowed read-write once to flip a bit; back to PROT_NONE");
+/// The vault's master key, kept on disk in a mode-0400 key file.
+#[derive(Secret)]
+#[secret(description = "vault master key, stored in master.key")]
+struct MasterKey(SecretBox<[u8; 32]>);
 
-    // Constant-time equality.
-    let other = SecretBox::<[u8; 32]>::random()?;
+/// The key that unlocks the vault, derived from the passphrase.
+#[derive(Secret)]
+#[secret(description = "derived from the passphrase with Argon2id")]
+struct PassphraseKey(SecretBox<[u8; 32]>);
+
+fn main() -> Result<(), Box<dyn Error>> {
+    println!("== secrets tour ==\n");
+
+    let report = harden_process();
+    println!("1. process hardening (harden_process):");
+    print!("{}", indent(&report.to_string()));
+    println!("   guarded memory comes from: {}\n", active_backend());
+
+    let vault = TempVault::new()?;
+    println!("2. vault directory: {}", vault.0.display());
+
+    let passphrase = read_passphrase()?;
+    let mut salt = [0u8; kdf::SALT_LEN];
+    salt.randomize();
+    let unlock: PassphraseKey = kdf::argon2id(
+        passphrase.borrow().as_bytes(),
+        &salt,
+        Argon2idParams::OWASP_MINIMUM,
+    )?;
+    drop(passphrase);
     println!(
-        "2. equality     master == other: {} (constant time, sodium_memcmp)",
-        master == other
+        "3. passphrase -> {unlock:?} with Argon2id (OWASP minimum: 19 MiB, 2 passes), \
+         derived straight into guarded memory"
     );
 
-    // A seed whose length is chosen at run time; never reallocated.
-    let seed = SecretVec::<u8>::random(64)?;
+    let master = MasterKey::random()?;
+    let key_path = vault.0.join("master.key");
+    master.store(&key_path)?;
     println!(
-        "3. seed         {seed:?}, {} bytes, fixed length",
-        seed.len()
+        "4. master key {master:?} stored in {} (mode {:04o}, written to a temp file, fsync'd, renamed)",
+        key_path.display(),
+        mode_of(&key_path)?
+    );
+    let loaded = MasterKey::load(&key_path)?;
+    println!(
+        "   loaded back with read(2) straight into guarded memory; equal (constant time): {}",
+        loaded == master
+    );
+    refuse_loose_key_file(&vault.0)?;
+
+    let items: XChaCha20Poly1305Key = kdf::derive_subkey(&loaded.borrow(), 1, b"items___")?;
+    let index: ChaCha20Poly1305IetfKey = kdf::derive_subkey(&loaded.borrow(), 2, b"index___")?;
+    println!("5. subkeys {items:?} (id 1) and {index:?} (id 2) derived with crypto_kdf");
+
+    // Item 1: XChaCha20-Poly1305 with a random 192-bit nonce.
+    let (nonce1, sealed1) = seal(
+        &items,
+        UnusedNonce::<XChaCha20Poly1305>::random(),
+        b"item:1",
+        b"bank pin 4921",
+    )?;
+    // Item 2: ChaCha20-Poly1305 with a nonce from a counter that never repeats.
+    let mut nonces = NonceSequence::<ChaCha20Poly1305Ietf>::new();
+    let (nonce2, sealed2) = seal(&index, nonces.next()?, b"item:2", b"wifi: hunter2")?;
+    std::fs::write(
+        vault.0.join("item1"),
+        [nonce1.as_bytes(), &sealed1].concat(),
+    )?;
+    std::fs::write(
+        vault.0.join("item2"),
+        [nonce2.as_bytes(), &sealed2].concat(),
+    )?;
+    println!(
+        "6. sealed two items; each UnusedNonce was consumed by seal (reusing one does not compile)"
     );
 
-    // A password, moved out of an ordinary buffer that is zeroed on the way.
-    let mut typed = b"correct horse battery staple".to_vec();
-    let password = SecretString::from_bytes(&mut typed)?;
+    let stored1 = std::fs::read(vault.0.join("item1"))?;
+    let (n1, c1) = stored1.split_at(24);
+    let plain1 = open(
+        &items,
+        &UsedNonce::<XChaCha20Poly1305>::from_bytes(n1)?,
+        b"item:1",
+        c1,
+    )?;
+    let stored2 = std::fs::read(vault.0.join("item2"))?;
+    let (n2, c2) = stored2.split_at(12);
+    let plain2 = open(
+        &index,
+        &UsedNonce::<ChaCha20Poly1305Ietf>::from_bytes(n2)?,
+        b"item:2",
+        c2,
+    )?;
     println!(
-        "4. password     {password:?}, {} bytes; the source buffer is now all zeros: {}",
-        password.len(),
-        typed.iter().all(|&b| b == 0)
+        "7. reopened into guarded memory: {plain1:?} ({} bytes), {plain2:?} ({} bytes); \
+         match: {}",
+        plain1.len(),
+        plain2.len(),
+        &*plain1.borrow() == b"bank pin 4921" && &*plain2.borrow() == b"wifi: hunter2"
     );
+    let mut tampered = c1.to_vec();
+    tampered[0] ^= 1;
+    let forged = open(
+        &items,
+        &UsedNonce::<XChaCha20Poly1305>::from_bytes(n1)?,
+        b"item:1",
+        &tampered,
+    );
+    println!("   a one-bit change is refused: {}", forged.unwrap_err());
 
-    // A wrong-length input is a typed error that names the lengths, never the bytes.
-    let mut short = [7u8; 5];
-    match SecretBox::<[u8; 32]>::from_bytes(&mut short) {
-        Err(err) => println!("5. bad input    {err}"),
-        Ok(_) => println!("5. bad input    unexpectedly accepted"),
-    }
+    println!("\n8. the master key's pages, as the kernel reports them (/proc/self/smaps):");
+    let address = loaded.borrow().as_ptr() as usize;
+    print!("{}", indent(&describe_pages(address)));
 
-    // A stack secret: lives only inside the closure, zeroed when it returns or unwinds.
-    let parity = Secret::<[u8; 32]>::random(|ephemeral| {
-        ephemeral.iter().fold(0u8, |acc, b| acc ^ b).count_ones() % 2
-    })?;
-    println!("6. stack secret used inside its closure (parity {parity}); zeroed and unlocked now");
+    println!("\n9. secret types linked into this program (secrets_core::audit):");
+    print!("{}", indent(&audit::table()));
 
-    println!("\nAll secrets are zeroed before their memory is released.");
+    println!("\nEverything above is zeroed before its memory is released.");
     Ok(())
+}
+
+/// The passphrase, from the terminal without echo or from stdin.
+fn read_passphrase() -> Result<SecretString, Box<dyn Error>> {
+    let passphrase = SecretString::read_password("vault passphrase: ")?;
+    if passphrase.is_empty() {
+        println!("   (no passphrase given: using a demonstration one)");
+        return Ok(SecretString::from_bytes(
+            &mut b"correct horse battery staple".to_vec(),
+        )?);
+    }
+    println!(
+        "   passphrase read into guarded memory ({} bytes)",
+        passphrase.len()
+    );
+    Ok(passphrase)
+}
+
+/// Shows the refusal of a key file that others could read.
+fn refuse_loose_key_file(dir: &Path) -> Result<(), Box<dyn Error>> {
+    use std::os::unix::fs::PermissionsExt;
+    let loose = dir.join("loose.key");
+    std::fs::write(&loose, [0u8; 32])?;
+    std::fs::set_permissions(&loose, std::fs::Permissions::from_mode(0o644))?;
+    match MasterKey::load(&loose) {
+        Err(err) => println!("   a mode-0644 key file is refused: {err}"),
+        Ok(_) => println!("   a mode-0644 key file was accepted (unexpected)"),
+    }
+    Ok(())
+}
+
+fn mode_of(path: &Path) -> std::io::Result<u32> {
+    use std::os::unix::fs::PermissionsExt;
+    Ok(std::fs::metadata(path)?.permissions().mode() & 0o777)
+}
+
+/// Permissions and flags of the mapping that holds `address` and of its neighbours.
+fn describe_pages(address: usize) -> String {
+    let Ok(smaps) = std::fs::read_to_string("/proc/self/smaps") else {
+        return "(/proc/self/smaps not readable)\n".to_owned();
+    };
+    // (start, end, perms, flags) of every mapping.
+    let mut vmas: Vec<(usize, usize, String, Vec<String>)> = Vec::new();
+    for line in smaps.lines() {
+        let mut words = line.split_whitespace();
+        let first = words.next().unwrap_or("");
+        let range = first.split_once('-').and_then(|(start, end)| {
+            Some((
+                usize::from_str_radix(start, 16).ok()?,
+                usize::from_str_radix(end, 16).ok()?,
+            ))
+        });
+        if let Some((start, end)) = range {
+            vmas.push((
+                start,
+                end,
+                words.next().unwrap_or("").to_owned(),
+                Vec::new(),
+            ));
+        } else if first == "VmFlags:" {
+            if let Some(vma) = vmas.last_mut() {
+                vma.3 = words.map(str::to_owned).collect();
+            }
+        }
+    }
+    let find = |addr: usize| vmas.iter().find(|v| v.0 <= addr && addr < v.1);
+    let Some(data) = find(address) else {
+        return "(no mapping holds the key)\n".to_owned();
+    };
+    let has = |flag: &str| data.3.iter().any(|f| f == flag);
+    let perms_at = |addr: usize| find(addr).map_or("unmapped".to_owned(), |v| v.2.clone());
+    format!(
+        "page before: {} (guard page)\n\
+         key's page:  {} at rest: no access{}{}{}\n\
+         page after:  {} (guard page: one byte past the key faults)\n",
+        perms_at(data.0 - 1),
+        data.2,
+        if has("lo") {
+            ", locked in RAM (lo)"
+        } else {
+            ""
+        },
+        if has("dd") {
+            ", left out of core dumps (dd)"
+        } else {
+            ""
+        },
+        if has("dc") {
+            ", not inherited by fork (dc)"
+        } else {
+            ""
+        },
+        perms_at(data.1),
+    )
+}
+
+fn indent(text: &str) -> String {
+    text.lines().map(|line| format!("   {line}\n")).collect()
+}
+
+/// A fresh directory for the tour's vault, removed at the end.
+struct TempVault(PathBuf);
+
+impl TempVault {
+    fn new() -> std::io::Result<TempVault> {
+        let mut tag = [0u8; 8];
+        tag.randomize();
+        let dir =
+            std::env::temp_dir().join(format!("secrets-tour-{:016x}", u64::from_ne_bytes(tag)));
+        std::fs::create_dir(&dir)?;
+        Ok(TempVault(dir))
+    }
+}
+
+impl Drop for TempVault {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }

@@ -1,19 +1,4 @@
-//! Which memory the guarded heap is made of, chosen once per process.
-//!
-//! | backend | data pages | `/proc/PID/mem`, `gcore` | fork |
-//! |---|---|---|---|
-//! | [`Backend::MemfdSecret`] | Linux `memfd_secret(2)`: out of the kernel's direct map | EIO; not in any dump | not inherited |
-//! | [`Backend::Sodium`] | libsodium's `sodium_malloc`, anonymous memory | readable by the process's owner and root; excluded from default dumps only | not inherited |
-//!
-//! Both give the same layout guarantees: guard pages before and after, a canary before the
-//! data, data aligned to the end of its page, locked, `MADV_DONTDUMP`, `PROT_NONE` at rest,
-//! and a typed error when any of it cannot be put in place.
-//!
-//! The default is `MemfdSecret` where the kernel offers it (Linux 5.14+, on by default since
-//! 6.5) and `Sodium` elsewhere. A program may fix the choice with [`set_backend`] before its
-//! first secret is made; after that (or after [`active_backend`] has been asked) the choice
-//! cannot change. The choice is made through this API only, never from the environment, so an
-//! attacker who can set environment variables cannot weaken it.
+//! Which memory the guarded heap is made of, chosen once per process (see [`Backend`]).
 
 use std::fmt;
 use std::sync::OnceLock;
@@ -21,7 +6,22 @@ use std::sync::OnceLock;
 use crate::sys::secretmem;
 use crate::Error;
 
-/// A source of guarded memory. See the [module documentation](self).
+/// Which memory the guarded heap is made of, chosen once per process.
+///
+/// | backend | data pages | `/proc/PID/mem`, `gcore` | fork |
+/// |---|---|---|---|
+/// | [`Backend::MemfdSecret`] | Linux `memfd_secret(2)`: out of the kernel's direct map | EIO; not in any dump | not inherited |
+/// | [`Backend::Sodium`] | libsodium's `sodium_malloc`, anonymous memory | readable by the process's owner and root; excluded from default dumps only | not inherited |
+///
+/// Both give the same layout guarantees: guard pages before and after, a canary before the
+/// data, data aligned to the end of its page, locked, `MADV_DONTDUMP`, `PROT_NONE` at rest,
+/// and a typed error when any of it cannot be put in place.
+///
+/// The default is `MemfdSecret` where the kernel offers it (Linux 5.14+ with `secretmem`
+/// enabled) and `Sodium` elsewhere. A program may fix the choice with [`set_backend`] before its
+/// first secret is made; after that (or after [`active_backend`] has been asked) the choice
+/// cannot change. The choice is made through this API only, never from the environment, so an
+/// attacker who can set environment variables cannot weaken it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Backend {

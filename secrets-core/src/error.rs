@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::io;
+use std::path::PathBuf;
 
 use crate::Backend;
 
@@ -95,6 +96,55 @@ pub enum Error {
         /// Bytes from the start that are valid UTF-8 (the offending bytes are not reported).
         valid_up_to: usize,
     },
+    /// A key file could be read by others: its group or other permission bits are set.
+    KeyFileMode {
+        /// The key file.
+        path: PathBuf,
+        /// Its permission bits, e.g. `0o644`.
+        mode: u32,
+    },
+    /// A key file has the wrong length.
+    KeyFileLength {
+        /// The key file.
+        path: PathBuf,
+        /// Bytes the key holds (or, for a vector, a multiple of the element size).
+        expected: usize,
+        /// Bytes in the file.
+        found: u64,
+    },
+    /// A key file is not a regular file (a directory, a device, a FIFO).
+    KeyFileNotRegular {
+        /// The path.
+        path: PathBuf,
+    },
+    /// A key file could not be opened, read or written.
+    KeyFileIo {
+        /// The key file.
+        path: PathBuf,
+        /// What was being done: `"open"`, `"read"`, `"write"`, ...
+        operation: &'static str,
+        /// The `errno` (ELOOP: the path is a symbolic link, which is refused).
+        errno: i32,
+    },
+    /// Reading a password was interrupted (Ctrl-C at the prompt); nothing was kept.
+    Interrupted,
+    /// A password or line was longer than the limit given.
+    TooLong {
+        /// The limit in bytes.
+        limit: usize,
+    },
+    /// A terminal could not be set up or read (`tcgetattr`, `tcsetattr` or `read` failed).
+    Terminal {
+        /// What failed.
+        operation: &'static str,
+        /// The `errno`.
+        errno: i32,
+    },
+    /// Key derivation failed: libsodium refused the parameters or ran out of memory.
+    KeyDerivation {
+        /// What was being derived, e.g. `"Argon2id"`.
+        algorithm: &'static str,
+    },
 }
 
 fn os(errno: i32) -> io::Error {
@@ -175,6 +225,42 @@ impl fmt::Display for Error {
             Error::InvalidUtf8 { valid_up_to } => write!(
                 f,
                 "not valid UTF-8: the first invalid byte is at offset {valid_up_to}"
+            ),
+            Error::KeyFileMode { ref path, mode } => write!(
+                f,
+                "refusing key file {}: its mode is {mode:04o}, so group or others may read or \
+                 write it; run `chmod 0400 {}`",
+                path.display(),
+                path.display()
+            ),
+            Error::KeyFileLength { ref path, expected, found } => write!(
+                f,
+                "key file {} has the wrong length: expected {expected} bytes, found {found}",
+                path.display()
+            ),
+            Error::KeyFileNotRegular { ref path } => {
+                write!(f, "key file {} is not a regular file", path.display())
+            }
+            Error::KeyFileIo { ref path, operation, errno } if errno == libc::ELOOP => write!(
+                f,
+                "refusing key file {}: it is a symbolic link (cannot {operation} it with \
+                 O_NOFOLLOW); point to the file itself",
+                path.display()
+            ),
+            Error::KeyFileIo { ref path, operation, errno } => write!(
+                f,
+                "could not {operation} key file {}: {}",
+                path.display(),
+                os(errno)
+            ),
+            Error::Interrupted => f.write_str("interrupted (Ctrl-C); nothing was read"),
+            Error::TooLong { limit } => write!(f, "input longer than the limit of {limit} bytes"),
+            Error::Terminal { operation, errno } => {
+                write!(f, "terminal {operation} failed: {}", os(errno))
+            }
+            Error::KeyDerivation { algorithm } => write!(
+                f,
+                "{algorithm} key derivation failed (out of memory, or parameters refused)"
             ),
         }
     }

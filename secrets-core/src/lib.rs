@@ -5,7 +5,7 @@
 //!
 //! | type | where | for |
 //! |---|---|---|
-//! | [`Secret<T>`] | the stack, inside a closure | short-lived values: a derived key for one call |
+//! | [`Secret<T>`](struct@Secret) | the stack, inside a closure | short-lived values: a derived key for one call |
 //! | [`SecretBox<T>`] | guarded heap | one fixed-size value: a master key |
 //! | [`SecretVec<T>`] | guarded heap | a length chosen at run time: a seed, a key file |
 //! | [`SecretString`] | guarded heap | UTF-8 text: a password |
@@ -50,6 +50,9 @@ mod bytes;
 mod error;
 mod guarded;
 mod harden;
+pub mod kdf;
+mod keyfile;
+mod password;
 mod refusals;
 mod stack;
 mod string;
@@ -62,6 +65,7 @@ pub use bytes::{Bytes, ConstantEq, Randomizable, Zeroable};
 pub use error::Error;
 pub use guarded::{Ref, RefMut};
 pub use harden::{harden_process, HardeningReport, Measure};
+pub use kdf::FromStorage;
 pub use stack::Secret;
 pub use string::SecretString;
 pub use vec::SecretVec;

@@ -219,6 +219,14 @@ fn generate(model: &Model<'_>) -> TokenStream {
             }
 
             #[automatically_derived]
+            impl #impl_generics ::secrets_core::kdf::FromStorage for #name #ty_generics #where_clause {
+                type Storage = #field_ty;
+                fn from_storage(storage: #field_ty) -> Self {
+                    Self::__secrets_wrap(storage)
+                }
+            }
+
+            #[automatically_derived]
             impl #impl_generics ::core::ops::Drop for #name #ty_generics #where_clause {
                 fn drop(&mut self) {
                     #live.decrement();
@@ -318,6 +326,21 @@ fn methods(model: &Model<'_>) -> TokenStream {
                     ::secrets_core::SecretBox::<#t>::from_bytes(source).map(Self::__secrets_wrap)
                 }
 
+                /// Loads the secret from a key file (mode 0400 or 0600, exact length).
+                #vis fn load(
+                    path: impl ::core::convert::AsRef<::std::path::Path>,
+                ) -> #result<Self, #error> {
+                    ::secrets_core::SecretBox::<#t>::load(path).map(Self::__secrets_wrap)
+                }
+
+                /// Writes the secret to a new key file, mode 0400, atomically.
+                #vis fn store(
+                    &self,
+                    path: impl ::core::convert::AsRef<::std::path::Path>,
+                ) -> #result<(), #error> {
+                    self.#member.store(path)
+                }
+
                 #common
             }
         }
@@ -350,6 +373,21 @@ fn methods(model: &Model<'_>) -> TokenStream {
                 /// Moves the values out of `source`, zeroing it whether or not this succeeds.
                 #vis fn from_bytes(source: &mut [u8]) -> #result<Self, #error> {
                     ::secrets_core::SecretVec::<#t>::from_bytes(source).map(Self::__secrets_wrap)
+                }
+
+                /// Loads the secret from a key file (mode 0400 or 0600).
+                #vis fn load(
+                    path: impl ::core::convert::AsRef<::std::path::Path>,
+                ) -> #result<Self, #error> {
+                    ::secrets_core::SecretVec::<#t>::load(path).map(Self::__secrets_wrap)
+                }
+
+                /// Writes the secret to a new key file, mode 0400, atomically.
+                #vis fn store(
+                    &self,
+                    path: impl ::core::convert::AsRef<::std::path::Path>,
+                ) -> #result<(), #error> {
+                    self.#member.store(path)
                 }
 
                 /// The number of values.

@@ -6,6 +6,7 @@
 //! | [`layout`] | what each backend's pages must look like: permissions, guard and header pages |
 //! | [`smaps`] | what the kernel says about this process's mappings |
 //! | [`caps`] | capabilities and resource limits, for the tests that exhaust one |
+//! | [`fuzz`] | the bodies of the cargo-fuzz targets, also run briefly by `fuzz_smoke` |
 //!
 //! A scenario that touches guarded memory runs under every backend, each in a child process of
 //! its own (the backend is fixed per process at the first secret): [`for_each_backend`] starts
@@ -16,6 +17,7 @@
 
 pub mod caps;
 pub mod child;
+pub mod fuzz;
 pub mod layout;
 pub mod smaps;
 

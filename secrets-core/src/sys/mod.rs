@@ -7,6 +7,8 @@
 //! * [`mem`]: page protection, locking and the limits that govern them;
 //! * [`secretmem`]: data pages from `memfd_secret(2)` between guard pages of our own;
 //! * [`process`]: process-wide hardening (core dumps, dumpability);
+//! * [`terminal`]: echo switched off while a password is typed (`termios`), with the `read(2)`,
+//!   `write(2)` and `raise(3)` that reading it needs;
 //! * [`alloc`]: one guarded allocation from either backend (guard pages, canary, locked data),
 //!   with both layouts drawn in their modules.
 //!
@@ -19,3 +21,4 @@ pub(crate) mod mem;
 pub(crate) mod process;
 pub(crate) mod secretmem;
 pub(crate) mod sodium;
+pub(crate) mod terminal;

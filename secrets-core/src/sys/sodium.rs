@@ -83,3 +83,64 @@ pub(crate) unsafe fn free(ptr: *mut u8) {
     // SAFETY: the caller guarantees `ptr` is a live `sodium_malloc` pointer.
     unsafe { ffi::sodium_free(ptr.cast()) }
 }
+
+/// Argon2id (`crypto_pwhash` with `crypto_pwhash_ALG_ARGON2ID13`) of `password` and `salt`
+/// into `out`. `Err(())` when libsodium refuses the parameters or runs out of memory.
+pub(crate) fn argon2id(
+    out: &mut [u8],
+    password: &[u8],
+    salt: &[u8; 16],
+    ops_limit: u64,
+    mem_limit: usize,
+) -> Result<(), ()> {
+    init_or_panic();
+    // SAFETY: `out`, `password` and `salt` are valid for their lengths for the whole call;
+    // `salt` has crypto_pwhash_SALTBYTES (16) bytes; libsodium checks the other limits.
+    let ret = unsafe {
+        ffi::crypto_pwhash(
+            out.as_mut_ptr(),
+            out.len() as u64,
+            password.as_ptr().cast(),
+            password.len() as u64,
+            salt.as_ptr(),
+            ops_limit,
+            mem_limit,
+            ffi::crypto_pwhash_ALG_ARGON2ID13 as libc::c_int,
+        )
+    };
+    if ret == 0 {
+        Ok(())
+    } else {
+        Err(())
+    }
+}
+
+/// `crypto_kdf_derive_from_key`: subkey number `id` of `master` in `context`, into `out`
+/// (16 to 64 bytes). `Err(())` for any other length.
+pub(crate) fn kdf_derive(
+    out: &mut [u8],
+    id: u64,
+    context: &[u8; 8],
+    master: &[u8; 32],
+) -> Result<(), ()> {
+    if !(16..=64).contains(&out.len()) {
+        return Err(());
+    }
+    init_or_panic();
+    // SAFETY: `out` has 16..=64 bytes (checked), `context` crypto_kdf_CONTEXTBYTES (8) and
+    // `master` crypto_kdf_KEYBYTES (32), all valid for the whole call.
+    let ret = unsafe {
+        ffi::crypto_kdf_derive_from_key(
+            out.as_mut_ptr(),
+            out.len(),
+            id,
+            context.as_ptr().cast(),
+            master.as_ptr(),
+        )
+    };
+    if ret == 0 {
+        Ok(())
+    } else {
+        Err(())
+    }
+}

@@ -1,0 +1,210 @@
+//! Key files: read with `read(2)` straight into guarded memory, written atomically with mode
+//! 0400.
+//!
+//! Loading opens with `O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK` (a symbolic link is refused, a FIFO
+//! does not block), checks on the open descriptor (`fstat`, so the file checked is the file
+//! read) that it is a regular file that neither group nor others may read or write (like
+//! ssh), and that its length is the key's, then reads into the key's guarded pages while they
+//! are open for initialisation. There is no `BufReader`, no `Vec`, no copy in between.
+//!
+//! Storing writes a new temporary file (mode 0400, `O_EXCL`) in the same directory, `fsync`s
+//! it, renames it over the target and `fsync`s the directory, so a crash leaves either the old
+//! file or the complete new one, never a partial key; on any failure the temporary file is
+//! removed.
+
+use std::fs::{File, OpenOptions};
+use std::io::{ErrorKind, Read, Write};
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+
+use crate::bytes::{self, Bytes, Randomizable};
+use crate::{Error, SecretBox, SecretVec};
+
+fn io_error(path: &Path, operation: &'static str, err: &std::io::Error) -> Error {
+    Error::KeyFileIo {
+        path: path.to_owned(),
+        operation,
+        errno: err.raw_os_error().unwrap_or(libc::EIO),
+    }
+}
+
+/// Opens a key file for reading and checks it; returns it with its length.
+fn open_checked(path: &Path) -> Result<(File, u64), Error> {
+    let file = OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC | libc::O_NONBLOCK)
+        .open(path)
+        .map_err(|err| io_error(path, "open", &err))?;
+    let meta = file
+        .metadata()
+        .map_err(|err| io_error(path, "stat", &err))?;
+    if !meta.file_type().is_file() {
+        return Err(Error::KeyFileNotRegular {
+            path: path.to_owned(),
+        });
+    }
+    let mode = meta.mode() & 0o7777;
+    if mode & 0o077 != 0 {
+        return Err(Error::KeyFileMode {
+            path: path.to_owned(),
+            mode,
+        });
+    }
+    Ok((file, meta.len()))
+}
+
+/// Fills `out` from `file` with `read(2)` calls straight into it.
+fn read_exactly(file: &mut File, path: &Path, out: &mut [u8]) -> Result<(), Error> {
+    let mut filled = 0;
+    while filled < out.len() {
+        match file.read(&mut out[filled..]) {
+            Ok(0) => {
+                return Err(Error::KeyFileLength {
+                    path: path.to_owned(),
+                    expected: out.len(),
+                    found: filled as u64,
+                })
+            }
+            Ok(n) => filled += n,
+            Err(err) if err.kind() == ErrorKind::Interrupted => {}
+            Err(err) => return Err(io_error(path, "read", &err)),
+        }
+    }
+    Ok(())
+}
+
+/// Removes the temporary file unless the store went through.
+struct Temporary {
+    path: PathBuf,
+    keep: bool,
+}
+
+impl Drop for Temporary {
+    fn drop(&mut self) {
+        if !self.keep {
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
+}
+
+/// Writes `bytes` to a new file at `path`, mode 0400, atomically (see the module docs).
+fn store_atomically(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    let name = path.file_name().ok_or(Error::KeyFileNotRegular {
+        path: path.to_owned(),
+    })?;
+    let mut tag = [0u8; 8];
+    tag.randomize();
+    let mut temporary = Temporary {
+        path: dir.join(format!(
+            ".{}.{}.{:016x}.tmp",
+            name.to_string_lossy(),
+            std::process::id(),
+            u64::from_ne_bytes(tag)
+        )),
+        keep: false,
+    };
+    let mut file = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o400)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+        .open(&temporary.path)
+        .map_err(|err| io_error(path, "create", &err))?;
+    file.write_all(bytes)
+        .map_err(|err| io_error(path, "write", &err))?;
+    file.sync_all()
+        .map_err(|err| io_error(path, "fsync", &err))?;
+    drop(file);
+    std::fs::rename(&temporary.path, path).map_err(|err| io_error(path, "rename", &err))?;
+    temporary.keep = true;
+    File::open(dir)
+        .and_then(|dir| dir.sync_all())
+        .map_err(|err| io_error(path, "fsync the directory of", &err))
+}
+
+impl<T: Bytes> SecretBox<T> {
+    /// Loads a key from `path`: a regular file, not a symbolic link, that only its owner may
+    /// read or write (mode 0400 or 0600), exactly `size_of::<T>()` bytes long. The bytes go from
+    /// `read(2)` straight into the guarded page.
+    ///
+    /// # Errors
+    /// [`Error::KeyFileMode`] (with the mode, and `chmod 0400` as the fix),
+    /// [`Error::KeyFileLength`] (expected vs found), [`Error::KeyFileNotRegular`],
+    /// [`Error::KeyFileIo`] (missing file, symbolic link: ELOOP, read errors), or an
+    /// allocation error. On every error the guarded page is zeroed and released.
+    ///
+    /// ```
+    /// use secrets_core::SecretBox;
+    /// # let dir = std::env::temp_dir().join(format!("secrets-doc-load-{}", std::process::id()));
+    /// # std::fs::create_dir_all(&dir).unwrap();
+    /// let path = dir.join("master.key");
+    /// SecretBox::<[u8; 32]>::random()?.store(&path)?;
+    /// let key = SecretBox::<[u8; 32]>::load(&path)?;
+    /// # std::fs::remove_dir_all(&dir).unwrap();
+    /// # let _ = key;
+    /// # Ok::<(), secrets_core::Error>(())
+    /// ```
+    pub fn load(path: impl AsRef<Path>) -> Result<Self, Error> {
+        let path = path.as_ref();
+        let (mut file, len) = open_checked(path)?;
+        let expected = std::mem::size_of::<T>();
+        if len != expected as u64 {
+            return Err(Error::KeyFileLength {
+                path: path.to_owned(),
+                expected,
+                found: len,
+            });
+        }
+        Self::try_new(|value: &mut T| read_exactly(&mut file, path, bytes::as_bytes_mut(value)))
+    }
+
+    /// Writes the key to a new file at `path` with mode 0400, atomically: a crash or error
+    /// leaves the previous file (if any) or the complete new one, never part of a key. An
+    /// existing file at `path` is replaced.
+    ///
+    /// # Errors
+    /// [`Error::KeyFileIo`] naming the step that failed (create, write, fsync, rename).
+    pub fn store(&self, path: impl AsRef<Path>) -> Result<(), Error> {
+        store_atomically(path.as_ref(), bytes::as_bytes(&*self.borrow()))
+    }
+}
+
+impl<T: Bytes> SecretVec<T> {
+    /// Loads a key of any length from `path`, under the same checks as
+    /// [`SecretBox::load`]; the file's length must be a whole number of `T`s.
+    ///
+    /// # Errors
+    /// As for [`SecretBox::load`], with [`Error::LengthNotMultiple`] for a partial element.
+    pub fn load(path: impl AsRef<Path>) -> Result<Self, Error> {
+        let path = path.as_ref();
+        let (mut file, len) = open_checked(path)?;
+        let size = std::mem::size_of::<T>();
+        let len = usize::try_from(len).map_err(|_| Error::KeyFileLength {
+            path: path.to_owned(),
+            expected: usize::MAX,
+            found: len,
+        })?;
+        if size == 0 || len % size != 0 {
+            return Err(Error::LengthNotMultiple {
+                element_size: size,
+                found: len,
+            });
+        }
+        Self::try_new(len / size, |values: &mut [T]| {
+            read_exactly(&mut file, path, bytes::slice_as_bytes_mut(values))
+        })
+    }
+
+    /// Writes the values to a new file at `path`, mode 0400, atomically (as
+    /// [`SecretBox::store`]).
+    ///
+    /// # Errors
+    /// [`Error::KeyFileIo`] naming the step that failed.
+    pub fn store(&self, path: impl AsRef<Path>) -> Result<(), Error> {
+        store_atomically(path.as_ref(), bytes::slice_as_bytes(&self.borrow()))
+    }
+}

@@ -1,0 +1,304 @@
+//! Reading a password (or any line) straight into guarded memory.
+//!
+//! A typed password never passes through a `String`, a `Vec` or a stack buffer: `read(2)`
+//! writes each byte into a guarded line buffer, and the finished line is copied, guarded to
+//! guarded, into the [`SecretString`], whose constructor checks UTF-8 where the bytes lie.
+//!
+//! ```text
+//!  read(2), one byte per call
+//!        |
+//!        v            full? a guarded buffer twice the size is made, the bytes
+//!                     copied across, the old one zeroed and released
+//!  [ guarded, 64 bytes ] ----> [ guarded, 128 bytes ] ----> ... ----> SecretString
+//!                                                      try_new: exact length, UTF-8
+//!                                                      checked in guarded memory
+//!  stops at '\n' (a '\r' before it is dropped), at end of file, or past `max_len`
+//! ```
+//!
+//! One byte per `read(2)` is what lets a program read its password from a pipe and then hand
+//! the rest of standard input to someone else: nothing past the newline is consumed.
+//!
+//! On a terminal, [`SecretString::read_password`] switches echo off with a guard that puts the
+//! terminal back on every way out (success, end of file, error, panic, Ctrl-C). The terminal
+//! settings and the system calls are in `sys::terminal`; this module is safe code.
+//!
+//! Copies outside the process are beyond reach: the bytes pass through the kernel's pipe or
+//! terminal buffer (and, for a terminal, whatever program sends the keystrokes).
+
+use std::io::IsTerminal;
+use std::os::fd::{AsFd, BorrowedFd};
+
+use crate::sys::terminal::{self, EchoOff};
+use crate::{Error, SecretString, SecretVec};
+
+/// The size of the first line buffer; each growth doubles it.
+const INITIAL_CAPACITY: usize = 64;
+
+/// How a line ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Ending {
+    Newline,
+    EndOfFile,
+}
+
+/// A line in guarded memory: the first `len` bytes of `buf`, without the line ending.
+struct Line {
+    buf: SecretVec<u8>,
+    len: usize,
+    ending: Ending,
+}
+
+impl Line {
+    /// The line as UTF-8 text in a guarded buffer of exactly its length.
+    fn into_string(self) -> Result<SecretString, Error> {
+        SecretString::try_new(self.len, |text| {
+            text.copy_from_slice(&self.buf.borrow()[..self.len]);
+            Ok::<(), Error>(())
+        })
+    }
+}
+
+/// Reads bytes into `open[*len..]` until the line ends (`Some`) or the buffer is full (`None`).
+/// A byte equal to `interrupt` aborts the read.
+fn fill(
+    fd: BorrowedFd<'_>,
+    open: &mut [u8],
+    len: &mut usize,
+    interrupt: Option<u8>,
+) -> Result<Option<Ending>, Error> {
+    while let Some(slot) = open.get_mut(*len) {
+        let ending = match terminal::read(fd, std::slice::from_mut(slot)) {
+            Err(errno) => {
+                return Err(Error::Terminal {
+                    operation: "read",
+                    errno,
+                })
+            }
+            Ok(0) => Ending::EndOfFile,
+            Ok(_) if *slot == b'\n' => Ending::Newline,
+            Ok(_) if Some(*slot) == interrupt => return Err(Error::Interrupted),
+            Ok(_) => {
+                *len += 1;
+                continue;
+            }
+        };
+        if let Some(last) = len.checked_sub(1) {
+            if open.get(last) == Some(&b'\r') {
+                *len = last;
+            }
+        }
+        return Ok(Some(ending));
+    }
+    Ok(None)
+}
+
+/// A guarded buffer of `capacity` bytes that starts with the first `len` bytes of `old`.
+fn grow(old: &SecretVec<u8>, len: usize, capacity: usize) -> Result<SecretVec<u8>, Error> {
+    SecretVec::new(capacity, |new| {
+        new[..len].copy_from_slice(&old.borrow()[..len]);
+    })
+}
+
+/// Reads one line from `fd` into guarded memory (see the module doc).
+fn read_line(fd: BorrowedFd<'_>, max_len: usize, interrupt: Option<u8>) -> Result<Line, Error> {
+    // The longest line allowed, a '\r' before its '\n', and the slot the '\n' is read into.
+    let capacity_limit = max_len.saturating_add(2);
+    let mut buf = SecretVec::<u8>::zero(INITIAL_CAPACITY.min(capacity_limit))?;
+    let mut len = 0;
+    let ending = loop {
+        if let Some(ending) = fill(fd, &mut buf.borrow_mut(), &mut len, interrupt)? {
+            break ending;
+        }
+        if len >= capacity_limit {
+            return Err(Error::TooLong { limit: max_len });
+        }
+        // Dropping the old buffer (at the assignment) zeroes and releases it.
+        buf = grow(&buf, len, len.saturating_mul(2).min(capacity_limit))?;
+    };
+    if len > max_len {
+        return Err(Error::TooLong { limit: max_len });
+    }
+    Ok(Line { buf, len, ending })
+}
+
+impl SecretString {
+    /// The longest password [`read_password`](Self::read_password) accepts, in bytes.
+    ///
+    /// A Linux terminal in line mode holds at most 4095 bytes of a line and drops what is typed
+    /// beyond that, so from a terminal this limit is never reached; it bounds what a pipe can
+    /// make the program read.
+    pub const PASSWORD_MAX_LEN: usize = 4096;
+
+    /// Shows `prompt` and reads a password from standard input straight into guarded memory.
+    ///
+    /// **On a terminal** (standard input is a tty), echo is switched off before the prompt is
+    /// shown and switched back on before this returns, whatever happens:
+    ///
+    /// * The prompt is written to that terminal (through standard input, which a shell, `ssh`
+    ///   or `sudo` opens read-write), or to standard error if standard input is read-only.
+    /// * Enter ends the password; the newline is still shown (`ECHONL`).
+    /// * Ctrl-D on an empty line gives an **empty** password, like an empty line: callers that
+    ///   refuse empty passwords check [`is_empty`](Self::is_empty). (Ctrl-D after some
+    ///   characters hands them over without ending the line, as in any terminal program; a
+    ///   second Ctrl-D ends it.)
+    /// * Ctrl-C restores the terminal, then raises `SIGINT`, so the program is interrupted
+    ///   exactly as it would have been (by default it dies of `SIGINT`). If a handler is
+    ///   installed, or `SIGINT` is ignored or blocked, this returns [`Error::Interrupted`].
+    /// * A panic while reading also restores the terminal (the restoring guard's `Drop`).
+    ///
+    /// **Otherwise** (a pipe, a file), the prompt goes to standard error (followed by a newline
+    /// once the line is read) and one line is read from standard input, leaving the terminal
+    /// settings and everything after the newline untouched, so scripts and tests can pipe a
+    /// password in.
+    ///
+    /// The line ends at a newline (a `\r` before it is dropped) or at end of file, and may be
+    /// at most [`PASSWORD_MAX_LEN`](Self::PASSWORD_MAX_LEN) bytes long.
+    ///
+    /// # Errors
+    /// * [`Error::Interrupted`]: Ctrl-C, when `SIGINT` did not end the process;
+    /// * [`Error::TooLong`]: the line is longer than `PASSWORD_MAX_LEN`;
+    /// * [`Error::InvalidUtf8`]: the line is not UTF-8 (it is zeroed and released);
+    /// * [`Error::Terminal`]: `tcgetattr`, `tcsetattr`, `write` (the prompt) or `read` failed
+    ///   (EAGAIN: standard input is non-blocking, which is not supported). A failure to
+    ///   restore the terminal after a successful read is reported too, since it may have been
+    ///   left without echo; the password is then zeroed and dropped;
+    /// * an allocation error ([`Error::Map`], [`Error::Guard`], [`Error::Lock`]).
+    ///
+    /// # Limits
+    /// * Only the Ctrl-C typed at the prompt is handled. A signal sent with `kill(2)` while the
+    ///   read waits (`SIGINT` from another process, `SIGTERM`, `SIGHUP`) is not caught: if it
+    ///   ends the process, the terminal keeps echo off (`stty sane` repairs it).
+    /// * With `ISIG` off, Ctrl-\ and Ctrl-Z send no signal: they are read as bytes of the
+    ///   password. The `VINTR` byte (Ctrl-C) always interrupts, even when quoted with Ctrl-V,
+    ///   so a password cannot contain it. The terminal's `VEOL` character is used for the
+    ///   Ctrl-C while the password is read.
+    /// * Input typed after Enter but before the terminal is restored is discarded (as
+    ///   `getpass(3)` does); so is the rest of a line that was too long.
+    /// * Bytes that Rust's buffered [`std::io::stdin`] has already taken from the descriptor
+    ///   are not seen: read the password before reading standard input through `std::io`.
+    ///   Standard input's lock is held while reading, so other threads' `std::io` reads wait.
+    /// * A program in a background process group is stopped (`SIGTTOU`) when it changes the
+    ///   terminal, as any program that turns echo off is.
+    /// * While `read(2)` waits, the line buffer is open for writing: the kernel writes into it.
+    ///
+    /// ```no_run
+    /// use secrets_core::SecretString;
+    ///
+    /// let password = SecretString::read_password("Password: ")?;
+    /// if password.is_empty() {
+    ///     eprintln!("no password given");
+    /// }
+    /// # Ok::<(), secrets_core::Error>(())
+    /// ```
+    pub fn read_password(prompt: &str) -> Result<SecretString, Error> {
+        let stdin = std::io::stdin().lock();
+        let fd = stdin.as_fd();
+        if fd.is_terminal() {
+            return read_from_terminal(fd, prompt);
+        }
+        // Whoever pipes the password in may still watch standard error; a prompt that cannot
+        // be shown there is no reason to refuse a password that can be read. Nothing echoes
+        // the piped line, so the prompt's line is ended here.
+        let stderr = std::io::stderr();
+        if !prompt.is_empty() {
+            let _ = terminal::write_all(stderr.as_fd(), prompt.as_bytes());
+        }
+        let line = read_line(fd, Self::PASSWORD_MAX_LEN, None);
+        if !prompt.is_empty() {
+            let _ = terminal::write_all(stderr.as_fd(), b"\n");
+        }
+        line?.into_string()
+    }
+
+    /// Reads one line from `fd` straight into guarded memory, one byte per `read(2)`, so
+    /// nothing after the line is consumed.
+    ///
+    /// The line ends at a newline (not included; a `\r` just before it, or just before the end
+    /// of file, is dropped too) or at end of file; empty input gives an empty string. Nothing
+    /// about `fd` is changed: no prompt, no terminal settings (use
+    /// [`read_password`](Self::read_password) for that).
+    ///
+    /// # Errors
+    /// * [`Error::TooLong`] when the line (without its ending) is longer than `max_len` bytes:
+    ///   reading stops at byte `max_len + 2`, the rest of the line is left unread;
+    /// * [`Error::InvalidUtf8`]: the line is not UTF-8;
+    /// * [`Error::Terminal`] with `operation: "read"` when `read(2)` fails, on a terminal or
+    ///   not (EAGAIN: `fd` is non-blocking, which is not supported; EINTR is retried);
+    /// * an allocation error ([`Error::Map`], [`Error::Guard`], [`Error::Lock`]).
+    ///
+    /// In every error case the bytes read so far are zeroed and released.
+    ///
+    /// ```
+    /// use std::io::{Read, Write};
+    /// use std::os::unix::net::UnixStream;
+    /// use secrets_core::{Error, SecretString};
+    ///
+    /// let (mut writer, mut reader) = UnixStream::pair()?;
+    /// writer.write_all(b"hunter2\r\nnot a password\n")?;
+    /// drop(writer);
+    ///
+    /// let password = SecretString::read_line_from(&reader, 64)?;
+    /// assert_eq!(&*password.borrow(), "hunter2");
+    ///
+    /// let mut rest = String::new();
+    /// reader.read_to_string(&mut rest)?; // what follows the line is still there
+    /// assert_eq!(rest, "not a password\n");
+    ///
+    /// let (mut writer, reader) = UnixStream::pair()?;
+    /// writer.write_all(b"far too long\n")?;
+    /// let err = SecretString::read_line_from(&reader, 8).unwrap_err();
+    /// assert_eq!(err, Error::TooLong { limit: 8 });
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn read_line_from(fd: impl AsFd, max_len: usize) -> Result<SecretString, Error> {
+        read_line(fd.as_fd(), max_len, None)?.into_string()
+    }
+}
+
+/// [`SecretString::read_password`] when standard input, `tty`, is a terminal.
+fn read_from_terminal(tty: BorrowedFd<'_>, prompt: &str) -> Result<SecretString, Error> {
+    let stderr = std::io::stderr();
+    let echo_off = EchoOff::new(tty)?;
+    // The prompt goes out after echo is off: whoever sees it can type without being echoed.
+    let shown_on = match terminal::write_all(tty, prompt.as_bytes()) {
+        Ok(()) => tty,
+        // Standard input was opened read-only.
+        Err(libc::EBADF) => {
+            terminal::write_all(stderr.as_fd(), prompt.as_bytes()).map_err(|errno| {
+                Error::Terminal {
+                    operation: "write",
+                    errno,
+                }
+            })?;
+            stderr.as_fd()
+        }
+        Err(errno) => {
+            return Err(Error::Terminal {
+                operation: "write",
+                errno,
+            })
+        }
+    };
+    let line = read_line(tty, SecretString::PASSWORD_MAX_LEN, echo_off.interrupt());
+    if !matches!(&line, Ok(line) if line.ending == Ending::Newline) {
+        // `ECHONL` showed no newline: leave the prompt's line as Enter would have. Only
+        // cosmetic, so a failure is not worth reporting over the outcome of the read.
+        let _ = terminal::write_all(shown_on, b"\n");
+    }
+    match line {
+        Ok(line) => {
+            echo_off.restore()?;
+            line.into_string()
+        }
+        Err(Error::Interrupted) => {
+            // The terminal first: if SIGINT ends the process, nothing runs after `raise`.
+            drop(echo_off);
+            // What Ctrl-C would have done with `ISIG` on. `raise` only fails for an invalid
+            // signal number, and SIGINT is valid.
+            let _ = terminal::raise(libc::SIGINT);
+            Err(Error::Interrupted)
+        }
+        // `echo_off` is dropped on the way out, which restores the terminal.
+        Err(err) => Err(err),
+    }
+}

@@ -1,0 +1,266 @@
+//! Terminals and raw descriptors: `tcgetattr(3)`/`tcsetattr(3)` to switch echo off while a
+//! password is typed, `read(2)` and `write(2)` on a borrowed descriptor, and `raise(3)`.
+//!
+//! While an [`EchoOff`] guard lives, the terminal's local modes are changed like this, and the
+//! saved modes come back when it is dropped (a panic included) or [`EchoOff::restore`]d:
+//!
+//! ```text
+//!   flag / char     saved    while the password is typed
+//!   ECHO            any      off    typed bytes are not shown
+//!   ECHONL          any      on     the Enter key still moves to the next line
+//!   ICANON          any      on     the line discipline keeps line editing (erase, kill)
+//!   ISIG            any      off    Ctrl-C is a byte for us, not a SIGINT that kills the
+//!                                   process with echo still off
+//!   c_cc[VEOL]      any      VINTR  ... and that byte ends the line at once, so `read(2)`
+//!                                   returns it without waiting for Enter
+//! ```
+//!
+//! The caller restores the terminal first and only then sends itself the `SIGINT` that the
+//! Ctrl-C would have sent ([`raise`]).
+
+use std::mem::MaybeUninit;
+use std::os::fd::{AsRawFd, BorrowedFd};
+
+use super::mem::errno;
+use crate::Error;
+
+/// `read(2)` of at most `buf.len()` bytes into `buf`; `Ok(0)` is end of file. A read
+/// interrupted by a signal handler (EINTR) is retried.
+pub(crate) fn read(fd: BorrowedFd<'_>, buf: &mut [u8]) -> Result<usize, i32> {
+    loop {
+        // SAFETY: `buf` is valid for writes of `buf.len()` bytes for the whole call (it is an
+        // exclusive borrow), and `read` writes at most that many; `fd` is open while borrowed.
+        let n = unsafe { libc::read(fd.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len()) };
+        match usize::try_from(n) {
+            Ok(n) => return Ok(n),
+            Err(_) => match errno() {
+                libc::EINTR => continue,
+                errno => return Err(errno),
+            },
+        }
+    }
+}
+
+/// `write(2)` until all of `bytes` is written, retrying after EINTR and short writes.
+pub(crate) fn write_all(fd: BorrowedFd<'_>, mut bytes: &[u8]) -> Result<(), i32> {
+    while !bytes.is_empty() {
+        // SAFETY: `bytes` is valid for reads of `bytes.len()` bytes for the whole call, and
+        // `write` reads at most that many; `fd` is open while borrowed.
+        let n = unsafe { libc::write(fd.as_raw_fd(), bytes.as_ptr().cast(), bytes.len()) };
+        match usize::try_from(n) {
+            Ok(0) => return Err(libc::EIO),
+            Ok(n) => bytes = bytes.get(n..).unwrap_or_default(),
+            Err(_) => match errno() {
+                libc::EINTR => continue,
+                errno => return Err(errno),
+            },
+        }
+    }
+    Ok(())
+}
+
+/// `raise(3)`: sends `signal` to the calling thread. With the default action for `SIGINT` the
+/// process ends here; the call returns if the signal is caught, ignored or blocked.
+pub(crate) fn raise(signal: libc::c_int) -> Result<(), i32> {
+    // SAFETY: `raise` has no memory-safety preconditions; what a handler does is the
+    // program's own business, as for any signal.
+    match unsafe { libc::raise(signal) } {
+        0 => Ok(()),
+        _ => Err(errno()),
+    }
+}
+
+fn get_attr(fd: BorrowedFd<'_>) -> Result<libc::termios, i32> {
+    let mut termios = MaybeUninit::<libc::termios>::uninit();
+    // SAFETY: `termios` is valid for writes of one `termios`, which `tcgetattr` fills.
+    match unsafe { libc::tcgetattr(fd.as_raw_fd(), termios.as_mut_ptr()) } {
+        // SAFETY: `tcgetattr` succeeded, so it initialised the whole struct.
+        0 => Ok(unsafe { termios.assume_init() }),
+        _ => Err(errno()),
+    }
+}
+
+/// `tcsetattr(fd, TCSAFLUSH, termios)`: applied once pending output is written, and input not
+/// yet read is discarded (as `getpass(3)` and `readpassphrase(3)` do). Retried after EINTR,
+/// which the wait for output can give.
+fn set_attr(fd: BorrowedFd<'_>, termios: &libc::termios) -> Result<(), i32> {
+    loop {
+        // SAFETY: `termios` is a valid, initialised `termios` for `tcsetattr` to read.
+        match unsafe { libc::tcsetattr(fd.as_raw_fd(), libc::TCSAFLUSH, termios) } {
+            0 => return Ok(()),
+            _ => match errno() {
+                libc::EINTR => continue,
+                errno => return Err(errno),
+            },
+        }
+    }
+}
+
+/// A terminal with echo off (see the module doc for every change), restored when dropped.
+pub(crate) struct EchoOff<'fd> {
+    fd: BorrowedFd<'fd>,
+    saved: libc::termios,
+    interrupt: Option<u8>,
+    /// Whether the saved modes still have to be put back.
+    armed: bool,
+}
+
+impl<'fd> EchoOff<'fd> {
+    /// Saves the modes of the terminal `fd` and switches echo and signal characters off.
+    ///
+    /// # Errors
+    /// [`Error::Terminal`] naming `tcgetattr` (`fd` is not a terminal: ENOTTY) or `tcsetattr`
+    /// (for instance EIO, the terminal hung up); the terminal is then left as it was.
+    pub(crate) fn new(fd: BorrowedFd<'fd>) -> Result<Self, Error> {
+        let saved = get_attr(fd).map_err(|errno| Error::Terminal {
+            operation: "tcgetattr",
+            errno,
+        })?;
+        let mut quiet = saved;
+        quiet.c_lflag &= !(libc::ECHO | libc::ISIG);
+        quiet.c_lflag |= libc::ICANON | libc::ECHONL;
+        let intr = saved.c_cc[libc::VINTR];
+        let interrupt = (intr != libc::_POSIX_VDISABLE).then_some(intr);
+        if let Some(intr) = interrupt {
+            quiet.c_cc[libc::VEOL] = intr;
+        }
+        // Armed before the change, so a partial failure is undone as well.
+        let guard = EchoOff {
+            fd,
+            saved,
+            interrupt,
+            armed: true,
+        };
+        set_attr(fd, &quiet).map_err(|errno| Error::Terminal {
+            operation: "tcsetattr",
+            errno,
+        })?;
+        Ok(guard)
+    }
+
+    /// The terminal's interrupt character (VINTR, normally Ctrl-C = 0x03), which now arrives as
+    /// a byte that ends the line; `None` if the terminal has none.
+    pub(crate) fn interrupt(&self) -> Option<u8> {
+        self.interrupt
+    }
+
+    /// Puts the saved modes back, reporting a failure that `Drop` would have to swallow.
+    ///
+    /// # Errors
+    /// [`Error::Terminal`] naming `tcsetattr`: the terminal may still have echo off.
+    pub(crate) fn restore(mut self) -> Result<(), Error> {
+        self.armed = false;
+        set_attr(self.fd, &self.saved).map_err(|errno| Error::Terminal {
+            operation: "tcsetattr",
+            errno,
+        })
+    }
+}
+
+impl Drop for EchoOff<'_> {
+    fn drop(&mut self) {
+        if self.armed {
+            // Nothing can be reported from `drop` (during a panic, or after another error that
+            // is already on its way to the caller); putting the modes back is all there is to do.
+            let _ = set_attr(self.fd, &self.saved);
+        }
+    }
+}
+
+#[cfg(test)]
+// A test reports a broken precondition by panicking; the crate-wide lint is for library code.
+#[allow(clippy::expect_used)]
+mod tests {
+    use std::ffi::CStr;
+    use std::fs::{File, OpenOptions};
+    use std::os::fd::{AsFd, FromRawFd};
+    use std::os::unix::fs::OpenOptionsExt;
+
+    use super::*;
+
+    /// A fresh pseudo-terminal: (master, slave).
+    fn open_pty() -> (File, File) {
+        // SAFETY: `posix_openpt` takes only flags and returns a new descriptor or -1.
+        let master = unsafe { libc::posix_openpt(libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC) };
+        assert!(master >= 0, "posix_openpt: errno {}", errno());
+        // SAFETY: `master` is a new descriptor that nothing else owns.
+        let master = unsafe { File::from_raw_fd(master) };
+        // SAFETY: `grantpt` and `unlockpt` take an open pty master descriptor.
+        assert_eq!(unsafe { libc::grantpt(master.as_raw_fd()) }, 0, "grantpt");
+        // SAFETY: as above.
+        assert_eq!(unsafe { libc::unlockpt(master.as_raw_fd()) }, 0, "unlockpt");
+        let mut name = [0 as libc::c_char; 128];
+        // SAFETY: `name` is valid for writes of `name.len()` bytes.
+        let ret = unsafe { libc::ptsname_r(master.as_raw_fd(), name.as_mut_ptr(), name.len()) };
+        assert_eq!(ret, 0, "ptsname_r");
+        // SAFETY: `ptsname_r` succeeded, so `name` holds a NUL-terminated path.
+        let name = unsafe { CStr::from_ptr(name.as_ptr()) };
+        let slave = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .custom_flags(libc::O_NOCTTY | libc::O_CLOEXEC)
+            .open(name.to_str().expect("pty path is UTF-8"))
+            .expect("open pty slave");
+        (master, slave)
+    }
+
+    fn lflag(fd: BorrowedFd<'_>) -> libc::tcflag_t {
+        get_attr(fd).expect("tcgetattr").c_lflag
+    }
+
+    #[test]
+    fn echo_off_changes_only_what_it_says_and_restores() {
+        let (_master, slave) = open_pty();
+        let before = get_attr(slave.as_fd()).expect("tcgetattr");
+        assert_ne!(before.c_lflag & libc::ECHO, 0, "a new pty echoes");
+        let guard = EchoOff::new(slave.as_fd()).expect("echo off");
+        let during = get_attr(slave.as_fd()).expect("tcgetattr");
+        assert_eq!(during.c_lflag & (libc::ECHO | libc::ISIG), 0);
+        assert_eq!(
+            during.c_lflag & (libc::ICANON | libc::ECHONL),
+            libc::ICANON | libc::ECHONL
+        );
+        assert_eq!(during.c_cc[libc::VEOL], before.c_cc[libc::VINTR]);
+        assert_eq!(guard.interrupt(), Some(0x03));
+        guard.restore().expect("restore");
+        let after = get_attr(slave.as_fd()).expect("tcgetattr");
+        assert_eq!(after.c_lflag, before.c_lflag);
+        assert_eq!(after.c_cc, before.c_cc);
+    }
+
+    #[test]
+    fn a_panic_restores_echo_and_a_forgotten_guard_does_not() {
+        let (_master, slave) = open_pty();
+        let result = std::panic::catch_unwind(|| {
+            let _guard = EchoOff::new(slave.as_fd()).expect("echo off");
+            assert_eq!(lflag(slave.as_fd()) & libc::ECHO, 0);
+            panic!("a panic while the password is read");
+        });
+        assert!(result.is_err());
+        assert_ne!(
+            lflag(slave.as_fd()) & libc::ECHO,
+            0,
+            "unwinding restored echo"
+        );
+
+        // Control: the same terminal, but nothing runs the guard's `Drop`.
+        std::mem::forget(EchoOff::new(slave.as_fd()).expect("echo off"));
+        assert_eq!(
+            lflag(slave.as_fd()) & libc::ECHO,
+            0,
+            "without the guard's Drop, echo stays off"
+        );
+    }
+
+    #[test]
+    fn not_a_terminal_is_a_typed_error() {
+        let file = File::open("/proc/self/status").expect("open a regular file");
+        match EchoOff::new(file.as_fd()) {
+            Err(Error::Terminal { operation, errno }) => {
+                assert_eq!((operation, errno), ("tcgetattr", libc::ENOTTY));
+            }
+            Err(other) => panic!("expected Error::Terminal, got {other:?}"),
+            Ok(_) => panic!("a regular file accepted as a terminal"),
+        };
+    }
+}
