@@ -49,6 +49,18 @@ macro_rules! refuse {
                 }
             }
 
+            impl<$($generics)*> $ty {
+                /// Refused: found before `Clone::clone`, so `secret.clone()` reports why.
+                #[doc(hidden)]
+                #[allow(clippy::should_implement_trait)] // it is the refusal of that trait
+                pub fn clone<'a>(&'a self) -> Self
+                where
+                    &'a $ty: SecretsCannotBeCloned,
+                {
+                    refused("Clone")
+                }
+            }
+
             impl<'a, $($generics)*> fmt::Display for $ty
             where
                 &'a $ty: SecretsCannotBePrinted,

@@ -41,6 +41,8 @@ pub fn derive_bytes(input: TokenStream) -> TokenStream {
 /// `secrets_core::audit`. Such a type has no `Clone`, `Copy` or `Display`.
 ///
 /// `#[secret(description = "...")]` documents the type in the audit.
+///
+/// It implements `Debug` itself (printing `Name([REDACTED])`): do not also derive `Debug`.
 #[proc_macro_derive(Secret, attributes(secret))]
 pub fn derive_secret(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);

@@ -1,7 +1,7 @@
 //! `#[derive(Secret)]`: parse, check, generate.
 
 use proc_macro2::TokenStream;
-use quote::{format_ident, quote, ToTokens};
+use quote::{format_ident, quote, quote_spanned, ToTokens};
 use syn::{Data, DeriveInput, GenericArgument, Member, PathArguments, Type};
 
 use crate::errors::Errors;
@@ -162,6 +162,10 @@ fn generate(model: &Model<'_>) -> TokenStream {
     };
     let storage_text = tidy(field_ty);
     let size = match &model.storage {
+        // A generic type registers once for all its instances: no single size.
+        Storage::Box(_) if !input.generics.params.is_empty() => {
+            quote!(::core::option::Option::None)
+        }
         Storage::Box(inner) => {
             quote!(::core::option::Option::Some(::core::mem::size_of::<#inner>()))
         }
@@ -186,6 +190,17 @@ fn generate(model: &Model<'_>) -> TokenStream {
     display_predicates.push(quote!(
         &'__secrets_display #name #ty_generics: ::secrets_core::__private::SecretsCannotBePrinted
     ));
+    // Spanned at the type's name, so rustc does not blame (and suggest replacing) a derive.
+    let display_refusal = quote_spanned! {name.span()=>
+        impl #display_impl_generics ::core::fmt::Display for #name #ty_generics
+        where
+            #(#display_predicates,)*
+        {
+            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                ::core::fmt::Debug::fmt(self, f)
+            }
+        }
+    };
     let live = format_ident!("__SECRETS_LIVE_{}", name_text.to_uppercase());
 
     quote! {
@@ -208,6 +223,16 @@ fn generate(model: &Model<'_>) -> TokenStream {
                 fn __secrets_wrap(inner: #field_ty) -> Self {
                     #live.increment();
                     #construct
+                }
+
+                /// Refused: found before `Clone::clone`, so `key.clone()` reports why.
+                #[doc(hidden)]
+                #[allow(clippy::should_implement_trait)]
+                #vis fn clone<'__secrets_clone>(&'__secrets_clone self) -> Self
+                where
+                    &'__secrets_clone Self: ::secrets_core::__private::SecretsCannotBeCloned,
+                {
+                    ::core::unreachable!("secret types cannot be cloned; this bound never holds")
                 }
 
                 /// Wraps guarded storage made elsewhere (e.g. loaded from a key file).
@@ -251,15 +276,7 @@ fn generate(model: &Model<'_>) -> TokenStream {
                 }
             }
 
-            #[automatically_derived]
-            impl #display_impl_generics ::core::fmt::Display for #name #ty_generics
-            where
-                #(#display_predicates,)*
-            {
-                fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                    ::core::fmt::Debug::fmt(self, f)
-                }
-            }
+            #display_refusal
         };
     }
 }

@@ -30,13 +30,16 @@ pub struct UnusedNonce<A: Algorithm> {
     algorithm: PhantomData<A>,
 }
 
-impl<A: RandomNonce> UnusedNonce<A> {
+impl<A: Algorithm> UnusedNonce<A> {
     /// A nonce drawn from libsodium's CSPRNG. Only for algorithms with nonces long enough for
     /// random ones never to repeat in practice ([`RandomNonce`]: XChaCha20-Poly1305).
     ///
     /// # Panics
     /// If libsodium's CSPRNG cannot be initialised.
-    pub fn random() -> Self {
+    pub fn random() -> Self
+    where
+        A: RandomNonce,
+    {
         let mut bytes = A::Nonce::default();
         bytes.as_mut().randomize();
         UnusedNonce {
@@ -89,6 +92,30 @@ where
     &'a UnusedNonce<A>: NoncesAreSingleUse,
 {
     fn clone(&self) -> Self {
+        unreachable_clone()
+    }
+}
+
+impl<A: Algorithm> UnusedNonce<A> {
+    /// Refused: found before `Clone::clone`, so `nonce.clone()` reports why.
+    #[doc(hidden)]
+    #[allow(clippy::should_implement_trait)] // it is the refusal of that trait
+    pub fn clone<'a>(&'a self) -> Self
+    where
+        &'a Self: NoncesAreSingleUse,
+    {
+        unreachable_clone()
+    }
+}
+
+impl<A: Algorithm> NonceSequence<A> {
+    /// Refused: found before `Clone::clone`, so `sequence.clone()` reports why.
+    #[doc(hidden)]
+    #[allow(clippy::should_implement_trait)] // it is the refusal of that trait
+    pub fn clone<'a>(&'a self) -> Self
+    where
+        &'a Self: NoncesAreSingleUse,
+    {
         unreachable_clone()
     }
 }
@@ -182,27 +209,33 @@ fn hex(bytes: &[u8]) -> String {
 /// assert_eq!(&*open(&key, &used, b"", &ciphertext)?.borrow(), b"first");
 /// # Ok::<(), secrets_nonce::Error>(())
 /// ```
-pub struct NonceSequence<A: CounterNonce> {
+pub struct NonceSequence<A: Algorithm> {
     prefix: [u8; 4],
     next: u64,
     limit: u64,
     algorithm: PhantomData<A>,
 }
 
-impl<A: CounterNonce> NonceSequence<A> {
+impl<A: Algorithm> NonceSequence<A> {
     /// A sequence with a random 32-bit prefix, counting from zero, that can issue 2^64 nonces.
     ///
     /// # Panics
     /// If libsodium's CSPRNG cannot be initialised.
     #[allow(clippy::new_without_default)] // a `Default` that draws randomness would surprise
-    pub fn new() -> Self {
+    pub fn new() -> Self
+    where
+        A: CounterNonce,
+    {
         let mut prefix = [0u8; 4];
         prefix.randomize();
         Self::with_prefix(prefix)
     }
 
     /// A sequence with a prefix the application keeps unique per key (e.g. a sender id).
-    pub fn with_prefix(prefix: [u8; 4]) -> Self {
+    pub fn with_prefix(prefix: [u8; 4]) -> Self
+    where
+        A: CounterNonce,
+    {
         NonceSequence {
             prefix,
             next: 0,
@@ -244,7 +277,7 @@ impl<A: CounterNonce> NonceSequence<A> {
     }
 }
 
-impl<'a, A: CounterNonce> Clone for NonceSequence<A>
+impl<'a, A: Algorithm> Clone for NonceSequence<A>
 where
     &'a NonceSequence<A>: NoncesAreSingleUse,
 {
@@ -253,7 +286,7 @@ where
     }
 }
 
-impl<A: CounterNonce> fmt::Debug for NonceSequence<A> {
+impl<A: Algorithm> fmt::Debug for NonceSequence<A> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("NonceSequence")
             .field("algorithm", &A::NAME)
