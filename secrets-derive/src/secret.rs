@@ -31,6 +31,7 @@ pub(crate) fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
 fn parse(input: &DeriveInput) -> syn::Result<Model<'_>> {
     let mut errors = Errors::default();
     let description = parse_attrs(input, &mut errors);
+    refuse_sibling_derives(input, &mut errors);
     let fields = match &input.data {
         Data::Struct(data) => &data.fields,
         Data::Enum(data) => {
@@ -85,6 +86,43 @@ fn parse(input: &DeriveInput) -> syn::Result<Model<'_>> {
         storage: storage.unwrap_or(Storage::String),
         description,
     })
+}
+
+/// Derives the user asks for beside `#[derive(Secret)]` that no secret type may have. Only a
+/// `#[derive(..)]` written after `#[derive(Secret)]` reaches this macro; the traits' own
+/// refusals catch the rest.
+fn refuse_sibling_derives(input: &DeriveInput, errors: &mut Errors) {
+    for attr in input.attrs.iter().filter(|a| a.path().is_ident("derive")) {
+        let _ = attr.parse_nested_meta(|meta| {
+            let Some(last) = meta.path.segments.last() else {
+                return Ok(());
+            };
+            let why = match last.ident.to_string().as_str() {
+                "Debug" => Some(
+                    "`#[derive(Secret)]` already implements `Debug`, printing the type name and \
+                     `[REDACTED]`; remove this `Debug`",
+                ),
+                "Clone" | "Copy" => Some(
+                    "secret types cannot be duplicated: a copy of a secret is one more place it \
+                     can leak from; remove this derive and borrow the secret where it is needed",
+                ),
+                "Serialize" => Some(
+                    "secret types cannot be serialized: the bytes would land in ordinary memory \
+                     and wherever they are sent; write a key file with `store(path)`, or seal \
+                     the secret with `secrets-nonce`",
+                ),
+                "Display" => Some(
+                    "secret types cannot be printed: remove this derive; `Debug` prints \
+                     `[REDACTED]`",
+                ),
+                _ => None,
+            };
+            if let Some(why) = why {
+                errors.at(&meta.path, why);
+            }
+            Ok(())
+        });
+    }
 }
 
 /// `#[secret(description = "...")]`.
