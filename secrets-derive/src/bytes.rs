@@ -3,7 +3,7 @@
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
-use syn::{Data, DeriveInput, Fields, Type};
+use syn::{Data, DeriveInput, Member, Type};
 
 use crate::errors::Errors;
 
@@ -11,6 +11,8 @@ use crate::errors::Errors;
 struct Model<'a> {
     input: &'a DeriveInput,
     fields: Vec<&'a Type>,
+    /// How each field is named in `offset_of!`: `a` or `0`.
+    members: Vec<Member>,
 }
 
 pub(crate) fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
@@ -20,13 +22,12 @@ pub(crate) fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
 }
 
 fn parse(input: &DeriveInput) -> syn::Result<Model<'_>> {
-    let fields =
+    let (fields, members) =
         match &input.data {
-            Data::Struct(data) => match &data.fields {
-                Fields::Named(named) => named.named.iter().map(|f| &f.ty).collect(),
-                Fields::Unnamed(unnamed) => unnamed.unnamed.iter().map(|f| &f.ty).collect(),
-                Fields::Unit => Vec::new(),
-            },
+            Data::Struct(data) => (
+                data.fields.iter().map(|f| &f.ty).collect(),
+                data.fields.members().collect(),
+            ),
             Data::Enum(data) => return Err(syn::Error::new_spanned(
                 data.enum_token,
                 "`#[derive(Bytes)]` cannot be used on an enum: only the declared discriminants \
@@ -41,7 +42,11 @@ fn parse(input: &DeriveInput) -> syn::Result<Model<'_>> {
                 ))
             }
         };
-    Ok(Model { input, fields })
+    Ok(Model {
+        input,
+        fields,
+        members,
+    })
 }
 
 fn check(model: &Model<'_>) -> syn::Result<()> {
@@ -168,10 +173,7 @@ fn generate(model: &Model<'_>) -> TokenStream {
     let field_checks = model.fields.iter().map(
         |ty| quote_spanned!(ty.span()=> let () = <#ty as ::secrets_core::Bytes>::LAYOUT_CHECKED;),
     );
-    let sizes = model
-        .fields
-        .iter()
-        .map(|ty| quote!(::core::mem::size_of::<#ty>()));
+    let padding_checks = padding_checks(model);
     // A generic struct's layout is known only once its parameters are: the containers evaluate
     // `LAYOUT_CHECKED` for the concrete type. A plain struct is checked here and now.
     let check_now = input.generics.params.is_empty().then(|| {
@@ -183,8 +185,8 @@ fn generate(model: &Model<'_>) -> TokenStream {
         // SAFETY: `#[derive(Bytes)]` checked that this struct is `#[repr(C)]` or
         // `#[repr(transparent)]`; the bounds below require every field to be `Bytes` (valid for
         // every bit pattern, no padding, no pointers); and `LAYOUT_CHECKED` asserts at compile
-        // time that the struct's size is the sum of its fields' sizes (so it has no padding)
-        // and that it has no `Drop` glue. Every container of `secrets_core` evaluates
+        // time that each field starts where the one before it ends and the last one ends where
+        // the struct does (so it has no padding), and that it has no `Drop` glue. Every container of `secrets_core` evaluates
         // `LAYOUT_CHECKED` before it stores a value.
         #[automatically_derived]
         unsafe impl #impl_generics ::secrets_core::Bytes for #name #ty_generics
@@ -193,13 +195,7 @@ fn generate(model: &Model<'_>) -> TokenStream {
         {
             const LAYOUT_CHECKED: () = {
                 #(#field_checks)*
-                ::core::assert!(
-                    ::core::mem::size_of::<Self>() == 0 #(+ #sizes)*,
-                    "#[derive(Bytes)]: this struct has padding bytes (its size is larger than \
-                     the sum of its fields' sizes), and padding is uninitialised memory; order \
-                     the fields from the largest alignment to the smallest, or fill the gaps \
-                     with explicit `[u8; N]` fields",
-                );
+                #(#padding_checks)*
                 ::core::assert!(
                     !::core::mem::needs_drop::<Self>(),
                     "#[derive(Bytes)]: this struct has `Drop` glue, but guarded memory is zeroed, \
@@ -209,4 +205,50 @@ fn generate(model: &Model<'_>) -> TokenStream {
         }
         #check_now
     }
+}
+
+/// One compile-time assertion per place padding could hide: between each pair of fields, and
+/// after the last one. Each names the fields, so the user knows where the gap is.
+fn padding_checks(model: &Model<'_>) -> Vec<TokenStream> {
+    let name = &model.input.ident;
+    let text = |member: &Member| match member {
+        Member::Named(ident) => ident.to_string(),
+        Member::Unnamed(index) => index.index.to_string(),
+    };
+    let advice = "padding is uninitialised memory, and guarded memory is read as raw bytes; \
+                  order the fields from the largest alignment to the smallest, or fill the gap \
+                  with an explicit `[u8; N]` field";
+    let mut checks = Vec::new();
+    let pairs = model.members.iter().zip(&model.fields);
+    for ((before, before_ty), after) in pairs.clone().zip(model.members.iter().skip(1)) {
+        let message = format!(
+            "`#[derive(Bytes)]` on `{name}`: padding bytes between fields `{}` and `{}`; {advice}",
+            text(before),
+            text(after)
+        );
+        checks.push(quote! {
+            ::core::assert!(
+                ::core::mem::offset_of!(Self, #after)
+                    == ::core::mem::offset_of!(Self, #before) + ::core::mem::size_of::<#before_ty>(),
+                #message,
+            );
+        });
+    }
+    let end = match model.members.last().zip(model.fields.last()) {
+        Some((last, last_ty)) => {
+            quote!(::core::mem::offset_of!(Self, #last) + ::core::mem::size_of::<#last_ty>())
+        }
+        None => quote!(0),
+    };
+    let last = model
+        .members
+        .last()
+        .map_or_else(String::new, |m| format!(" `{}`", text(m)));
+    let message = format!(
+        "`#[derive(Bytes)]` on `{name}`: padding bytes after the last field{last}; {advice}"
+    );
+    checks.push(quote! {
+        ::core::assert!(::core::mem::size_of::<Self>() == #end, #message);
+    });
+    checks
 }
