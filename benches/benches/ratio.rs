@@ -3,11 +3,12 @@
 //!
 //! Each pair is a criterion group `<pair>` with two benchmarks, `<pair>/ours` and
 //! `<pair>/floor`. Every sample of either benchmark runs `iters` iterations of ours *and*
-//! `iters` of the floor, split into up to `CHUNKS` chunks per side that alternate (ours, floor,
-//! floor, ours, ...); it hands criterion the time of its own side and keeps both.
+//! (unless balanced, below) `iters` of the floor, split into up to `CHUNKS` chunks per side that
+//! alternate (ours, floor, floor, ours, ...); it hands criterion the time of its own side and
+//! keeps both.
 //!
 //! The table's `ratio` is the median, over every chunk of every measured sample of both
-//! benchmarks, of ours / floor for the two adjacent chunks of equal length. Taken that way it
+//! benchmarks, of ours / floor per iteration for the two adjacent chunks. Taken that way it
 //! holds up on a busy machine (other builds on 2 cores): a slow drift of load hits both halves
 //! of a chunk pair alike, and a preemption inflates one chunk, whose ratio the median then
 //! ignores. `[p25-p75]` is the spread of those chunk ratios: a wide bracket means a noisy
@@ -15,9 +16,14 @@
 //! of those samples (criterion's own estimates, printed above the table, use only the samples
 //! of one benchmark each).
 //!
-//! Criterion sizes its samples by wall time, so each side gets about half of `MEASUREMENT`;
-//! its own report (`time: [...]`) for `<pair>/ours` and `<pair>/floor` stays valid, as each
-//! returns only its own side's time.
+//! Criterion sizes a benchmark's samples by the time of its own side only, so the other side
+//! adds its own time on top. When the other side is known (from the pair's previous sample) to
+//! be more than `BALANCE_ABOVE` times slower per iteration, as for a pair far off its target,
+//! it runs fewer iterations, about as long in all as the measured side's (at least one per
+//! chunk); otherwise both sides run the same iterations. So each benchmark of a pair takes at
+//! most about `(1 + BALANCE_ABOVE)` times its warm-up and measurement time, however far the pair
+//! is off its target, instead of `(1 + ratio)` times. Criterion's own report (`time: [...]`) for
+//! `<pair>/ours` and `<pair>/floor` stays valid, as each returns only its own side's time.
 
 use std::cell::RefCell;
 use std::time::{Duration, Instant};
@@ -31,6 +37,9 @@ const WARM_UP: Duration = Duration::from_millis(500);
 const MEASUREMENT: Duration = Duration::from_secs(4);
 /// Chunks per side and sample that ours and the floor alternate in.
 const CHUNKS: u64 = 64;
+/// The other side runs fewer iterations than the measured one when it is slower than this per
+/// iteration (see the module comment).
+const BALANCE_ABOVE: f64 = 2.0;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Side {
@@ -39,10 +48,11 @@ enum Side {
 }
 
 struct Sample {
-    iters: u64,
+    ours_iters: u64,
+    floor_iters: u64,
     ours: Duration,
     floor: Duration,
-    /// ours / floor for each pair of adjacent, equally long chunks.
+    /// ours / floor per iteration, for each pair of adjacent chunks.
     chunk_ratios: Vec<f64>,
 }
 
@@ -52,18 +62,33 @@ struct Row {
     /// Samples taken by `<pair>/ours` and by `<pair>/floor`; the last `SAMPLE_SIZE` of each are
     /// criterion's measurement, the ones before them its warm-up.
     by_side: [Vec<Sample>; 2],
+    /// ours / floor per iteration in the latest sample: how to balance the next one.
+    estimate: Option<f64>,
 }
 
 /// The pairs measured by one bench target.
 pub struct Ratios {
     rows: RefCell<Vec<Row>>,
+    warm_up: Duration,
+    measurement: Duration,
 }
 
 impl Ratios {
     pub fn new() -> Self {
         Ratios {
             rows: RefCell::new(Vec::new()),
+            warm_up: WARM_UP,
+            measurement: MEASUREMENT,
         }
+    }
+
+    /// Other warm-up and measurement times per benchmark, for a target with more pairs than
+    /// the default times fit in its time budget.
+    #[allow(dead_code)] // not every target that includes this file needs it
+    pub fn with_times(mut self, warm_up: Duration, measurement: Duration) -> Self {
+        self.warm_up = warm_up;
+        self.measurement = measurement;
+        self
     }
 
     /// Benchmarks `ours` against `floor` as criterion group `name`; the table will report it
@@ -82,25 +107,27 @@ impl Ratios {
                 name: name.to_owned(),
                 target,
                 by_side: [Vec::new(), Vec::new()],
+                estimate: None,
             });
             rows.len() - 1
         };
         let mut group = c.benchmark_group(name);
         group
             .sample_size(SAMPLE_SIZE)
-            .warm_up_time(WARM_UP)
-            .measurement_time(MEASUREMENT);
+            .warm_up_time(self.warm_up)
+            .measurement_time(self.measurement);
         for (side, id) in [(Side::Ours, "ours"), (Side::Floor, "floor")] {
             group.bench_function(id, |b| {
                 b.iter_custom(|iters| {
                     let mut rows = self.rows.borrow_mut();
-                    let taken = &mut rows[row].by_side[side as usize];
-                    let sample = interleaved(iters, &mut ours, &mut floor);
+                    let row = &mut rows[row];
+                    let sample = interleaved(iters, side, row.estimate, &mut ours, &mut floor);
                     let own = match side {
                         Side::Ours => sample.ours,
                         Side::Floor => sample.floor,
                     };
-                    taken.push(sample);
+                    row.estimate = Some(median(sample.chunk_ratios.clone()));
+                    row.by_side[side as usize].push(sample);
                     own
                 })
             });
@@ -155,8 +182,18 @@ impl Row {
             return None;
         }
         let per_iter = |d: Duration, iters: u64| d.as_secs_f64() / iters.max(1) as f64;
-        let ours = median(samples.iter().map(|s| per_iter(s.ours, s.iters)).collect());
-        let floor = median(samples.iter().map(|s| per_iter(s.floor, s.iters)).collect());
+        let ours = median(
+            samples
+                .iter()
+                .map(|s| per_iter(s.ours, s.ours_iters))
+                .collect(),
+        );
+        let floor = median(
+            samples
+                .iter()
+                .map(|s| per_iter(s.floor, s.floor_iters))
+                .collect(),
+        );
         let ratios: Vec<f64> = samples
             .iter()
             .flat_map(|s| s.chunk_ratios.iter().copied())
@@ -180,30 +217,54 @@ impl Row {
     }
 }
 
-/// Runs `iters` iterations of each side in up to `CHUNKS` chunks, alternating which side goes
-/// first.
-fn interleaved(iters: u64, ours: &mut impl FnMut(), floor: &mut impl FnMut()) -> Sample {
-    let chunks = CHUNKS.min(iters).max(1);
+/// Runs `iters` iterations of the `measured` side, and as many of the other (fewer if
+/// `estimate`, ours / floor per iteration, says it is more than `BALANCE_ABOVE` times slower),
+/// in up to `CHUNKS` chunks per side, alternating which side goes first.
+fn interleaved(
+    iters: u64,
+    measured: Side,
+    estimate: Option<f64>,
+    ours: &mut impl FnMut(),
+    floor: &mut impl FnMut(),
+) -> Sample {
+    // How many times slower per iteration the other side is than the measured one.
+    let slower = estimate.map_or(1.0, |ratio| match measured {
+        Side::Ours => 1.0 / ratio,
+        Side::Floor => ratio,
+    });
+    let other_iters = if slower > BALANCE_ABOVE {
+        ((iters as f64 / slower).round() as u64).max(1)
+    } else {
+        iters
+    };
+    let (ours_iters, floor_iters) = match measured {
+        Side::Ours => (iters, other_iters),
+        Side::Floor => (other_iters, iters),
+    };
+    let chunks = CHUNKS.min(ours_iters).min(floor_iters).max(1);
+    let share = |total: u64, chunk: u64| total / chunks + u64::from(chunk < total % chunks);
     let mut sample = Sample {
-        iters,
+        ours_iters,
+        floor_iters,
         ours: Duration::ZERO,
         floor: Duration::ZERO,
         chunk_ratios: Vec::with_capacity(chunks as usize),
     };
     for chunk in 0..chunks {
-        let n = iters / chunks + u64::from(chunk < iters % chunks);
+        let (n_ours, n_floor) = (share(ours_iters, chunk), share(floor_iters, chunk));
         let (o, f) = if chunk % 2 == 0 {
-            let o = time(n, ours);
-            (o, time(n, floor))
+            let o = time(n_ours, ours);
+            (o, time(n_floor, floor))
         } else {
-            let f = time(n, floor);
-            (time(n, ours), f)
+            let f = time(n_floor, floor);
+            (time(n_ours, ours), f)
         };
         sample.ours += o;
         sample.floor += f;
+        let per_iter = |d: Duration, n: u64| d.as_secs_f64() / n.max(1) as f64;
         sample
             .chunk_ratios
-            .push(o.as_secs_f64() / f.as_secs_f64().max(1e-12));
+            .push(per_iter(o, n_ours) / per_iter(f, n_floor).max(1e-12));
     }
     sample
 }

@@ -3,7 +3,8 @@
 //! This library holds the *raw floor* the benches compare against: the libsodium calls and the
 //! `memfd_secret(2)` system calls that `secrets-core`'s two backends wrap, with nothing of ours
 //! around them. Every method is `#[inline]`, so a floor routine compiles down to the bare FFI
-//! calls in the bench binary.
+//! calls in the bench binary. [`xchacha_seal`] and [`xchacha_open`] are the raw AEAD calls
+//! under `secrets-nonce`.
 
 use std::ptr::NonNull;
 
@@ -45,6 +46,28 @@ impl RawGuarded {
         raw
     }
 
+    /// `sodium_malloc(len)`, `init` on the fresh data (readable and writable; libsodium fills
+    /// it with `0xdb`), then `sodium_mprotect_noaccess`: the floor under a guarded value that
+    /// is written once when it is made, like the plaintext `secrets_nonce::open` returns.
+    /// [`init_sodium`] must have run.
+    ///
+    /// # Panics
+    /// If either call fails.
+    #[inline]
+    pub fn new_with(len: usize, init: impl FnOnce(&mut [u8])) -> Self {
+        // SAFETY: `sodium_malloc` accepts any size and returns null on failure.
+        let ptr = unsafe { ffi::sodium_malloc(len) };
+        let Some(ptr) = NonNull::new(ptr.cast::<u8>()) else {
+            panic!("sodium_malloc({len}) failed");
+        };
+        let raw = RawGuarded { ptr, len };
+        // SAFETY: a fresh `sodium_malloc` allocation is `len` bytes, readable and writable,
+        // and only ours; the slice ends with this call, before `close` takes the access away.
+        init(unsafe { std::slice::from_raw_parts_mut(ptr.as_ptr(), len) });
+        raw.close();
+        raw
+    }
+
     /// `sodium_mprotect_readonly`: the data may be read until [`close`](Self::close).
     ///
     /// # Panics
@@ -75,6 +98,21 @@ impl RawGuarded {
         self.ptr.as_ptr()
     }
 
+    /// Runs `f` on the data between [`open_read`](Self::open_read) and [`close`](Self::close):
+    /// `sodium_mprotect_readonly` + `f` + `sodium_mprotect_noaccess`.
+    ///
+    /// # Panics
+    /// If either call fails.
+    #[inline]
+    pub fn read<R>(&self, f: impl FnOnce(&[u8]) -> R) -> R {
+        self.open_read();
+        // SAFETY: the data is `len` bytes, readable until `close`, and only read through this
+        // slice, which `f` cannot keep (it borrows from this call).
+        let value = f(unsafe { std::slice::from_raw_parts(self.ptr.as_ptr(), self.len) });
+        self.close();
+        value
+    }
+
     /// The data's length in bytes.
     #[inline]
     pub fn len(&self) -> usize {
@@ -95,6 +133,91 @@ impl Drop for RawGuarded {
         // makes the pages writable itself.
         unsafe { ffi::sodium_free(self.ptr.as_ptr().cast()) }
     }
+}
+
+/// The nonce length of XChaCha20-Poly1305, in bytes.
+pub const XCHACHA_NONCE_LEN: usize = 24;
+/// The authentication tag of the libsodium AEADs, in bytes.
+pub const AEAD_TAG_LEN: usize = 16;
+
+/// The raw floor under `secrets_nonce::seal` with XChaCha20-Poly1305: `randombytes_buf` for a
+/// 24-byte nonce, a `Vec` of `plaintext.len() + 16` bytes (allocated, not zeroed, as a C
+/// caller would `malloc` it) and `crypto_aead_xchacha20poly1305_ietf_encrypt` into it.
+/// [`init_sodium`] must have run.
+///
+/// # Panics
+/// If libsodium refuses (it cannot for these lengths).
+#[inline]
+pub fn xchacha_seal(
+    key: &[u8; 32],
+    aad: &[u8],
+    plaintext: &[u8],
+) -> ([u8; XCHACHA_NONCE_LEN], Vec<u8>) {
+    let mut nonce = [0u8; XCHACHA_NONCE_LEN];
+    // SAFETY: `nonce` is writable for its whole length.
+    unsafe { ffi::randombytes_buf(nonce.as_mut_ptr().cast(), nonce.len()) };
+    let mut ciphertext = Vec::<u8>::with_capacity(plaintext.len() + AEAD_TAG_LEN);
+    let mut written = 0u64;
+    // SAFETY: `ciphertext` has room for the plaintext and the tag; the other buffers are valid
+    // for the lengths passed with them, the key is 32 bytes; `nsec` is unused and may be null.
+    let ret = unsafe {
+        ffi::crypto_aead_xchacha20poly1305_ietf_encrypt(
+            ciphertext.as_mut_ptr(),
+            &mut written,
+            plaintext.as_ptr(),
+            plaintext.len() as u64,
+            aad.as_ptr(),
+            aad.len() as u64,
+            std::ptr::null(),
+            nonce.as_ptr(),
+            key.as_ptr(),
+        )
+    };
+    assert!(
+        ret == 0 && written as usize == plaintext.len() + AEAD_TAG_LEN,
+        "crypto_aead_xchacha20poly1305_ietf_encrypt failed"
+    );
+    // SAFETY: libsodium wrote all `written` bytes, which fit the capacity.
+    unsafe { ciphertext.set_len(written as usize) };
+    (nonce, ciphertext)
+}
+
+/// The raw floor under `secrets_nonce::open` with XChaCha20-Poly1305:
+/// `crypto_aead_xchacha20poly1305_ietf_decrypt` of `ciphertext` into `out`
+/// (`ciphertext.len() - 16` bytes). [`init_sodium`] must have run.
+///
+/// # Panics
+/// If the lengths are wrong or the ciphertext does not authenticate.
+#[inline]
+pub fn xchacha_open(
+    key: &[u8; 32],
+    nonce: &[u8; XCHACHA_NONCE_LEN],
+    aad: &[u8],
+    ciphertext: &[u8],
+    out: &mut [u8],
+) {
+    assert_eq!(ciphertext.len(), out.len() + AEAD_TAG_LEN, "wrong lengths");
+    let mut written = 0u64;
+    // SAFETY: `out` has exactly the room the plaintext needs (checked above); the other
+    // buffers are valid for the lengths passed with them, the key is 32 bytes; `nsec` is unused
+    // and may be null.
+    let ret = unsafe {
+        ffi::crypto_aead_xchacha20poly1305_ietf_decrypt(
+            out.as_mut_ptr(),
+            &mut written,
+            std::ptr::null_mut(),
+            ciphertext.as_ptr(),
+            ciphertext.len() as u64,
+            aad.as_ptr(),
+            aad.len() as u64,
+            nonce.as_ptr(),
+            key.as_ptr(),
+        )
+    };
+    assert!(
+        ret == 0 && written as usize == out.len(),
+        "crypto_aead_xchacha20poly1305_ietf_decrypt failed"
+    );
 }
 
 /// A bare `memfd_secret(2)` page, `PROT_NONE` at rest: the floor under `SecretBox` with
