@@ -21,6 +21,11 @@
 //! * `open_<size>_vs_guarded`: the floor decrypts into a fresh `sodium_malloc` buffer
 //!   (then `sodium_mprotect_noaccess`, and `sodium_free` at once) with its key opened as above.
 //!
+//! The batch pairs, against the issue's plain-memory floor (same targets): `batch_seal_<size>`
+//! seals through a [`Sealer`] that keeps the key open across the batch, and
+//! `batch_open_into_<size>` decrypts with it into one guarded `SecretVec` kept open: the way to
+//! process many messages, which leaves only the cipher's own cost per message.
+//!
 //! Reading the table printed after criterion's report: `ratio` is ours / floor, both timed
 //! interleaved within every sample (see `ratio.rs`). The issue's pairs show what keeping the
 //! key (and the plaintext) in guarded memory costs over the bare cipher; the `_vs_guarded`
@@ -33,8 +38,9 @@ use std::time::Duration;
 
 use criterion::Criterion;
 use secrets_benches::{init_sodium, xchacha_open, xchacha_seal, RawGuarded, XCHACHA_NONCE_LEN};
+use secrets_core::SecretVec;
 use secrets_core::{set_backend, Backend};
-use secrets_nonce::{open, seal, UnusedNonce, XChaCha20Poly1305, XChaCha20Poly1305Key};
+use secrets_nonce::{open, seal, Sealer, UnusedNonce, XChaCha20Poly1305, XChaCha20Poly1305Key};
 
 #[path = "ratio.rs"]
 mod ratio;
@@ -181,13 +187,68 @@ fn main() {
         );
     }
 
+    // Batches: the key opened once by a `Sealer` and the plaintext buffer (a guarded
+    // `SecretVec`) opened once, for many messages; against the issue's plain-memory floor.
+    let sealer = Sealer::new(&key);
+    for m in &messages {
+        ratios.compare(
+            &mut c,
+            &format!("batch_seal_{}", m.size),
+            m.target,
+            || {
+                let sealed = sealer.seal(
+                    UnusedNonce::random(),
+                    black_box(AAD),
+                    black_box(&m.plaintext),
+                );
+                black_box(sealed.expect("seal"));
+            },
+            || {
+                black_box(xchacha_seal(
+                    black_box(&key_bytes),
+                    black_box(AAD),
+                    black_box(&m.plaintext),
+                ));
+            },
+        );
+    }
+    for m in &messages {
+        let mut guarded_plain = SecretVec::<u8>::zero(m.len).expect("SecretVec::zero");
+        let mut guarded_plain = guarded_plain.borrow_mut();
+        let mut plain = vec![0u8; m.len];
+        ratios.compare(
+            &mut c,
+            &format!("batch_open_into_{}", m.size),
+            m.target,
+            || {
+                let opened = sealer.open_into(
+                    black_box(&m.used),
+                    black_box(AAD),
+                    black_box(&m.ciphertext),
+                    black_box(&mut guarded_plain[..]),
+                );
+                opened.expect("open_into");
+            },
+            || {
+                xchacha_open(
+                    black_box(&key_bytes),
+                    black_box(&m.nonce),
+                    black_box(AAD),
+                    black_box(&m.ciphertext),
+                    black_box(&mut plain[..]),
+                );
+            },
+        );
+    }
+    drop(sealer);
+
     c.final_summary();
     ratios.print();
     println!("backend: {} on both sides", secrets_core::active_backend());
     println!(
         "issue's target (<= 1.10x at 64 B, <= 1.02x at 16 KiB vs raw libsodium on the same \
-         buffers): the seal_* and open_* rows, floor with the key in plain memory and opening \
-         into a plain buffer"
+         buffers): the seal_*, open_* and batch_* rows, floor with the key in plain memory and \
+         opening into a plain buffer; seal/open open the key per call, batch_* once"
     );
     println!(
         "*_vs_guarded rows (same targets, for reference): floor with the key opened by mprotect \

@@ -1,7 +1,7 @@
-//! `seal` and `open`.
+//! `seal`, `open` and `open_into`, and the [`Sealer`] that keeps a key open across a batch.
 
 use secrets_core::__private::aead::{self, Refused};
-use secrets_core::SecretVec;
+use secrets_core::{Ref, SecretVec};
 
 use crate::algorithm::{Algorithm, Key, TAG_LEN};
 use crate::nonce::{UnusedNonce, UsedNonce};
@@ -12,7 +12,9 @@ use crate::Error;
 /// appended.
 ///
 /// `plaintext` is read where it lies, typically through a borrow of a `SecretVec`; the
-/// ciphertext is not secret and is returned as a plain `Vec<u8>`.
+/// ciphertext is not secret and is returned as a plain `Vec<u8>`. The key's guarded page is
+/// opened for this call only (two `mprotect`s); to seal many messages, open it once with a
+/// [`Sealer`].
 ///
 /// The nonce is consumed even if sealing fails, so a nonce that might have been used is never
 /// offered again.
@@ -26,34 +28,11 @@ pub fn seal<K: Key>(
     aad: &[u8],
     plaintext: &[u8],
 ) -> Result<(UsedNonce<K::Algorithm>, Vec<u8>), Error> {
-    type A<K> = <K as Key>::Algorithm;
-    let used = nonce.into_used();
-    if !A::<K>::RAW.is_available() {
-        return Err(Error::Unavailable {
-            algorithm: A::<K>::NAME,
-        });
-    }
-    let len = plaintext.len().checked_add(TAG_LEN).ok_or(Error::TooLong {
-        found: plaintext.len(),
-    })?;
-    let mut ciphertext = vec![0u8; len];
-    A::<K>::with_key(key, |key| {
-        aead::seal(
-            A::<K>::RAW,
-            key,
-            used.as_bytes(),
-            aad,
-            plaintext,
-            &mut ciphertext,
-        )
-    })
-    .map_err(|_| Error::TooLong {
-        found: plaintext.len(),
-    })?;
-    Ok((used, ciphertext))
+    Sealer::new(key).seal(nonce, aad, plaintext)
 }
 
-/// Checks and decrypts `ciphertext` (as returned by [`seal`]) straight into guarded memory.
+/// Checks and decrypts `ciphertext` (as returned by [`seal`]) straight into a new guarded
+/// `SecretVec<u8>`.
 ///
 /// # Errors
 /// [`Error::Truncated`] when the ciphertext is shorter than the tag; [`Error::Forged`] when it,
@@ -65,35 +44,170 @@ pub fn open<K: Key>(
     aad: &[u8],
     ciphertext: &[u8],
 ) -> Result<SecretVec<u8>, Error> {
-    type A<K> = <K as Key>::Algorithm;
-    if !A::<K>::RAW.is_available() {
-        return Err(Error::Unavailable {
-            algorithm: A::<K>::NAME,
-        });
+    Sealer::new(key).open(nonce, aad, ciphertext)
+}
+
+/// Checks and decrypts `ciphertext` into `out`, a buffer the caller provides: typically the
+/// `RefMut` of a guarded `SecretVec` reused for many messages, so no allocation is made.
+/// `out` must be exactly `ciphertext.len() - 16` bytes.
+///
+/// # Errors
+/// As for [`open`], and [`Error::OutputLength`] when `out` has the wrong length. On
+/// [`Error::Forged`] `out` is zeroed.
+///
+/// ```
+/// use secrets_core::SecretVec;
+/// use secrets_nonce::{open_into, seal, UnusedNonce, XChaCha20Poly1305Key};
+///
+/// let key = XChaCha20Poly1305Key::random()?;
+/// let (used, sealed) = seal(&key, UnusedNonce::random(), b"", b"four")?;
+/// let mut plain = SecretVec::<u8>::zero(4)?;
+/// open_into(&key, &used, b"", &sealed, &mut plain.borrow_mut())?;
+/// assert_eq!(&*plain.borrow(), b"four");
+/// # Ok::<(), secrets_nonce::Error>(())
+/// ```
+pub fn open_into<K: Key>(
+    key: &K,
+    nonce: &UsedNonce<K::Algorithm>,
+    aad: &[u8],
+    ciphertext: &[u8],
+    out: &mut [u8],
+) -> Result<(), Error> {
+    Sealer::new(key).open_into(nonce, aad, ciphertext, out)
+}
+
+/// A key opened read-only for a batch of messages: [`seal`](Sealer::seal) and
+/// [`open`](Sealer::open) through a `Sealer` cost no `mprotect`, where the free functions
+/// open and close the key's page on every call.
+///
+/// While a `Sealer` lives, the key's guarded page is readable (but still locked, out of core
+/// dumps, fenced by guard pages, and out of the kernel's direct map with the `MemfdSecret`
+/// backend). Keep it for the span of a batch, not for the life of the program.
+///
+/// ```
+/// use secrets_nonce::{Sealer, UnusedNonce, XChaCha20Poly1305Key};
+///
+/// let key = XChaCha20Poly1305Key::random()?;
+/// let sealer = Sealer::new(&key);
+/// let items: Vec<_> = ["a", "b", "c"]
+///     .iter()
+///     .map(|item| sealer.seal(UnusedNonce::random(), b"", item.as_bytes()))
+///     .collect::<Result<_, _>>()?;
+/// for (used, sealed) in &items {
+///     assert_eq!(sealer.open(used, b"", sealed)?.len(), 1);
+/// }
+/// # Ok::<(), secrets_nonce::Error>(())
+/// ```
+pub struct Sealer<'k, K: Key> {
+    key: Ref<'k, [u8; 32]>,
+    marker: std::marker::PhantomData<&'k K>,
+}
+
+type Alg<K> = <K as Key>::Algorithm;
+
+impl<'k, K: Key> Sealer<'k, K> {
+    /// Opens `key` read-only until the `Sealer` is dropped.
+    ///
+    /// # Panics
+    /// If the key's page cannot be made readable (`mprotect` failed).
+    pub fn new(key: &'k K) -> Self {
+        Sealer {
+            key: Alg::<K>::key_bytes(key),
+            marker: std::marker::PhantomData,
+        }
     }
-    let len = ciphertext
-        .len()
-        .checked_sub(TAG_LEN)
-        .ok_or(Error::Truncated {
-            minimum: TAG_LEN,
-            found: ciphertext.len(),
+
+    /// [`seal`](crate::seal) with the open key.
+    ///
+    /// # Errors
+    /// As for [`seal`](crate::seal).
+    pub fn seal(
+        &self,
+        nonce: UnusedNonce<K::Algorithm>,
+        aad: &[u8],
+        plaintext: &[u8],
+    ) -> Result<(UsedNonce<K::Algorithm>, Vec<u8>), Error> {
+        let used = nonce.into_used();
+        if !Alg::<K>::RAW.is_available() {
+            return Err(Error::Unavailable {
+                algorithm: Alg::<K>::NAME,
+            });
+        }
+        let sealed = aead::seal_to_vec(
+            Alg::<K>::RAW,
+            &self.key[..],
+            used.as_bytes(),
+            aad,
+            plaintext,
+        )
+        .map_err(|_| Error::TooLong {
+            found: plaintext.len(),
         })?;
-    SecretVec::try_new(len, |plaintext: &mut [u8]| {
-        A::<K>::with_key(key, |key| {
-            aead::open(
-                A::<K>::RAW,
-                key,
-                nonce.as_bytes(),
-                aad,
-                ciphertext,
-                plaintext,
-            )
+        Ok((used, sealed))
+    }
+
+    /// [`open`](crate::open) with the open key.
+    ///
+    /// # Errors
+    /// As for [`open`](crate::open).
+    pub fn open(
+        &self,
+        nonce: &UsedNonce<K::Algorithm>,
+        aad: &[u8],
+        ciphertext: &[u8],
+    ) -> Result<SecretVec<u8>, Error> {
+        let len = self.plaintext_len(ciphertext)?;
+        SecretVec::try_new(len, |plaintext: &mut [u8]| {
+            self.open_into(nonce, aad, ciphertext, plaintext)
         })
+    }
+
+    /// [`open_into`](crate::open_into) with the open key.
+    ///
+    /// # Errors
+    /// As for [`open_into`](crate::open_into).
+    pub fn open_into(
+        &self,
+        nonce: &UsedNonce<K::Algorithm>,
+        aad: &[u8],
+        ciphertext: &[u8],
+        out: &mut [u8],
+    ) -> Result<(), Error> {
+        let len = self.plaintext_len(ciphertext)?;
+        if out.len() != len {
+            return Err(Error::OutputLength {
+                expected: len,
+                found: out.len(),
+            });
+        }
+        aead::open(
+            Alg::<K>::RAW,
+            &self.key[..],
+            nonce.as_bytes(),
+            aad,
+            ciphertext,
+            out,
+        )
         .map_err(|refused| match refused {
             Refused::Forged => Error::Forged,
             Refused::Misuse => Error::Unavailable {
-                algorithm: A::<K>::NAME,
+                algorithm: Alg::<K>::NAME,
             },
         })
-    })
+    }
+
+    fn plaintext_len(&self, ciphertext: &[u8]) -> Result<usize, Error> {
+        if !Alg::<K>::RAW.is_available() {
+            return Err(Error::Unavailable {
+                algorithm: Alg::<K>::NAME,
+            });
+        }
+        ciphertext
+            .len()
+            .checked_sub(TAG_LEN)
+            .ok_or(Error::Truncated {
+                minimum: TAG_LEN,
+                found: ciphertext.len(),
+            })
+    }
 }

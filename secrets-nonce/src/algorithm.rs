@@ -4,7 +4,7 @@ use std::fmt::Debug;
 use std::hash::Hash;
 
 use secrets_core::__private::aead::{self, Algorithm as Raw};
-use secrets_core::{Secret, SecretBox};
+use secrets_core::{Ref, Secret, SecretBox};
 
 /// The authentication tag that every ciphertext carries, in bytes.
 pub const TAG_LEN: usize = aead::TAG_LEN;
@@ -24,8 +24,9 @@ pub trait Algorithm: sealed::Sealed + Sized + 'static {
     const NAME: &'static str;
     #[doc(hidden)]
     const RAW: Raw;
+    /// Opens the key's guarded page read-only for as long as the returned `Ref` lives.
     #[doc(hidden)]
-    fn with_key<R>(key: &Self::Key, f: impl FnOnce(&[u8]) -> R) -> R;
+    fn key_bytes(key: &Self::Key) -> Ref<'_, [u8; 32]>;
 }
 
 /// A key of one algorithm: it names the algorithm, so `seal(&key, nonce, ..)` knows which
@@ -83,8 +84,8 @@ macro_rules! algorithm {
             const NAME: &'static str = $text;
             const RAW: Raw = Raw::$raw;
 
-            fn with_key<R>(key: &$key, f: impl FnOnce(&[u8]) -> R) -> R {
-                f(&key.borrow()[..])
+            fn key_bytes(key: &$key) -> Ref<'_, [u8; 32]> {
+                key.borrow()
             }
         }
     };

@@ -24,6 +24,13 @@ pub enum Error {
         /// Bytes given.
         found: usize,
     },
+    /// The buffer given to [`open_into`](crate::open_into) has the wrong length.
+    OutputLength {
+        /// The plaintext's length: the ciphertext's minus the tag.
+        expected: usize,
+        /// Bytes in the buffer.
+        found: usize,
+    },
     /// A [`NonceSequence`](crate::NonceSequence) has issued all the nonces it may.
     Exhausted {
         /// Nonces issued.
@@ -60,6 +67,10 @@ impl fmt::Display for Error {
                     "wrong nonce length: expected {expected} bytes, found {found}"
                 )
             }
+            Error::OutputLength { expected, found } => write!(
+                f,
+                "wrong output buffer length: expected {expected} bytes, found {found}"
+            ),
             Error::Exhausted { issued } => write!(
                 f,
                 "the nonce sequence is exhausted after {issued} nonces: replace the key"

@@ -185,3 +185,38 @@ fn errors_say_what_was_wrong_and_debug_shows_no_key() {
     let key = XChaCha20Poly1305Key::new(|k| *k = [0x42; 32]).unwrap();
     assert_eq!(format!("{key:?}"), "XChaCha20Poly1305Key([REDACTED])");
 }
+
+#[test]
+fn open_into_fills_a_reused_guarded_buffer_and_checks_its_length() {
+    use secrets_core::SecretVec;
+    use secrets_nonce::{open_into, Sealer};
+    let key = XChaCha20Poly1305Key::random().unwrap();
+    let sealer = Sealer::new(&key);
+    let mut buffer = SecretVec::<u8>::zero(5).unwrap();
+    for word in ["alpha", "bravo", "delta"] {
+        let (used, sealed) = sealer
+            .seal(UnusedNonce::random(), b"", word.as_bytes())
+            .unwrap();
+        sealer
+            .open_into(&used, b"", &sealed, &mut buffer.borrow_mut())
+            .unwrap();
+        assert_eq!(&*buffer.borrow(), word.as_bytes());
+    }
+    drop(sealer);
+    let (used, mut sealed) = seal(&key, UnusedNonce::random(), b"", b"echo!").unwrap();
+    let mut short = [0u8; 4];
+    assert_eq!(
+        open_into(&key, &used, b"", &sealed, &mut short).unwrap_err(),
+        Error::OutputLength {
+            expected: 5,
+            found: 4
+        }
+    );
+    sealed[0] ^= 1;
+    let mut out = [0xAAu8; 5];
+    assert_eq!(
+        open_into(&key, &used, b"", &sealed, &mut out).unwrap_err(),
+        Error::Forged
+    );
+    assert_eq!(out, [0; 5], "a forged message leaves no plaintext behind");
+}

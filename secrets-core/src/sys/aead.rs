@@ -106,9 +106,31 @@ pub fn seal(
     plaintext: &[u8],
     out: &mut [u8],
 ) -> Result<(), Refused> {
+    seal_to(
+        algorithm,
+        key,
+        nonce,
+        aad,
+        plaintext,
+        out.as_mut_ptr(),
+        out.len(),
+    )
+}
+
+/// [`seal`] into `out_len` bytes at `out`, which may be uninitialised: libsodium only writes
+/// there. Private: callers pass either a slice or a vector's spare capacity.
+fn seal_to(
+    algorithm: Algorithm,
+    key: &[u8],
+    nonce: &[u8],
+    aad: &[u8],
+    plaintext: &[u8],
+    out: *mut u8,
+    out_len: usize,
+) -> Result<(), Refused> {
     let lengths_ok = key.len() == KEY_LEN
         && nonce.len() == algorithm.nonce_len()
-        && plaintext.len().checked_add(TAG_LEN) == Some(out.len());
+        && plaintext.len().checked_add(TAG_LEN) == Some(out_len);
     if !lengths_ok || !algorithm.is_available() {
         return Err(Refused::Misuse);
     }
@@ -117,11 +139,11 @@ pub fn seal(
     let mut written = 0u64;
     // SAFETY: every pointer is valid for the length passed with it (checked above: `out` has
     // room for the plaintext and the tag, key and nonce have the construction's lengths); the
-    // `nsec` argument is unused by these constructions and may be null. libsodium allows `out`
-    // and `plaintext` not to overlap, which distinct Rust borrows guarantee.
+    // `nsec` argument is unused by these constructions and may be null. `out` does not overlap
+    // `plaintext` (a distinct borrow or a fresh allocation).
     let ret = unsafe {
         encrypt(
-            out.as_mut_ptr(),
+            out,
             &mut written,
             plaintext.as_ptr(),
             plaintext.len() as u64,
@@ -132,7 +154,7 @@ pub fn seal(
             key.as_ptr(),
         )
     };
-    if ret == 0 && written == out.len() as u64 {
+    if ret == 0 && written == out_len as u64 {
         Ok(())
     } else {
         Err(Refused::Misuse)
@@ -179,4 +201,24 @@ pub fn open(
         sodium::memzero(out);
         Err(Refused::Forged)
     }
+}
+
+/// Like [`seal`], into a new `Vec` that libsodium writes directly (no zeroing pass first).
+pub fn seal_to_vec(
+    algorithm: Algorithm,
+    key: &[u8],
+    nonce: &[u8],
+    aad: &[u8],
+    plaintext: &[u8],
+) -> Result<Vec<u8>, Refused> {
+    let len = plaintext
+        .len()
+        .checked_add(TAG_LEN)
+        .ok_or(Refused::Misuse)?;
+    let mut out: Vec<u8> = Vec::with_capacity(len);
+    seal_to(algorithm, key, nonce, aad, plaintext, out.as_mut_ptr(), len)?;
+    // SAFETY: the capacity is at least `len`, and `seal_to` succeeded, so libsodium wrote
+    // exactly `len` bytes (it checks `written`): they are initialised.
+    unsafe { out.set_len(len) };
+    Ok(out)
 }
