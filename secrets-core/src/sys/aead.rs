@@ -88,7 +88,7 @@ fn functions(algorithm: Algorithm) -> (Encrypt, Decrypt) {
     }
 }
 
-/// Why [`seal`] or [`open`] refused.
+/// Why [`seal_to_vec`] or [`open`] refused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Refused {
     /// A key, nonce or output buffer had the wrong length, or the algorithm is not available.
@@ -97,28 +97,8 @@ pub enum Refused {
     Forged,
 }
 
-/// Encrypts `plaintext` into `out` (`plaintext.len() + TAG_LEN` bytes: ciphertext, then tag).
-pub fn seal(
-    algorithm: Algorithm,
-    key: &[u8],
-    nonce: &[u8],
-    aad: &[u8],
-    plaintext: &[u8],
-    out: &mut [u8],
-) -> Result<(), Refused> {
-    seal_to(
-        algorithm,
-        key,
-        nonce,
-        aad,
-        plaintext,
-        out.as_mut_ptr(),
-        out.len(),
-    )
-}
-
-/// [`seal`] into `out_len` bytes at `out`, which may be uninitialised: libsodium only writes
-/// there. Private: callers pass either a slice or a vector's spare capacity.
+/// Encrypts `plaintext` into `out_len` bytes at `out` (ciphertext, then tag), which may be
+/// uninitialised: libsodium only writes there. `out` is a vector's spare capacity.
 fn seal_to(
     algorithm: Algorithm,
     key: &[u8],
@@ -180,7 +160,7 @@ pub fn open(
     sodium::init_or_panic();
     let (_, decrypt) = functions(algorithm);
     let mut written = 0u64;
-    // SAFETY: as in `seal`: `out` has exactly the room the plaintext needs, key and nonce
+    // SAFETY: as in `seal_to`: `out` has exactly the room the plaintext needs, key and nonce
     // have the construction's lengths, `nsec` is unused and null.
     let ret = unsafe {
         decrypt(
@@ -203,7 +183,8 @@ pub fn open(
     }
 }
 
-/// Like [`seal`], into a new `Vec` that libsodium writes directly (no zeroing pass first).
+/// Encrypts and authenticates `plaintext` into a new `Vec` of `plaintext.len() + TAG_LEN`
+/// bytes (ciphertext, then tag) that libsodium writes directly, with no zeroing pass first.
 pub fn seal_to_vec(
     algorithm: Algorithm,
     key: &[u8],
