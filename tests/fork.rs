@@ -16,7 +16,7 @@ use std::io::Read as _;
 use std::os::fd::FromRawFd as _;
 use std::panic::AssertUnwindSafe;
 
-use secrets_core::{set_backend, Backend, SecretBox};
+use secrets_core::{set_backend, set_spare_pages, Backend, SecretBox};
 use secrets_integration_tests::{data_perms, in_child, mapping_of, page_size, Access};
 
 const MARKER_LEN: usize = 32;
@@ -251,6 +251,42 @@ fn borrow_in_forked_child_panics_memfd_secret() {
 fn borrow_in_forked_child_panics_sodium() {
     run_scenario("borrow_in_forked_child_panics_sodium", || {
         borrow_in_forked_child_panics(Backend::Sodium)
+    });
+}
+
+/// The parent keeps a dropped secret's region for reuse (`set_spare_pages`); a forked child has
+/// no such region (`MADV_DONTFORK`), so it must neither take it for a new secret (opening it
+/// would fail: nothing is mapped there) nor unmap it, and the parent must still reuse it.
+#[test]
+fn kept_regions_stay_with_the_parent() {
+    run_scenario("kept_regions_stay_with_the_parent", || {
+        let (secret, _) = secret_with_marker(Backend::MemfdSecret);
+        let kept = data_addr(&secret);
+        drop(secret);
+        let forked = fork_and_wait(|| {
+            let made = SecretBox::<[u8; MARKER_LEN]>::new(|value| *value = [7; MARKER_LEN]);
+            match made {
+                Ok(secret) if *secret.borrow() == [7; MARKER_LEN] => {
+                    set_spare_pages(0);
+                    0
+                }
+                Ok(_) => READ_OTHER,
+                Err(err) => {
+                    eprintln!("the child could not make a secret: {err}");
+                    1
+                }
+            }
+        });
+        assert_eq!(forked.ended, Ended::Exited(0), "{forked:?}");
+        let again = SecretBox::<[u8; MARKER_LEN]>::new(|value| *value = [9; MARKER_LEN])
+            .expect("a secret in the parent");
+        assert_eq!(
+            data_addr(&again),
+            kept,
+            "the parent should still reuse its kept region after the fork"
+        );
+        assert_eq!(*again.borrow(), [9; MARKER_LEN]);
+        assert_at_rest(Backend::MemfdSecret, kept);
     });
 }
 

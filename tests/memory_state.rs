@@ -15,10 +15,12 @@ use std::any::type_name;
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Mutex, PoisonError};
 
-use secrets_core::{Backend, Error, SecretBox, SecretString, SecretVec};
+use secrets_core::{
+    set_backend, set_spare_pages, Backend, Error, SecretBox, SecretString, SecretVec,
+};
 use secrets_integration_tests::{
-    backend_name, data_perms, for_each_backend, guard_perms, header_perms, mappings, page_size,
-    released_range, Access, Vma, BACKENDS,
+    backend_name, data_perms, for_each_backend, guard_perms, header_perms, in_child, mappings,
+    page_size, released_range, Access, Vma, BACKENDS,
 };
 
 /// The canary takes the 16 bytes just before the data, under both backends.
@@ -227,12 +229,14 @@ fn string_pages_follow_the_borrows() {
 // ---------------------------------------------------------------------------------------------
 // Zeroed on drop: what is in the data when the backend hands it back to the kernel.
 //
-// Both backends make the region writable, check the canary, zero the region and unmap the whole
-// allocation with one `munmap`: `sodium_free` (Sodium; the zeroing is `sodium_munlock`'s) from
-// libsodium's header page on, `release_secretmem` (MemfdSecret) from the leading guard page on.
-// This binary defines `munmap` itself, so both the static libsodium and `libc::munmap` in
-// `secrets-core` link to it: while armed with an address, it copies the bytes there just before
-// the real `munmap` runs.
+// Both backends make the region writable, check the canary and zero the region. Sodium then
+// unmaps the whole allocation with one `munmap` (`sodium_free`; the zeroing is
+// `sodium_munlock`'s) from libsodium's header page on. MemfdSecret (`release_secretmem`) seals
+// the region again and keeps it for reuse (`set_spare_pages`), or, with no room to keep it,
+// unmaps it from the leading guard page on; a kept region is unmapped, as it is, when it is
+// released. This binary defines `munmap` itself, so both the static libsodium and `libc::munmap`
+// in `secrets-core` link to it: while armed with an address, it copies the bytes there just
+// before the real `munmap` runs.
 
 /// The most bytes the `munmap` hook copies.
 const CAPTURE_MAX: usize = 8192;
@@ -259,9 +263,9 @@ static HOOK_USER: Mutex<()> = Mutex::new(());
 /// lock, nothing that could itself call `munmap`.
 ///
 /// # Safety
-/// As for `munmap(2)`: nothing may use `[addr, addr + len)` afterwards. When armed, the watched
-/// bytes must be readable if the range holds them (both backends make them read-write before
-/// unmapping; the control's page is read-write).
+/// As for `munmap(2)`: nothing may use `[addr, addr + len)` afterwards. The hook makes the
+/// watched bytes readable itself (a kept MemfdSecret region is `PROT_NONE` when it is released),
+/// which changes nothing for a range about to be unmapped.
 #[no_mangle]
 pub unsafe extern "C" fn munmap(addr: *mut libc::c_void, len: libc::size_t) -> libc::c_int {
     let watched = WATCH_ADDR.load(Ordering::Acquire);
@@ -278,6 +282,23 @@ pub unsafe extern "C" fn munmap(addr: *mut libc::c_void, len: libc::size_t) -> l
             .compare_exchange(watched, 0, Ordering::AcqRel, Ordering::Relaxed)
             .is_ok()
     {
+        let page = page_size();
+        let first = watched & !(page - 1);
+        let end = (watched + count).next_multiple_of(page);
+        // SAFETY: the pages lie inside the range about to be unmapped; making them readable
+        // affects nothing that outlives this call.
+        let readable = unsafe {
+            libc::syscall(
+                libc::SYS_mprotect,
+                first as *mut libc::c_void,
+                end - first,
+                libc::PROT_READ,
+            )
+        };
+        assert_eq!(
+            readable, 0,
+            "the munmap hook could not read the watched bytes"
+        );
         let bytes = watched as *const u8;
         for (i, slot) in CAPTURED.iter().take(count).enumerate() {
             // SAFETY: `[watched, watched + count)` lies inside the range about to be unmapped,
@@ -399,17 +420,90 @@ fn assert_zeroed_when_unmapped(
     );
 }
 
+/// Drops containers made by `make` (which returns one holding `pattern(len)` and the address of
+/// its data) and checks that their bytes are zero when their pages are unmapped: with reuse off,
+/// at the drop; with MemfdSecret's reuse on, the drop keeps the pages (no `munmap`, the region
+/// still sealed and guarded) and they are zero when `set_spare_pages(0)` releases them, which
+/// does not zero them again.
+fn assert_zeroed_on_release<T>(backend: Backend, len: usize, make: impl Fn() -> (T, *const u8)) {
+    let limit = set_spare_pages(0);
+    let (secret, data) = make();
+    assert_zeroed_when_unmapped(backend, data, len, || drop(secret));
+    set_spare_pages(limit);
+    if backend != Backend::MemfdSecret {
+        return;
+    }
+    let (secret, data) = make();
+    let seen = seen_by_munmap(data, len, || drop(secret));
+    assert!(
+        seen.is_none(),
+        "with reuse on, dropping the secret should keep its pages, not unmap them"
+    );
+    let problems = guarded_problems(backend, data, len, Access::None);
+    assert!(
+        problems.is_empty(),
+        "a kept region should be as guarded as a live one: {problems:?}"
+    );
+    assert_zeroed_when_unmapped(backend, data, len, || {
+        set_spare_pages(0);
+    });
+    set_spare_pages(limit);
+}
+
+#[test]
+fn a_kept_region_is_reused_guarded_and_starts_zeroed() {
+    let outcome = in_child("a_kept_region_is_reused_guarded_and_starts_zeroed", || {
+        set_backend(Backend::MemfdSecret).expect("memfd_secret on this kernel");
+        let backend = Backend::MemfdSecret;
+        let page = page_size();
+        // A 32-byte secret; its canary sits at 48..32 bytes before the end of the page.
+        let first = SecretBox::<[u8; 32]>::new(|value| value.copy_from_slice(&pattern(32)))
+            .expect("allocate");
+        let first_page = first.borrow().as_ptr() as usize & !(page - 1);
+        drop(first);
+        // 64 bytes in a region of the same size: the new data covers the old data and the old
+        // canary. What the initialiser finds there is what the region held when it was kept.
+        let mut found = Vec::new();
+        let second = SecretVec::<u8>::new(64, |values| {
+            found.extend_from_slice(values);
+            values.copy_from_slice(&pattern(64));
+        })
+        .expect("allocate");
+        let data = second.borrow().as_ptr();
+        assert_eq!(
+            data as usize & !(page - 1),
+            first_page,
+            "the second secret should reuse the first one's kept region"
+        );
+        assert_eq!(
+            found,
+            vec![0; 64],
+            "a reused region must start zeroed, old data and canary included"
+        );
+        assert_guarded(backend, data, 64, Access::None, "reused, at rest");
+        assert_eq!(&second.borrow()[..], &pattern(64)[..]);
+        println!("reused the region at {first_page:#x}");
+    });
+    outcome.assert_success();
+    assert!(
+        outcome.stdout.contains("reused the region"),
+        "the scenario did not run: {outcome:?}"
+    );
+}
+
 #[test]
 fn box_is_zeroed_before_its_pages_are_unmapped() {
     for_each_backend("box_is_zeroed_before_its_pages_are_unmapped", |backend| {
-        let secret = SecretBox::<[u8; 64]>::new(|value| value.copy_from_slice(&pattern(64)))
-            .expect("allocate");
-        let data = {
-            let opened = secret.borrow();
-            assert_eq!(&opened[..], &pattern(64)[..], "the pattern went in");
-            opened.as_ptr()
-        };
-        assert_zeroed_when_unmapped(backend, data, 64, || drop(secret));
+        assert_zeroed_on_release(backend, 64, || {
+            let secret = SecretBox::<[u8; 64]>::new(|value| value.copy_from_slice(&pattern(64)))
+                .expect("allocate");
+            let data = {
+                let opened = secret.borrow();
+                assert_eq!(&opened[..], &pattern(64)[..], "the pattern went in");
+                opened.as_ptr()
+            };
+            (secret, data)
+        });
     })
     .assert_success();
 }
@@ -419,14 +513,16 @@ fn vec_is_zeroed_before_its_pages_are_unmapped() {
     // Longer than a page: every page of the region must be zeroed, not just the last.
     let len = page_size() + 100;
     for_each_backend("vec_is_zeroed_before_its_pages_are_unmapped", |backend| {
-        let secret = SecretVec::<u8>::new(len, |values| values.copy_from_slice(&pattern(len)))
-            .expect("allocate");
-        let data = {
-            let opened = secret.borrow();
-            assert_eq!(&opened[..], &pattern(len)[..], "the pattern went in");
-            opened.as_ptr()
-        };
-        assert_zeroed_when_unmapped(backend, data, len, || drop(secret));
+        assert_zeroed_on_release(backend, len, || {
+            let secret = SecretVec::<u8>::new(len, |values| values.copy_from_slice(&pattern(len)))
+                .expect("allocate");
+            let data = {
+                let opened = secret.borrow();
+                assert_eq!(&opened[..], &pattern(len)[..], "the pattern went in");
+                opened.as_ptr()
+            };
+            (secret, data)
+        });
     })
     .assert_success();
 }
@@ -436,14 +532,16 @@ fn string_is_zeroed_before_its_pages_are_unmapped() {
     for_each_backend(
         "string_is_zeroed_before_its_pages_are_unmapped",
         |backend| {
-            let mut text = pattern(40);
-            let secret = SecretString::from_bytes(&mut text).expect("allocate");
-            let data = {
-                let opened = secret.borrow();
-                assert_eq!(opened.as_bytes(), &pattern(40)[..], "the pattern went in");
-                opened.as_ptr()
-            };
-            assert_zeroed_when_unmapped(backend, data, 40, || drop(secret));
+            assert_zeroed_on_release(backend, 40, || {
+                let mut text = pattern(40);
+                let secret = SecretString::from_bytes(&mut text).expect("allocate");
+                let data = {
+                    let opened = secret.borrow();
+                    assert_eq!(opened.as_bytes(), &pattern(40)[..], "the pattern went in");
+                    opened.as_ptr()
+                };
+                (secret, data)
+            });
         },
     )
     .assert_success();

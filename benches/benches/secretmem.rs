@@ -3,16 +3,20 @@
 //! * `secretmem_box_new_drop_32B`: `SecretBox::<[u8; 32]>::zero()` + drop, against
 //!   `memfd_secret(O_CLOEXEC)` + `ftruncate` + `mmap(MAP_SHARED)` + the first write (the page
 //!   fault that takes the page out of the kernel's direct map) + `mprotect(PROT_NONE)` +
-//!   `munmap` + `close`;
+//!   `munmap` + `close`. With the default reuse (`set_spare_pages`), our side takes the region
+//!   the previous drop kept: `mprotect` to open it, the canary, `mprotect` to seal it; the drop
+//!   checks the canary and zeroes and seals the region again;
+//! * `secretmem_box_new_drop_32B_no_reuse`: the same with `set_spare_pages(0)`, every secret in
+//!   a new mapping, for reference: what the guard pages (the `PROT_NONE` reservation and a
+//!   second `mmap` over it), the canary, `madvise(MADV_DONTFORK)`, and the `mprotect` that
+//!   opens the region again to check the canary and zero it at drop cost over the floor. Expect
+//!   it to miss the target (about 1.2x here); that is the cost reuse takes away;
 //! * `secretmem_box_borrow_read_32B`: `SecretBox<[u8; 32]>::borrow()`, read one byte, drop the
 //!   `Ref`; against `mprotect(PROT_READ)` + read + `mprotect(PROT_NONE)` on such a page.
 //!
 //! Reading the table printed after criterion's report: `ratio` is ours / floor, both timed
-//! interleaved within every sample (see `ratio.rs`). What the new/drop ratio shows is what we
-//! add around the floor: the `PROT_NONE` reservation that makes the guard pages, the canary,
-//! `madvise(MADV_DONTFORK)`, zeroing, the `mprotect` that opens the region again to check the
-//! canary and zero it at drop, and the fork checks. The borrow pair makes the same two
-//! `mprotect` calls on both sides. The target is <= 1.10x for both.
+//! interleaved within every sample (see `ratio.rs`). The borrow pair makes the same two
+//! `mprotect` calls on both sides. The target is <= 1.10x for all three.
 //!
 //! On a kernel without `memfd_secret` the bench prints why and measures nothing.
 
@@ -20,7 +24,7 @@ use std::hint::black_box;
 
 use criterion::Criterion;
 use secrets_benches::RawSecretMem;
-use secrets_core::{set_backend, Backend, SecretBox};
+use secrets_core::{set_backend, set_spare_pages, Backend, SecretBox};
 
 #[path = "ratio.rs"]
 mod ratio;
@@ -46,6 +50,20 @@ fn main() {
         },
         || drop(black_box(RawSecretMem::new(black_box(32)))),
     );
+
+    let limit = set_spare_pages(0);
+    ratios.compare(
+        &mut c,
+        "secretmem_box_new_drop_32B_no_reuse",
+        TARGET,
+        || {
+            drop(black_box(
+                SecretBox::<[u8; 32]>::zero().expect("SecretBox::zero"),
+            ))
+        },
+        || drop(black_box(RawSecretMem::new(black_box(32)))),
+    );
+    set_spare_pages(limit);
 
     // One live page each, kept for the whole pair.
     let secret = SecretBox::<[u8; 32]>::zero().expect("SecretBox::zero");

@@ -110,3 +110,35 @@ pub fn set_backend(backend: Backend) -> Result<(), Error> {
         })
     }
 }
+
+/// How many pages of released [`Backend::MemfdSecret`] memory are kept for reuse unless
+/// [`set_spare_pages`] says otherwise: 16, 64 KiB with 4 KiB pages.
+pub const DEFAULT_SPARE_PAGES: usize = crate::sys::spare::DEFAULT_LIMIT;
+
+/// Sets how many pages of released [`Backend::MemfdSecret`] memory are kept for the next
+/// secrets, and returns the previous limit. `0` turns reuse off and releases every kept page
+/// at once.
+///
+/// When a secret in `memfd_secret` memory is dropped, its canary is checked and every byte of
+/// its pages zeroed, as always; then, if fewer than `limit` pages are kept, its pages are sealed
+/// (`PROT_NONE`) and kept, with their guard pages, instead of being unmapped. The next secret
+/// that needs the same number of pages takes them with one `mprotect`, skipping the six system
+/// calls of a new mapping and the `munmap` of the old one: making and dropping a secret costs
+/// a fraction of what the bare system calls do (see the README's benchmarks).
+///
+/// Kept pages hold nothing but zeros, stay out of the kernel's direct map, locked, out of core
+/// dumps and out of `fork`ed children, and fault on any access. They stay charged to
+/// `RLIMIT_MEMLOCK`; when a new mapping fails, they are released and the mapping tried again, so
+/// they never cause an error. With the [`Backend::Sodium`] backend nothing is kept: released
+/// memory goes back through `sodium_free`.
+///
+/// ```
+/// use secrets_core::{set_spare_pages, DEFAULT_SPARE_PAGES};
+/// // Unmap every page as soon as its secret is dropped, and release those kept so far.
+/// let before = set_spare_pages(0);
+/// assert_eq!(before, DEFAULT_SPARE_PAGES);
+/// # set_spare_pages(before);
+/// ```
+pub fn set_spare_pages(limit: usize) -> usize {
+    crate::sys::spare::set_limit(limit)
+}

@@ -59,7 +59,7 @@ mod string;
 mod sys;
 mod vec;
 
-pub use backend::{active_backend, set_backend, Backend};
+pub use backend::{active_backend, set_backend, set_spare_pages, Backend, DEFAULT_SPARE_PAGES};
 pub use boxed::SecretBox;
 pub use bytes::{Bytes, ConstantEq, Randomizable, Zeroable};
 pub use error::Error;

@@ -7,7 +7,7 @@ use std::mem::size_of;
 use std::ops::{Deref, DerefMut};
 
 use crate::bytes::{self, Bytes, ConstantEq, Randomizable, Zeroable};
-use crate::sys::alloc::lock_error;
+use crate::sys::alloc::{lock, lock_error};
 use crate::sys::mem;
 use crate::Error;
 
@@ -130,8 +130,7 @@ impl PageRange {
                 (0..count).all(|i| locked.iter().any(|&(p, _)| p == first + i * page));
             if !all_counted {
                 // Locking pages that are already locked is a no-op, so lock the whole range.
-                mem::lock(first, count * page)
-                    .map_err(|errno| lock_error(len, count * page, errno))?;
+                lock(first, count * page).map_err(|errno| lock_error(len, count * page, errno))?;
             }
             for i in 0..count {
                 let addr = first + i * page;

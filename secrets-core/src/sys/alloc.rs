@@ -15,6 +15,8 @@
 //! * At rest the region is `PROT_NONE` too; `Guarded` opens it only while a borrow is alive.
 //! * The region is `MADV_DONTFORK`: a child made by `fork` has no such pages (reading them
 //!   faults), and a child that drops an inherited container leaves the parent's memory alone.
+//! * Released memory is zeroed first. A `MemfdSecret` region is then sealed and kept for the
+//!   next allocation of its size, up to a limit ([`super::spare`]), or unmapped.
 //!
 //! libsodium's `sodium_malloc` (the `Sodium` backend) puts a read-only header page in front of
 //! this and ignores the failure of its guard-page `mprotect`s and of `mlock` (measured on this
@@ -28,11 +30,21 @@ use std::ptr::NonNull;
 use std::sync::OnceLock;
 
 use super::mem::{self, Access};
-use super::{secretmem, sodium};
+use super::{secretmem, sodium, spare};
 use crate::{Backend, Error};
 
 /// The size of the canary before the data (libsodium's `CANARY_SIZE`).
 const CANARY_SIZE: usize = 16;
+
+/// `mlock` of `[addr, addr + len)`; if it fails, the `memfd_secret` regions kept for reuse
+/// (charged to the same `RLIMIT_MEMLOCK`, and two mappings each) are released and it is tried
+/// once more, so that keeping them never costs a lock.
+pub(crate) fn lock(addr: usize, len: usize) -> Result<(), i32> {
+    match mem::lock(addr, len) {
+        Err(_) if spare::release_all() > 0 => mem::lock(addr, len),
+        locked => locked,
+    }
+}
 
 /// Why `mlock` of `locked` bytes failed with `errno`: the lock limit, or (ENOMEM without the
 /// limit to explain it) the map count, since locking part of a mapping has to split it.
@@ -61,13 +73,13 @@ pub(crate) fn lock_error(requested: usize, locked: usize, errno: i32) -> Error {
 
 /// Who may use an allocation's pages: the process that made it, before any `fork`.
 #[derive(Clone, Copy, PartialEq, Eq)]
-struct Owner {
+pub(crate) struct Owner {
     pid: i32,
     forks: u64,
 }
 
 impl Owner {
-    fn current() -> Owner {
+    pub(crate) fn current() -> Owner {
         Owner {
             pid: mem::pid(),
             forks: mem::forks_seen(),
@@ -110,16 +122,20 @@ impl Allocation {
     pub(crate) fn new(len: usize) -> Result<Self, Error> {
         sodium::init()?;
         mem::count_forks();
-        let alloc = match crate::active_backend() {
-            Backend::MemfdSecret => Self::from_secretmem(len)?,
-            Backend::Sodium => Self::from_sodium(len)?,
-        };
-        // From here on, dropping `alloc` releases the memory, so `?` leaks nothing.
-        mem::dont_fork(alloc.region, alloc.region_len).map_err(|errno| Error::Advise {
+        match crate::active_backend() {
+            Backend::MemfdSecret => Self::from_secretmem(len),
+            Backend::Sodium => Self::from_sodium(len),
+        }
+    }
+
+    /// `MADV_DONTFORK` over the region. Once `self` exists, dropping it releases the memory, so
+    /// the caller's `?` leaks nothing.
+    fn dont_fork(self) -> Result<Self, Error> {
+        mem::dont_fork(self.region, self.region_len).map_err(|errno| Error::Advise {
             advice: "MADV_DONTFORK",
             errno,
         })?;
-        Ok(alloc)
+        Ok(self)
     }
 
     fn from_sodium(len: usize) -> Result<Self, Error> {
@@ -147,7 +163,7 @@ impl Allocation {
         if !all_succeeded {
             alloc.put_sodium_protections_in_place()?;
         }
-        Ok(alloc)
+        alloc.dont_fork()
     }
 
     /// Something `sodium_malloc` did failed: put each protection in place ourselves, in the
@@ -163,7 +179,7 @@ impl Allocation {
                 max_map_count: mem::max_map_count(),
             })?;
         }
-        mem::lock(self.region, self.region_len)
+        lock(self.region, self.region_len)
             .map_err(|errno| lock_error(self.len, self.region_len, errno))?;
         mem::dont_dump(self.region, self.region_len).map_err(|errno| Error::Advise {
             advice: "MADV_DONTDUMP",
@@ -173,7 +189,57 @@ impl Allocation {
 
     fn from_secretmem(len: usize) -> Result<Self, Error> {
         let region_len = mem::page_round(len + CANARY_SIZE);
-        let region = secretmem::map(region_len).map_err(|(step, errno)| match step {
+        let owner = Owner::current();
+        let (region, fresh) = match spare::take(region_len, owner) {
+            Some(region) => (region, false),
+            None => (Self::map_secretmem(len, region_len)?, true),
+        };
+        let data_addr = region + region_len - len;
+        let alloc = Allocation {
+            // `data_addr` is inside a mapping that starts above address zero.
+            data: NonNull::new(data_addr as *mut u8).ok_or(Error::SodiumInit)?,
+            len,
+            region,
+            region_len,
+            backend: Backend::MemfdSecret,
+            owner,
+        };
+        let alloc = if fresh {
+            alloc.dont_fork()?
+        } else {
+            // A kept region is sealed: open it for initialisation. Its guard pages, lock and
+            // advice are those it was made with.
+            // SAFETY: nothing refers to the region; it was zeroed and sealed when it was kept.
+            unsafe { alloc.set_access(Access::ReadWrite) }.map_err(|errno| Error::Guard {
+                requested: len,
+                errno,
+                max_map_count: mem::max_map_count(),
+            })?;
+            alloc
+        };
+        // SAFETY: the 16 bytes before the data lie inside the region, which is writable and
+        // only ours. The rest of the region is zero (fresh from the kernel, or zeroed in full,
+        // old canary included, before it was kept).
+        unsafe {
+            std::slice::from_raw_parts_mut((data_addr - CANARY_SIZE) as *mut u8, CANARY_SIZE)
+        }
+        .copy_from_slice(canary());
+        Ok(alloc)
+    }
+
+    /// A new `memfd_secret` region between guard pages. If the mapping fails (the lock limit,
+    /// the map count), the regions kept for reuse are released and it is tried once more, so
+    /// that they never cost an allocation.
+    fn map_secretmem(len: usize, region_len: usize) -> Result<usize, Error> {
+        let mapped = match secretmem::map(region_len) {
+            Err((secretmem::Step::Reserve | secretmem::Step::Map, _))
+                if spare::release_all() > 0 =>
+            {
+                secretmem::map(region_len)
+            }
+            mapped => mapped,
+        };
+        mapped.map_err(|(step, errno)| match step {
             secretmem::Step::Create => Error::SecretMemory {
                 requested: len,
                 errno,
@@ -196,37 +262,26 @@ impl Allocation {
                 errno,
                 max_map_count: mem::max_map_count(),
             },
-        })?;
-        let data_addr = region + region_len - len;
-        let alloc = Allocation {
-            // `data_addr` is inside a mapping that starts above address zero.
-            data: NonNull::new(data_addr as *mut u8).ok_or(Error::SodiumInit)?,
-            len,
-            region,
-            region_len,
-            backend: Backend::MemfdSecret,
-            owner: Owner::current(),
-        };
-        // SAFETY: the 16 bytes before the data lie inside the fresh, writable region.
-        unsafe {
-            std::slice::from_raw_parts_mut((data_addr - CANARY_SIZE) as *mut u8, CANARY_SIZE)
-        }
-        .copy_from_slice(canary());
-        Ok(alloc)
+        })
     }
 
-    /// Puts the guard pages in place (or confirms they are) and makes the region inaccessible.
-    /// Called once, after initialisation.
+    /// Makes the region inaccessible, and with the `Sodium` backend puts the guard pages in
+    /// place (or confirms they are); a `MemfdSecret` region's guard pages are its `PROT_NONE`
+    /// reservation, in place since it was mapped. Called once, after initialisation.
     pub(crate) fn seal(&self) -> Result<(), Error> {
         let page = mem::page_size();
-        // SAFETY: the two guard pages and the region are part of this allocation's mapping;
-        // no reference into the region outlives initialisation, which has finished.
-        unsafe { mem::protect(self.region - page, self.region_len + 2 * page, Access::None) }
-            .map_err(|errno| Error::Guard {
-                requested: self.len,
-                errno,
-                max_map_count: mem::max_map_count(),
-            })
+        let (start, len) = match self.backend {
+            Backend::Sodium => (self.region - page, self.region_len + 2 * page),
+            Backend::MemfdSecret => (self.region, self.region_len),
+        };
+        // SAFETY: `[start, start + len)` is this allocation's region, with its two guard pages
+        // for `Sodium`; no reference into the region outlives initialisation, which has
+        // finished.
+        unsafe { mem::protect(start, len, Access::None) }.map_err(|errno| Error::Guard {
+            requested: self.len,
+            errno,
+            max_map_count: mem::max_map_count(),
+        })
     }
 
     /// Changes the protection of the data region.
@@ -258,7 +313,8 @@ impl Allocation {
         self.len
     }
 
-    /// Releases a `MemfdSecret` allocation: canary checked, region zeroed, everything unmapped.
+    /// Releases a `MemfdSecret` allocation: canary checked, region zeroed, then sealed and kept
+    /// for reuse (see [`spare`]) or, when no more may be kept, unmapped.
     fn release_secretmem(&mut self) {
         // SAFETY: `&mut self` in `drop`: no borrow of the data is alive.
         if unsafe { self.set_access(Access::ReadWrite) }.is_err() {
@@ -276,7 +332,12 @@ impl Allocation {
             canary_smashed();
         }
         sodium::memzero(region);
-        // SAFETY: as above; `region` is not used after this.
+        // SAFETY: `region` is not used after this; the allocation is being dropped.
+        let sealed = unsafe { self.set_access(Access::None) }.is_ok();
+        if sealed && spare::keep(self.region, self.region_len, self.owner) {
+            return;
+        }
+        // SAFETY: as above; the region was not kept, so nothing else will use or unmap it.
         unsafe { secretmem::unmap(self.region, self.region_len) };
     }
 }

@@ -9,6 +9,7 @@
 //! * [`process`]: process-wide hardening (core dumps, dumpability);
 //! * [`terminal`]: echo switched off while a password is typed (`termios`), with the `read(2)`,
 //!   `write(2)` and `raise(3)` that reading it needs;
+//! * [`spare`]: released `memfd_secret` regions, zeroed and sealed, kept for reuse;
 //! * [`alloc`]: one guarded allocation from either backend (guard pages, canary, locked data),
 //!   with both layouts drawn in their modules.
 //!
@@ -21,4 +22,5 @@ pub(crate) mod mem;
 pub(crate) mod process;
 pub(crate) mod secretmem;
 pub(crate) mod sodium;
+pub(crate) mod spare;
 pub(crate) mod terminal;
