@@ -39,30 +39,22 @@ fn main() {
     let mut c = Criterion::default().configure_from_args();
     let ratios = ratio::Ratios::new();
 
-    ratios.compare(
-        &mut c,
-        "secretmem_box_new_drop_32B",
-        TARGET,
-        || {
-            drop(black_box(
-                SecretBox::<[u8; 32]>::zero().expect("SecretBox::zero"),
-            ))
-        },
-        || drop(black_box(RawSecretMem::new(black_box(32)))),
-    );
-
+    let new_drop = |c: &mut Criterion, name: &str| {
+        ratios.compare(
+            c,
+            name,
+            TARGET,
+            || {
+                drop(black_box(
+                    SecretBox::<[u8; 32]>::zero().expect("SecretBox::zero"),
+                ))
+            },
+            || drop(black_box(RawSecretMem::new(black_box(32)))),
+        )
+    };
+    new_drop(&mut c, "secretmem_box_new_drop_32B");
     let limit = set_spare_pages(0);
-    ratios.compare(
-        &mut c,
-        "secretmem_box_new_drop_32B_no_reuse",
-        TARGET,
-        || {
-            drop(black_box(
-                SecretBox::<[u8; 32]>::zero().expect("SecretBox::zero"),
-            ))
-        },
-        || drop(black_box(RawSecretMem::new(black_box(32)))),
-    );
+    new_drop(&mut c, "secretmem_box_new_drop_32B_no_reuse");
     set_spare_pages(limit);
 
     // One live page each, kept for the whole pair.
