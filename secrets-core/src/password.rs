@@ -145,6 +145,10 @@ impl SecretString {
     ///   exactly as it would have been (by default it dies of `SIGINT`). If a handler is
     ///   installed, or `SIGINT` is ignored or blocked, this returns [`Error::Interrupted`].
     /// * A panic while reading also restores the terminal (the restoring guard's `Drop`).
+    /// * A signal from another process that would end the program (`SIGINT`, `SIGTERM`,
+    ///   `SIGHUP`, `SIGQUIT`, `SIGALRM`, `SIGUSR1`, `SIGUSR2` with their default action)
+    ///   restores the terminal first, then ends it as before. Signals the program handles or
+    ///   ignores are left to it; the handlers are removed before this returns.
     ///
     /// **Otherwise** (a pipe, a file), the prompt goes to standard error (followed by a newline
     /// once the line is read) and one line is read from standard input, leaving the terminal
@@ -165,9 +169,10 @@ impl SecretString {
     /// * an allocation error ([`Error::Map`], [`Error::Guard`], [`Error::Lock`]).
     ///
     /// # Limits
-    /// * Only the Ctrl-C typed at the prompt is handled. A signal sent with `kill(2)` while the
-    ///   read waits (`SIGINT` from another process, `SIGTERM`, `SIGHUP`) is not caught: if it
-    ///   ends the process, the terminal keeps echo off (`stty sane` repairs it).
+    /// * `SIGKILL` cannot be caught: it leaves the terminal with echo off (`stty sane` repairs
+    ///   it). So does a signal whose own handler ends the program, and any signal while
+    ///   another thread is reading a password at the same time (one prompt at a time gets the
+    ///   handlers).
     /// * With `ISIG` off, Ctrl-\ and Ctrl-Z send no signal: they are read as bytes of the
     ///   password. The `VINTR` byte (Ctrl-C) always interrupts, even when quoted with Ctrl-V,
     ///   so a password cannot contain it. The terminal's `VEOL` character is used for the

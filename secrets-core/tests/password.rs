@@ -360,6 +360,14 @@ impl Session {
         }
     }
 
+    /// Sends `signal` to the child, as another process would with `kill(1)`.
+    fn send(&self, signal: libc::c_int) {
+        let pid = libc::pid_t::try_from(self.child.id()).expect("a pid fits pid_t");
+        // SAFETY: `kill` takes plain integers; the child is ours and not yet reaped.
+        let ret = unsafe { libc::kill(pid, signal) };
+        assert_eq!(ret, 0, "kill: {}", std::io::Error::last_os_error());
+    }
+
     /// Types `keys` on the terminal.
     fn type_keys(&mut self, keys: &[u8]) {
         self.master
@@ -548,22 +556,25 @@ fn ctrl_c_with_sigint_ignored_returns_interrupted() {
     session.assert_terminal_restored();
 }
 
+/// The controls' child: the naive way to read a password, which clears ECHO, keeps ISIG and
+/// would restore the terminal after the read (never reached: the child is killed first).
+fn echo_off_by_hand_then_read() -> i32 {
+    let stdin = std::io::stdin();
+    let mut quiet = termios(&stdin);
+    quiet.c_lflag &= !libc::ECHO;
+    // SAFETY: `quiet` is a valid termios read from this terminal.
+    let ret = unsafe { libc::tcsetattr(stdin.as_raw_fd(), libc::TCSAFLUSH, &quiet) };
+    assert_eq!(ret, 0, "tcsetattr");
+    eprint!("Password: ");
+    let _ = SecretString::read_line_from(&stdin, 64);
+    READ_FAILED
+}
+
 #[test]
 fn control_echo_off_by_hand_killed_by_ctrl_c_leaves_echo_off() {
     child_part(
         "control_echo_off_by_hand_killed_by_ctrl_c_leaves_echo_off",
-        || {
-            // The naive way: clear ECHO, keep ISIG, restore after the read (never reached).
-            let stdin = std::io::stdin();
-            let mut quiet = termios(&stdin);
-            quiet.c_lflag &= !libc::ECHO;
-            // SAFETY: `quiet` is a valid termios read from this terminal.
-            let ret = unsafe { libc::tcsetattr(stdin.as_raw_fd(), libc::TCSAFLUSH, &quiet) };
-            assert_eq!(ret, 0, "tcsetattr");
-            eprint!("Password: ");
-            let _ = SecretString::read_line_from(&stdin, 64);
-            READ_FAILED
-        },
+        echo_off_by_hand_then_read,
     );
     let mut session = Session::start("control_echo_off_by_hand_killed_by_ctrl_c_leaves_echo_off");
     session.wait_for("Password: ");
@@ -580,6 +591,122 @@ fn control_echo_off_by_hand_killed_by_ctrl_c_leaves_echo_off() {
         !echoes(&session.slave),
         "a child killed by Ctrl-C with echo off leaves the terminal silent, \
          which is what the restore check above would catch"
+    );
+}
+
+/// The action of `signal` in this process is the default one.
+fn default_action(signal: libc::c_int) -> bool {
+    // SAFETY: a zeroed `sigaction` is a valid place for the kernel to write the current action.
+    let mut action: libc::sigaction = unsafe { std::mem::zeroed() };
+    // SAFETY: a null new action only queries; `action` is valid for writes.
+    let ret = unsafe { libc::sigaction(signal, std::ptr::null(), &mut action) };
+    ret == 0 && action.sa_sigaction == libc::SIG_DFL
+}
+
+/// The exit code of a child whose `read_password` left a signal handler behind.
+const HANDLER_LEFT: i32 = 4;
+
+/// Signals sent from another process while the prompt waits: the terminal is restored, and the
+/// child dies of the signal it was sent, as it would have without `read_password`.
+fn killed_at_the_prompt(test: &str, signal: libc::c_int) {
+    child_part(test, || {
+        let code = read_and_report("hunter2");
+        eprintln!("child: read_password returned after a signal");
+        code
+    });
+    let mut session = Session::start(test);
+    session.wait_for("Password: ");
+    assert!(!echoes(&session.slave), "echo is off at the prompt");
+    session.type_keys(b"hun");
+    session.send(signal);
+    let status = session.finish();
+    assert_eq!(
+        status.signal(),
+        Some(signal),
+        "child ended with {status:?}; the terminal showed {:?}",
+        session.transcript()
+    );
+    assert!(!contains(&session.shown, b"returned after a signal"));
+    session.assert_terminal_restored();
+}
+
+#[test]
+fn sigterm_from_another_process_restores_the_terminal_then_kills() {
+    killed_at_the_prompt(
+        "sigterm_from_another_process_restores_the_terminal_then_kills",
+        libc::SIGTERM,
+    );
+}
+
+#[test]
+fn sigint_from_another_process_restores_the_terminal_then_kills() {
+    killed_at_the_prompt(
+        "sigint_from_another_process_restores_the_terminal_then_kills",
+        libc::SIGINT,
+    );
+}
+
+#[test]
+fn sighup_restores_the_terminal_then_kills() {
+    killed_at_the_prompt("sighup_restores_the_terminal_then_kills", libc::SIGHUP);
+}
+
+#[test]
+fn a_signal_the_program_ignores_is_left_alone_and_handlers_are_removed() {
+    child_part(
+        "a_signal_the_program_ignores_is_left_alone_and_handlers_are_removed",
+        || {
+            // SAFETY: SIG_IGN installs no handler code; nothing else in this child uses SIGTERM.
+            unsafe { libc::signal(libc::SIGTERM, libc::SIG_IGN) };
+            let code = read_and_report("hunter2");
+            // SAFETY: as above; a null new action only queries.
+            let mut action: libc::sigaction = unsafe { std::mem::zeroed() };
+            // SAFETY: as above.
+            unsafe { libc::sigaction(libc::SIGTERM, std::ptr::null(), &mut action) };
+            if action.sa_sigaction != libc::SIG_IGN {
+                eprintln!("child: SIGTERM is no longer ignored");
+                return HANDLER_LEFT;
+            }
+            if !default_action(libc::SIGINT) || !default_action(libc::SIGHUP) {
+                eprintln!("child: a handler outlived read_password");
+                return HANDLER_LEFT;
+            }
+            code
+        },
+    );
+    let mut session =
+        Session::start("a_signal_the_program_ignores_is_left_alone_and_handlers_are_removed");
+    session.wait_for("Password: ");
+    session.type_keys(b"hunter");
+    // Ignored by the program, so it must go on reading.
+    session.send(libc::SIGTERM);
+    session.type_keys(b"2\n");
+    let status = session.finish();
+    assert_exit_code(&session, status, READ_AS_EXPECTED);
+    session.assert_terminal_restored();
+}
+
+#[test]
+fn control_echo_off_by_hand_killed_by_sigterm_leaves_echo_off() {
+    child_part(
+        "control_echo_off_by_hand_killed_by_sigterm_leaves_echo_off",
+        echo_off_by_hand_then_read,
+    );
+    let mut session = Session::start("control_echo_off_by_hand_killed_by_sigterm_leaves_echo_off");
+    session.wait_for("Password: ");
+    assert!(!echoes(&session.slave), "the child turned echo off");
+    session.send(libc::SIGTERM);
+    let status = session.finish();
+    assert_eq!(
+        status.signal(),
+        Some(libc::SIGTERM),
+        "{:?}",
+        session.transcript()
+    );
+    assert!(
+        !echoes(&session.slave),
+        "a child killed by SIGTERM with echo off leaves the terminal silent, \
+         which is what the restore checks above would catch"
     );
 }
 

@@ -17,9 +17,20 @@
 //!
 //! The caller restores the terminal first and only then sends itself the `SIGINT` that the
 //! Ctrl-C would have sent ([`raise`]).
+//!
+//! A signal sent from outside (`kill(2)`) while the password is typed would end the process with
+//! echo still off. So for each signal in [`FATAL_SIGNALS`] whose action is the default (to end
+//! the process), the guard installs a handler that puts the saved modes back (`tcsetattr` is
+//! async-signal-safe) and sends the signal again, now with its default action, which ends the
+//! process as before. Signals the program handles or ignores are left alone: the program goes
+//! on, and the guard restores the terminal when it is dropped. The handlers come off again when
+//! the guard does. One guard at a time has them (there is one set of signal actions per process);
+//! a second guard on another thread at the same time goes without.
 
+use std::cell::UnsafeCell;
 use std::mem::MaybeUninit;
 use std::os::fd::{AsRawFd, BorrowedFd};
+use std::sync::atomic::{AtomicI32, Ordering};
 
 use super::mem::errno;
 use crate::Error;
@@ -96,6 +107,113 @@ fn set_attr(fd: BorrowedFd<'_>, termios: &libc::termios) -> Result<(), i32> {
     }
 }
 
+/// The signals whose default action ends the process and that another process commonly sends:
+/// caught while echo is off, so that the terminal is restored before the process ends.
+/// (`SIGKILL` and `SIGSTOP` cannot be caught.)
+pub(crate) const FATAL_SIGNALS: [libc::c_int; 7] = [
+    libc::SIGHUP,
+    libc::SIGINT,
+    libc::SIGQUIT,
+    libc::SIGTERM,
+    libc::SIGALRM,
+    libc::SIGUSR1,
+    libc::SIGUSR2,
+];
+
+/// What the signal handler needs: the terminal and its saved modes.
+struct Restore {
+    /// The terminal to restore; [`NO_TERMINAL`] when no guard has the handlers, [`CLAIMED`]
+    /// while one is writing `saved`.
+    fd: AtomicI32,
+    /// Written only by the guard that moved `fd` from `NO_TERMINAL` to `CLAIMED`, before it
+    /// publishes the descriptor; read only by the handler, after it sees the descriptor.
+    saved: UnsafeCell<MaybeUninit<libc::termios>>,
+}
+
+const NO_TERMINAL: i32 = -1;
+const CLAIMED: i32 = -2;
+
+// SAFETY: `saved` is written only while `fd` is `CLAIMED`, by the one thread that claimed it,
+// and read only once `fd` holds a descriptor (published with `Release`, seen with `Acquire`);
+// it is not written again until `fd` is back to `NO_TERMINAL` and the handlers are gone.
+unsafe impl Sync for Restore {}
+
+static RESTORE: Restore = Restore {
+    fd: AtomicI32::new(NO_TERMINAL),
+    saved: UnsafeCell::new(MaybeUninit::uninit()),
+};
+
+/// The handler installed for [`FATAL_SIGNALS`] while echo is off.
+extern "C" fn restore_then_die(signal: libc::c_int) {
+    let fd = RESTORE.fd.load(Ordering::Acquire);
+    if fd >= 0 {
+        // SAFETY: `saved` was initialised before `fd` was published (see `Restore`).
+        // `tcsetattr` is async-signal-safe; `TCSANOW` does not wait for output to drain.
+        unsafe { libc::tcsetattr(fd, libc::TCSANOW, (*RESTORE.saved.get()).as_ptr()) };
+    }
+    // SA_RESETHAND put the default action back when this handler was entered, and the signal
+    // is blocked while it runs: sent again, it is delivered when the handler returns, and ends
+    // the process as it would have without us. `raise` is async-signal-safe.
+    // SAFETY: `raise` has no memory-safety preconditions.
+    unsafe { libc::raise(signal) };
+}
+
+/// The handlers of [`restore_then_die`] installed by one guard, with the actions they replaced.
+struct Handlers {
+    replaced: Vec<(libc::c_int, libc::sigaction)>,
+}
+
+impl Handlers {
+    /// Installs the handler for each of [`FATAL_SIGNALS`] whose action is the default, once
+    /// `saved` (the modes of terminal `fd`) is where the handler finds it. `None` if another
+    /// guard has the handlers.
+    fn install(fd: BorrowedFd<'_>, saved: &libc::termios) -> Option<Handlers> {
+        RESTORE
+            .fd
+            .compare_exchange(NO_TERMINAL, CLAIMED, Ordering::Acquire, Ordering::Relaxed)
+            .ok()?;
+        // SAFETY: this thread claimed `RESTORE`; no handler reads `saved` until `fd` is
+        // published below.
+        unsafe { (*RESTORE.saved.get()).write(*saved) };
+        RESTORE.fd.store(fd.as_raw_fd(), Ordering::Release);
+        // SAFETY: `sigaction` is plain integers, masks and a handler address; zero is a valid
+        // starting value for each.
+        let mut ours: libc::sigaction = unsafe { std::mem::zeroed() };
+        ours.sa_sigaction = restore_then_die as extern "C" fn(libc::c_int) as libc::sighandler_t;
+        ours.sa_flags = libc::SA_RESETHAND | libc::SA_RESTART;
+        let mut replaced = Vec::with_capacity(FATAL_SIGNALS.len());
+        for signal in FATAL_SIGNALS {
+            // SAFETY: as above.
+            let mut old: libc::sigaction = unsafe { std::mem::zeroed() };
+            // SAFETY: `ours` is a valid action whose handler is async-signal-safe, and `old`
+            // is valid for the kernel to fill.
+            if unsafe { libc::sigaction(signal, &ours, &mut old) } != 0 {
+                continue;
+            }
+            if old.sa_sigaction == libc::SIG_DFL {
+                replaced.push((signal, old));
+            } else {
+                // The program handles or ignores this signal: give it its action back.
+                // SAFETY: `old` is the action the kernel just returned.
+                unsafe { libc::sigaction(signal, &old, std::ptr::null_mut()) };
+            }
+        }
+        Some(Handlers { replaced })
+    }
+}
+
+impl Drop for Handlers {
+    /// Puts the replaced (default) actions back, then lets another guard claim the handlers.
+    /// Called once the terminal is restored: a signal in between restores it again, harmlessly.
+    fn drop(&mut self) {
+        for (signal, old) in &self.replaced {
+            // SAFETY: `old` is the action `install` replaced.
+            unsafe { libc::sigaction(*signal, old, std::ptr::null_mut()) };
+        }
+        RESTORE.fd.store(NO_TERMINAL, Ordering::Release);
+    }
+}
+
 /// A terminal with echo off (see the module doc for every change), restored when dropped.
 pub(crate) struct EchoOff<'fd> {
     fd: BorrowedFd<'fd>,
@@ -103,6 +221,9 @@ pub(crate) struct EchoOff<'fd> {
     interrupt: Option<u8>,
     /// Whether the saved modes still have to be put back.
     armed: bool,
+    /// The signal handlers that restore the terminal before the process dies; dropped (so
+    /// removed) right after the terminal is restored.
+    handlers: Option<Handlers>,
 }
 
 impl<'fd> EchoOff<'fd> {
@@ -124,12 +245,14 @@ impl<'fd> EchoOff<'fd> {
         if let Some(intr) = interrupt {
             quiet.c_cc[libc::VEOL] = intr;
         }
-        // Armed before the change, so a partial failure is undone as well.
+        // Armed before the change, so a partial failure is undone as well; the handlers are
+        // in place before it too, so no signal finds echo off without them.
         let guard = EchoOff {
             fd,
             saved,
             interrupt,
             armed: true,
+            handlers: Handlers::install(fd, &saved),
         };
         set_attr(fd, &quiet).map_err(|errno| Error::Terminal {
             operation: "tcsetattr",
@@ -150,10 +273,12 @@ impl<'fd> EchoOff<'fd> {
     /// [`Error::Terminal`] naming `tcsetattr`: the terminal may still have echo off.
     pub(crate) fn restore(mut self) -> Result<(), Error> {
         self.armed = false;
-        set_attr(self.fd, &self.saved).map_err(|errno| Error::Terminal {
+        let restored = set_attr(self.fd, &self.saved).map_err(|errno| Error::Terminal {
             operation: "tcsetattr",
             errno,
-        })
+        });
+        self.handlers = None;
+        restored
     }
 }
 
@@ -164,6 +289,8 @@ impl Drop for EchoOff<'_> {
             // is already on its way to the caller); putting the modes back is all there is to do.
             let _ = set_attr(self.fd, &self.saved);
         }
+        // Then the handlers go (also when `restore` already restored the terminal).
+        self.handlers = None;
     }
 }
 
