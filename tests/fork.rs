@@ -255,27 +255,55 @@ fn borrow_in_forked_child_panics_sodium() {
 }
 
 /// The parent keeps a dropped secret's region for reuse (`set_spare_pages`); a forked child has
-/// no such region (`MADV_DONTFORK`), so it must neither take it for a new secret (opening it
-/// would fail: nothing is mapped there) nor unmap it, and the parent must still reuse it.
+/// no such region (`MADV_DONTFORK`), and that address range is free in it. The child maps a page
+/// of its own there, then makes, drops and releases secrets: the list it inherited must be
+/// neither used nor unmapped, so its page must come through intact (taking the parent's entry
+/// would open the child's page as secret memory and write a canary into it). The parent must
+/// still reuse its kept region afterwards.
 #[test]
 fn kept_regions_stay_with_the_parent() {
     run_scenario("kept_regions_stay_with_the_parent", || {
         let (secret, _) = secret_with_marker(Backend::MemfdSecret);
         let kept = data_addr(&secret);
         drop(secret);
+        let page = page_size();
+        let kept_page = kept & !(page - 1);
         let forked = fork_and_wait(|| {
-            let made = SecretBox::<[u8; MARKER_LEN]>::new(|value| *value = [7; MARKER_LEN]);
-            match made {
-                Ok(secret) if *secret.borrow() == [7; MARKER_LEN] => {
-                    set_spare_pages(0);
-                    0
-                }
-                Ok(_) => READ_OTHER,
-                Err(err) => {
-                    eprintln!("the child could not make a secret: {err}");
-                    1
-                }
+            // SAFETY: MAP_FIXED_NOREPLACE maps only if nothing is there; in this child the
+            // parent's kept region was not inherited, so the range is free.
+            let mapped = unsafe {
+                libc::mmap(
+                    kept_page as *mut libc::c_void,
+                    page,
+                    libc::PROT_READ | libc::PROT_WRITE,
+                    libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_FIXED_NOREPLACE,
+                    -1,
+                    0,
+                )
+            };
+            if mapped as usize != kept_page {
+                eprintln!("could not map the child's page at {kept_page:#x}");
+                return 2;
             }
+            // SAFETY: the page was just mapped read-write and is only this child's.
+            let own = unsafe { std::slice::from_raw_parts_mut(kept_page as *mut u8, page) };
+            own.fill(0x5a);
+            let made = SecretBox::<[u8; MARKER_LEN]>::new(|value| *value = [7; MARKER_LEN]);
+            let made_ok = matches!(&made, Ok(secret) if *secret.borrow() == [7; MARKER_LEN]);
+            drop(made);
+            set_spare_pages(0);
+            if !made_ok {
+                eprintln!("the child could not make a secret");
+                return 1;
+            }
+            // SAFETY: still mapped (unless the inherited list unmapped it: then this read
+            // faults, which fails the test too).
+            let own = unsafe { std::slice::from_raw_parts(kept_page as *const u8, page) };
+            if own.iter().any(|&b| b != 0x5a) {
+                eprintln!("the child's own page at the parent's kept address was changed");
+                return 3;
+            }
+            0
         });
         assert_eq!(forked.ended, Ended::Exited(0), "{forked:?}");
         let again = SecretBox::<[u8; MARKER_LEN]>::new(|value| *value = [9; MARKER_LEN])

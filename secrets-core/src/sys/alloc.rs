@@ -204,19 +204,8 @@ impl Allocation {
             backend: Backend::MemfdSecret,
             owner,
         };
-        let alloc = if fresh {
-            alloc.dont_fork()?
-        } else {
-            // A kept region is sealed: open it for initialisation. Its guard pages, lock and
-            // advice are those it was made with.
-            // SAFETY: nothing refers to the region; it was zeroed and sealed when it was kept.
-            unsafe { alloc.set_access(Access::ReadWrite) }.map_err(|errno| Error::Guard {
-                requested: len,
-                errno,
-                max_map_count: mem::max_map_count(),
-            })?;
-            alloc
-        };
+        // A kept region has its advice already.
+        let alloc = if fresh { alloc.dont_fork()? } else { alloc };
         // SAFETY: the 16 bytes before the data lie inside the region, which is writable and
         // only ours. The rest of the region is zero (fresh from the kernel, or zeroed in full,
         // old canary included, before it was kept).

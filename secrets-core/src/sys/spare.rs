@@ -79,17 +79,31 @@ fn spares() -> std::sync::MutexGuard<'static, Spares> {
     SPARES.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// A kept region of `region_len` bytes for `owner`, still sealed; `None` if there is none.
+/// A kept region of `region_len` bytes for `owner`, opened read-write for initialisation (its
+/// guard pages, lock and advice are those it was made with); `None` if there is none, or if it
+/// could not be opened, in which case it is unmapped and the caller maps a new one.
 pub(crate) fn take(region_len: usize, owner: Owner) -> Option<usize> {
-    let mut spares = spares();
-    spares.claim(owner);
-    let index = spares
-        .regions
-        .iter()
-        .position(|&(_, len)| len == region_len)?;
-    let (region, _) = spares.regions.swap_remove(index);
-    spares.pages -= region_len / mem::page_size();
-    Some(region)
+    let region = {
+        let mut spares = spares();
+        spares.claim(owner);
+        let index = spares
+            .regions
+            .iter()
+            .position(|&(_, len)| len == region_len)?;
+        let (region, _) = spares.regions.swap_remove(index);
+        spares.pages -= region_len / mem::page_size();
+        region
+    };
+    // SAFETY: the region is off the list, so only ours; it was zeroed and sealed when it was
+    // kept, and nothing refers to it.
+    match unsafe { mem::protect(region, region_len, mem::Access::ReadWrite) } {
+        Ok(()) => Some(region),
+        Err(_) => {
+            // SAFETY: as above; unmapped once, here.
+            unsafe { secretmem::unmap(region, region_len) };
+            None
+        }
+    }
 }
 
 /// Offers a released region, sealed and zeroed, made by `owner` (the calling process): `true`
