@@ -572,35 +572,37 @@ fn echo_off_by_hand_then_read() -> i32 {
 
 #[test]
 fn control_echo_off_by_hand_killed_by_ctrl_c_leaves_echo_off() {
-    child_part(
+    control_killed_with_echo_off(
         "control_echo_off_by_hand_killed_by_ctrl_c_leaves_echo_off",
-        echo_off_by_hand_then_read,
-    );
-    let mut session = Session::start("control_echo_off_by_hand_killed_by_ctrl_c_leaves_echo_off");
-    session.wait_for("Password: ");
-    assert!(!echoes(&session.slave), "the child turned echo off");
-    session.type_keys(b"hun\x03");
-    let status = session.finish();
-    assert_eq!(
-        status.signal(),
-        Some(libc::SIGINT),
-        "{:?}",
-        session.transcript()
-    );
-    assert!(
-        !echoes(&session.slave),
-        "a child killed by Ctrl-C with echo off leaves the terminal silent, \
-         which is what the restore check above would catch"
+        libc::SIGINT,
+        |session| session.type_keys(b"hun\x03"),
     );
 }
 
-/// The action of `signal` in this process is the default one.
-fn default_action(signal: libc::c_int) -> bool {
+/// A control: the child of `test` turns echo off by hand, `kill` makes it die of `signal`, and
+/// the terminal is left silent, which is what the restore checks would catch.
+fn control_killed_with_echo_off(test: &str, signal: libc::c_int, kill: impl FnOnce(&mut Session)) {
+    child_part(test, echo_off_by_hand_then_read);
+    let mut session = Session::start(test);
+    session.wait_for("Password: ");
+    assert!(!echoes(&session.slave), "the child turned echo off");
+    kill(&mut session);
+    let status = session.finish();
+    assert_eq!(status.signal(), Some(signal), "{:?}", session.transcript());
+    assert!(
+        !echoes(&session.slave),
+        "a child killed with echo off leaves the terminal silent"
+    );
+}
+
+/// The handler of `signal` in this process (`SIG_DFL`, `SIG_IGN` or a function's address).
+fn action_of(signal: libc::c_int) -> libc::sighandler_t {
     // SAFETY: a zeroed `sigaction` is a valid place for the kernel to write the current action.
     let mut action: libc::sigaction = unsafe { std::mem::zeroed() };
     // SAFETY: a null new action only queries; `action` is valid for writes.
     let ret = unsafe { libc::sigaction(signal, std::ptr::null(), &mut action) };
-    ret == 0 && action.sa_sigaction == libc::SIG_DFL
+    assert_eq!(ret, 0, "sigaction: {}", std::io::Error::last_os_error());
+    action.sa_sigaction
 }
 
 /// The exit code of a child whose `read_password` left a signal handler behind.
@@ -659,15 +661,12 @@ fn a_signal_the_program_ignores_is_left_alone_and_handlers_are_removed() {
             // SAFETY: SIG_IGN installs no handler code; nothing else in this child uses SIGTERM.
             unsafe { libc::signal(libc::SIGTERM, libc::SIG_IGN) };
             let code = read_and_report("hunter2");
-            // SAFETY: as above; a null new action only queries.
-            let mut action: libc::sigaction = unsafe { std::mem::zeroed() };
-            // SAFETY: as above.
-            unsafe { libc::sigaction(libc::SIGTERM, std::ptr::null(), &mut action) };
-            if action.sa_sigaction != libc::SIG_IGN {
+            if action_of(libc::SIGTERM) != libc::SIG_IGN {
                 eprintln!("child: SIGTERM is no longer ignored");
                 return HANDLER_LEFT;
             }
-            if !default_action(libc::SIGINT) || !default_action(libc::SIGHUP) {
+            if action_of(libc::SIGINT) != libc::SIG_DFL || action_of(libc::SIGHUP) != libc::SIG_DFL
+            {
                 eprintln!("child: a handler outlived read_password");
                 return HANDLER_LEFT;
             }
@@ -688,25 +687,10 @@ fn a_signal_the_program_ignores_is_left_alone_and_handlers_are_removed() {
 
 #[test]
 fn control_echo_off_by_hand_killed_by_sigterm_leaves_echo_off() {
-    child_part(
+    control_killed_with_echo_off(
         "control_echo_off_by_hand_killed_by_sigterm_leaves_echo_off",
-        echo_off_by_hand_then_read,
-    );
-    let mut session = Session::start("control_echo_off_by_hand_killed_by_sigterm_leaves_echo_off");
-    session.wait_for("Password: ");
-    assert!(!echoes(&session.slave), "the child turned echo off");
-    session.send(libc::SIGTERM);
-    let status = session.finish();
-    assert_eq!(
-        status.signal(),
-        Some(libc::SIGTERM),
-        "{:?}",
-        session.transcript()
-    );
-    assert!(
-        !echoes(&session.slave),
-        "a child killed by SIGTERM with echo off leaves the terminal silent, \
-         which is what the restore checks above would catch"
+        libc::SIGTERM,
+        |session| session.send(libc::SIGTERM),
     );
 }
 
