@@ -12,7 +12,7 @@
 use std::panic::catch_unwind;
 use std::time::Instant;
 
-use secrets_core::{Backend, Error, Secret, SecretBox};
+use secrets_core::{set_backend, Backend, Error, Secret, SecretBox, SecretVec};
 use secrets_integration_tests::caps::{
     drop_ipc_lock, locked_bytes, max_map_count, memlock_limit, set_memlock_limit,
 };
@@ -400,6 +400,47 @@ fn memlock_exhausted_gives_lock_error_and_every_box_is_locked() {
         },
     )
     .assert_success();
+}
+
+/// Kept `memfd_secret` pages count against `RLIMIT_MEMLOCK`: when they hold the room a new
+/// mapping needs, they are released and the mapping made, instead of an `Error::Lock`. The kept
+/// region here is two pages, so a one-page box cannot simply reuse it.
+#[test]
+fn kept_pages_are_released_before_a_new_mapping_would_fail() {
+    control(
+        "kept_pages_are_released_before_a_new_mapping_would_fail",
+        || {
+            set_backend(Backend::MemfdSecret).expect("memfd_secret on this kernel");
+            limit_locked_memory(SMALL_MEMLOCK);
+            // A region of two pages (data, canary and a page boundary between them).
+            let wide = SecretVec::<u8>::zero(page_size()).expect("a two-page secret");
+            let mut boxes = Vec::new();
+            let err = loop {
+                assert!(boxes.len() < 1000, "no lock failure after 1000 boxes");
+                match SecretBox::<[u8; SECRET_LEN]>::zero() {
+                    Ok(secret) => boxes.push(secret),
+                    Err(err) => break err,
+                }
+            };
+            assert!(matches!(err, Error::Lock { .. }), "the limit: {err:?}");
+            // Kept, still charged to the limit.
+            drop(wide);
+            let first = SecretBox::<[u8; SECRET_LEN]>::zero();
+            let second = SecretBox::<[u8; SECRET_LEN]>::zero();
+            println!(
+                "{} boxes filled the limit; with the two-page region kept: {:?}, {:?}",
+                boxes.len(),
+                first.as_ref().err(),
+                second.as_ref().err()
+            );
+            assert!(
+                first.is_ok() && second.is_ok(),
+                "the kept pages should have been released to make room: {:?}, {:?}",
+                first.err(),
+                second.err()
+            );
+        },
+    );
 }
 
 /// The control: raw `sodium_malloc` under the same limit goes on returning memory, unlocked.

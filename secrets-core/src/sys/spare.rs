@@ -32,8 +32,6 @@ struct Spares {
     owner: Option<Owner>,
     /// The most pages `regions` may hold.
     limit: usize,
-    /// Pages in `regions`.
-    pages: usize,
     /// `(region, region_len)`, as `secretmem::map` made them; sealed and zeroed.
     regions: Vec<(usize, usize)>,
 }
@@ -41,7 +39,6 @@ struct Spares {
 static SPARES: Mutex<Spares> = Mutex::new(Spares {
     owner: None,
     limit: DEFAULT_LIMIT,
-    pages: 0,
     regions: Vec::new(),
 });
 
@@ -51,19 +48,22 @@ impl Spares {
     fn claim(&mut self, owner: Owner) {
         if self.owner != Some(owner) {
             self.regions.clear();
-            self.pages = 0;
             self.owner = Some(owner);
         }
+    }
+
+    /// Pages in `regions` (a handful of entries: the limit is small).
+    fn pages(&self) -> usize {
+        self.regions.iter().map(|&(_, len)| len).sum::<usize>() / mem::page_size()
     }
 
     /// Unmaps kept regions until at most `limit` pages are left.
     fn shrink_to(&mut self, limit: usize) -> usize {
         let mut released = 0;
-        while self.pages > limit {
+        while self.pages() > limit {
             let Some((region, region_len)) = self.regions.pop() else {
                 break;
             };
-            self.pages -= region_len / mem::page_size();
             // SAFETY: the region came from `secretmem::map` through `keep`, its `Allocation` is
             // gone, and having been taken off the list it is unmapped exactly once.
             unsafe { secretmem::unmap(region, region_len) };
@@ -91,7 +91,6 @@ pub(crate) fn take(region_len: usize, owner: Owner) -> Option<usize> {
             .iter()
             .position(|&(_, len)| len == region_len)?;
         let (region, _) = spares.regions.swap_remove(index);
-        spares.pages -= region_len / mem::page_size();
         region
     };
     // SAFETY: the region is off the list, so only ours; it was zeroed and sealed when it was
@@ -111,11 +110,9 @@ pub(crate) fn take(region_len: usize, owner: Owner) -> Option<usize> {
 pub(crate) fn keep(region: usize, region_len: usize, owner: Owner) -> bool {
     let mut spares = spares();
     spares.claim(owner);
-    let pages = region_len / mem::page_size();
-    if spares.pages + pages > spares.limit {
+    if spares.pages() + region_len / mem::page_size() > spares.limit {
         return false;
     }
-    spares.pages += pages;
     spares.regions.push((region, region_len));
     true
 }
