@@ -73,21 +73,20 @@ fn fork_and_wait(body: impl FnOnce() -> i32) -> Forked {
     if pid == 0 {
         // SAFETY: both descriptors are this process's own; after `dup2` the panic message
         // and anything else written to stderr go to the pipe.
-        unsafe {
-            libc::dup2(write_end, libc::STDERR_FILENO);
-            libc::close(read_end);
-            libc::close(write_end);
-        }
+        unsafe { libc::dup2(write_end, libc::STDERR_FILENO) };
+        // SAFETY: the grandchild's copy of the read end, used by no one here.
+        unsafe { libc::close(read_end) };
+        // SAFETY: stderr is its duplicate now; the original is used by no one.
+        unsafe { libc::close(write_end) };
         let code = std::panic::catch_unwind(AssertUnwindSafe(body)).unwrap_or(PANICKED);
         // SAFETY: `_exit` ends the grandchild at once, without running the test runner's
         // destructors or exit handlers, which belong to the parent.
         unsafe { libc::_exit(code) };
     }
-    // SAFETY: closes the grandchild's end in this process; `read_end` becomes owned by `File`.
-    let mut stderr_pipe = unsafe {
-        libc::close(write_end);
-        std::fs::File::from_raw_fd(read_end)
-    };
+    // SAFETY: closes the grandchild's end in this process, which uses it no more.
+    unsafe { libc::close(write_end) };
+    // SAFETY: `read_end` is open, this process's own, and owned by the `File` from here on.
+    let mut stderr_pipe = unsafe { std::fs::File::from_raw_fd(read_end) };
     let mut stderr = String::new();
     // The grandchild's end closes when it exits, which ends this read.
     stderr_pipe

@@ -70,7 +70,7 @@ fn unguarded_pages(pages: usize) -> *mut u8 {
 fn write_last_then_one_past(bytes: &mut [u8]) {
     let end = bytes.as_mut_ptr_range().end;
     // SAFETY: `end - 1` is the last byte of `bytes`, which is writable (`bytes` is non-empty).
-    unsafe { end.sub(1).write_volatile(b'A') };
+    unsafe { end.wrapping_sub(1).write_volatile(b'A') };
     println!("wrote the last byte of {}", bytes.len());
     // SAFETY: none: this byte is one past `bytes`. On guarded memory it is in the trailing guard
     // page and must fault; on the control pages it is the first byte of the next mapped page.
@@ -85,7 +85,7 @@ fn overflow_of_unguarded_page_goes_unnoticed() {
         let pages = unguarded_pages(2);
         // 31 bytes at the end of the first page, as `sodium_malloc` would place them.
         // SAFETY: the 31 bytes end at the end of the first of the two mapped, writable pages.
-        let bytes = unsafe { std::slice::from_raw_parts_mut(pages.add(page - 31), 31) };
+        let bytes = unsafe { std::slice::from_raw_parts_mut(pages.wrapping_add(page - 31), 31) };
         write_last_then_one_past(bytes);
     });
     outcome.assert_success();
@@ -170,7 +170,7 @@ fn read_region_start_then_underflow(data: *const u8) {
     // SAFETY: `below + 1` is the first byte of the page that holds the canary: part of the
     // region the caller has opened read-write (or of a mapped control page), so reading it
     // touches mapped, readable memory and changes nothing.
-    let first = unsafe { below.add(1).read_volatile() };
+    let first = unsafe { below.wrapping_add(1).read_volatile() };
     println!(
         "read the region's first byte, {} bytes below the data ({first:#04x})",
         data as usize - below as usize - 1
@@ -252,9 +252,13 @@ fn canary_smashed_kills_on_drop() {
         let mut secret = SecretBox::<[u8; 32]>::random().expect("allocate");
         {
             let mut opened = secret.borrow_mut();
-            let start = opened.as_mut_ptr();
-            // SAFETY: none: this byte is the last of the canary, just before the data.
-            unsafe { start.sub(1).write_volatile(0x41) };
+            let canary_end = opened.as_mut_ptr().wrapping_sub(1);
+            // SAFETY: none: this byte is the last of the canary, just before the data. Its
+            // complement is written, so the canary changes whatever random byte it held (a
+            // fixed byte would leave it intact once in 256 runs).
+            let byte = unsafe { canary_end.read_volatile() };
+            // SAFETY: none, as above: the write is the attack.
+            unsafe { canary_end.write_volatile(!byte) };
         }
         println!("smashed the canary");
         drop(secret);
@@ -313,7 +317,7 @@ fn reading_inside_borrow_succeeds() {
         let opened = secret.borrow();
         let data = opened.as_ptr();
         // SAFETY: `data` points into the value, which `opened` keeps readable.
-        let byte = unsafe { data.add(31).read_volatile() };
+        let byte = unsafe { data.wrapping_add(31).read_volatile() };
         println!("read {byte:#04x} while borrowed");
     })
     .check(|outcome| {

@@ -303,7 +303,10 @@ pub unsafe extern "C" fn munmap(addr: *mut libc::c_void, len: libc::size_t) -> l
         for (i, slot) in CAPTURED.iter().take(count).enumerate() {
             // SAFETY: `[watched, watched + count)` lies inside the range about to be unmapped,
             // which is still mapped and (see `# Safety`) readable.
-            slot.store(unsafe { bytes.add(i).read_volatile() }, Ordering::Relaxed);
+            slot.store(
+                unsafe { bytes.wrapping_add(i).read_volatile() },
+                Ordering::Relaxed,
+            );
         }
         UNMAPPED_ADDR.store(start, Ordering::Relaxed);
         UNMAPPED_LEN.store(len, Ordering::Relaxed);

@@ -138,11 +138,10 @@ fn kernel_locks_do_not_nest() {
         )
     };
     assert_ne!(addr, libc::MAP_FAILED, "mmap one page");
-    // SAFETY: `mlock`/`munlock` on the page mapped above; they do not touch its contents.
-    unsafe {
-        assert_eq!(libc::mlock(addr, page), 0, "first mlock");
-        assert_eq!(libc::mlock(addr, page), 0, "second mlock");
-    }
+    // SAFETY: `mlock` on the page mapped above; it does not touch its contents.
+    assert_eq!(unsafe { libc::mlock(addr, page) }, 0, "first mlock");
+    // SAFETY: as above.
+    assert_eq!(unsafe { libc::mlock(addr, page) }, 0, "second mlock");
     let twice = mapping_of(addr as usize);
     // SAFETY: as above.
     assert_eq!(unsafe { libc::munlock(addr, page) }, 0, "munlock");

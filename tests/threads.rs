@@ -497,11 +497,10 @@ impl NaiveGuarded {
             )
         };
         assert_ne!(page, libc::MAP_FAILED, "mmap");
-        // SAFETY: the page is writable and at least 32 bytes long, then closed for good.
-        unsafe {
-            page.cast::<[u8; 32]>().write(expected());
-            assert_eq!(libc::mprotect(page, len, libc::PROT_NONE), 0);
-        }
+        // SAFETY: the page is writable and at least 32 bytes long.
+        unsafe { page.cast::<[u8; 32]>().write(expected()) };
+        // SAFETY: the page was mapped above; nothing refers into it, and it stays closed.
+        assert_eq!(unsafe { libc::mprotect(page, len, libc::PROT_NONE) }, 0);
         NaiveGuarded {
             page,
             readers: AtomicUsize::new(0),

@@ -346,11 +346,10 @@ impl RawSecretMem {
 impl Drop for RawSecretMem {
     #[inline]
     fn drop(&mut self) {
-        // SAFETY: the mapping and the descriptor were made in `new` and are released only here,
-        // once; nothing points into the mapping any more.
-        unsafe {
-            libc::munmap(self.map.as_ptr().cast(), self.map_len);
-            libc::close(self.fd);
-        }
+        // SAFETY: the mapping was made in `new` and is released only here, once; nothing
+        // points into it any more.
+        unsafe { libc::munmap(self.map.as_ptr().cast(), self.map_len) };
+        // SAFETY: the descriptor was opened in `new` and is closed only here, once.
+        unsafe { libc::close(self.fd) };
     }
 }

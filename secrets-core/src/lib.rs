@@ -34,8 +34,20 @@
 //! # Ok::<(), secrets_core::Error>(())
 //! ```
 //!
-//! The memory layout and every `unsafe` block of the memory handling live in the `sys`
-//! module; the rest of the crate is safe code over it.
+//! # Where the `unsafe` code is
+//!
+//! `unsafe` lives in the files marked below and nowhere else (`tests/unsafe_inventory.rs`
+//! reads this table and fails if another file holds `unsafe`). Each block does one unsafe
+//! operation and carries a `// SAFETY:` comment naming the invariant and who keeps it; the
+//! workspace denies `unsafe_op_in_unsafe_fn`, `clippy::undocumented_unsafe_blocks`,
+//! `clippy::multiple_unsafe_ops_per_block` and `clippy::missing_safety_doc`.
+//!
+//! | file | layer | unsafe | why |
+//! |---|---|---|---|
+//! | `bytes.rs` | traits | yes | the `unsafe trait Bytes` and the casts between a `Bytes` value and its bytes, justified by that trait's contract |
+//! | `guarded.rs` | protection | yes | `Ref`/`RefMut` dereference guarded memory, justified by the borrow state that keeps it open |
+//! | `sys/*.rs` | os | yes | system calls, libsodium, the guarded layout |
+//! | every other file | containers | no | safe code over the above |
 
 #![deny(missing_docs)]
 #![deny(clippy::unwrap_used, clippy::expect_used)]

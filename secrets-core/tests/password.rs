@@ -34,8 +34,10 @@ fn pipe_with(input: &[u8]) -> File {
     // SAFETY: `fds` is valid for writes of the two descriptors `pipe2` returns.
     let ret = unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) };
     assert_eq!(ret, 0, "pipe2: {}", std::io::Error::last_os_error());
-    // SAFETY: both descriptors are new and owned by nothing else.
-    let (reader, mut writer) = unsafe { (File::from_raw_fd(fds[0]), File::from_raw_fd(fds[1])) };
+    // SAFETY: the descriptor is new and owned by nothing else.
+    let reader = unsafe { File::from_raw_fd(fds[0]) };
+    // SAFETY: as above, for the write end.
+    let mut writer = unsafe { File::from_raw_fd(fds[1]) };
     writer.write_all(input).expect("write into the pipe");
     reader
 }
@@ -281,16 +283,20 @@ impl Session {
             .stdin(stdio())
             .stdout(stdio())
             .stderr(stdio());
+        let become_session_leader = || {
+            // SAFETY: `setsid` has no preconditions and is async-signal-safe.
+            if unsafe { libc::setsid() } < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            // SAFETY: `TIOCSCTTY` on stdin (the pty) takes an integer argument, no pointer.
+            if unsafe { libc::ioctl(0, libc::TIOCSCTTY, 0) } < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        };
         // SAFETY: the hook runs in the child between fork and exec and calls only
         // async-signal-safe functions (`setsid`, `ioctl`), touching no shared memory.
-        unsafe {
-            command.pre_exec(|| {
-                if libc::setsid() < 0 || libc::ioctl(0, libc::TIOCSCTTY, 0) < 0 {
-                    return Err(std::io::Error::last_os_error());
-                }
-                Ok(())
-            });
-        }
+        unsafe { command.pre_exec(become_session_leader) };
         let child = command.spawn().expect("re-execute the test binary");
         Session {
             child,

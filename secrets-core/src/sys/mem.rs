@@ -50,9 +50,11 @@ pub(crate) fn page_round(len: usize) -> usize {
 
 /// Sets the calling thread's `errno` to zero.
 pub(crate) fn clear_errno() {
-    // SAFETY: `__errno_location` returns the calling thread's errno slot, valid for writes for
-    // the life of the thread.
-    unsafe { *libc::__errno_location() = 0 }
+    // SAFETY: `__errno_location` has no preconditions.
+    let slot = unsafe { libc::__errno_location() };
+    // SAFETY: it returns the calling thread's errno slot, valid for writes for the life of the
+    // thread.
+    unsafe { *slot = 0 }
 }
 
 /// The calling thread's `errno`.

@@ -147,9 +147,12 @@ static RESTORE: Restore = Restore {
 extern "C" fn restore_then_die(signal: libc::c_int) {
     let fd = RESTORE.fd.load(Ordering::Acquire);
     if fd >= 0 {
-        // SAFETY: `saved` was initialised before `fd` was published (see `Restore`).
-        // `tcsetattr` is async-signal-safe; `TCSANOW` does not wait for output to drain.
-        unsafe { libc::tcsetattr(fd, libc::TCSANOW, (*RESTORE.saved.get()).as_ptr()) };
+        // SAFETY: `saved` was initialised before `fd` was published (see `Restore`), and
+        // nothing writes it while `fd` is published, so a shared reference is sound.
+        let saved = unsafe { &*RESTORE.saved.get() };
+        // SAFETY: `saved` points at an initialised `termios`; `tcsetattr` only reads it. It is
+        // async-signal-safe, and `TCSANOW` does not wait for output to drain.
+        unsafe { libc::tcsetattr(fd, libc::TCSANOW, saved.as_ptr()) };
     }
     // SA_RESETHAND put the default action back when this handler was entered, and the signal
     // is blocked while it runs: sent again, it is delivered when the handler returns, and ends
