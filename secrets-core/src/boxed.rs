@@ -48,7 +48,9 @@ impl<T: Bytes> SecretBox<T> {
     ///
     /// # Errors
     /// [`Error::Map`], [`Error::Guard`] or [`Error::Lock`] when the guarded page cannot be set
-    /// up (map count or `RLIMIT_MEMLOCK` used up); nothing unguarded is ever returned.
+    /// up (map count or `RLIMIT_MEMLOCK` used up), [`Error::OutOfMemory`] when memory ran out
+    /// otherwise, [`Error::TooLarge`] for a type larger than one secret may be on this machine;
+    /// nothing unguarded is ever returned.
     ///
     /// ```
     /// use secrets_core::SecretBox;
@@ -81,7 +83,7 @@ impl<T: Bytes> SecretBox<T> {
     pub fn try_new<E: From<Error>>(init: impl FnOnce(&mut T) -> Result<(), E>) -> Result<Self, E> {
         let () = Self::FITS_A_PAGE;
         let () = T::LAYOUT_CHECKED;
-        let inner = Guarded::try_init(size_of::<T>(), |bytes| {
+        let inner = Guarded::try_init(1, size_of::<T>(), |bytes| {
             bytes.zero();
             match bytes::from_bytes_mut::<T>(bytes) {
                 Some(value) => init(value),

@@ -63,6 +63,39 @@ pub enum Error {
         /// The `errno` of the failed call.
         errno: i32,
     },
+    /// A secret was asked for that this machine cannot hold: its size in bytes is more than
+    /// one secret may take (`limit`), or does not even fit in a `usize`. Nothing was mapped.
+    ///
+    /// Guarded memory is locked into RAM, and locked memory escapes overcommit: a region larger
+    /// than the machine can back would be filled page by page until the kernel's OOM killer
+    /// ended the process. So one secret may take at most half of the machine's physical memory
+    /// (`sysconf(_SC_PHYS_PAGES)` pages), and never more than a Rust slice may span.
+    ///
+    /// ```
+    /// use secrets_core::{Error, SecretVec};
+    /// let err = SecretVec::<u64>::zero(usize::MAX / 4).unwrap_err();
+    /// assert!(matches!(err, Error::TooLarge { requested, element_size: 8, .. }
+    ///     if requested == usize::MAX / 4));
+    /// ```
+    TooLarge {
+        /// Elements asked for (bytes, for a `SecretVec<u8>` or a `SecretString`).
+        requested: usize,
+        /// The size of one element in bytes (a `SecretBox` asks for one element of its type).
+        element_size: usize,
+        /// The most bytes one secret may hold on this machine.
+        limit: usize,
+    },
+    /// The kernel refused memory for a secret, and not because of `vm.max_map_count` (the
+    /// process held far fewer mappings): memory, the address space (`RLIMIT_AS`) or the
+    /// cgroup's memory limit ran out. The memory was released; no unguarded secret exists.
+    OutOfMemory {
+        /// Bytes of secret asked for.
+        requested: usize,
+        /// The call that failed: `"mmap"`, `"mprotect"` or `"mlock"`.
+        operation: &'static str,
+        /// The `errno` of the failed call.
+        errno: i32,
+    },
     /// [`set_backend`](crate::set_backend) asked for a backend this machine does not offer.
     BackendUnavailable {
         /// The backend asked for.
@@ -204,6 +237,32 @@ impl fmt::Display for Error {
                 "memfd_secret could not provide secret memory for a {requested}-byte secret: {}",
                 os(errno)
             ),
+            Error::TooLarge { requested, element_size, limit } => {
+                if requested == 1 || element_size == 1 {
+                    // One factor is 1, so the product is exact.
+                    let bytes = requested.saturating_mul(element_size);
+                    write!(f, "refusing a {bytes}-byte secret")?;
+                } else {
+                    write!(
+                        f,
+                        "refusing a secret of {requested} elements of {element_size} bytes"
+                    )?;
+                }
+                write!(
+                    f,
+                    ": one secret may hold at most {limit} bytes on this machine (half its \
+                     physical memory, since guarded memory is locked into RAM); ask for less, \
+                     or split the data"
+                )
+            }
+            Error::OutOfMemory { requested, operation, errno } => write!(
+                f,
+                "the kernel refused memory for a {requested}-byte secret ({operation} failed: \
+                 {}), though the process is well below vm.max_map_count: the system, the \
+                 address-space limit (RLIMIT_AS) or the cgroup's memory limit is exhausted; \
+                 free some memory or raise the limit",
+                os(errno)
+            ),
             Error::BackendUnavailable { backend, errno } => write!(
                 f,
                 "the {backend} backend is not available on this machine: {} (memfd_secret needs \
@@ -274,9 +333,11 @@ impl From<Error> for io::Error {
             Error::LengthMismatch { .. }
             | Error::LengthNotMultiple { .. }
             | Error::InvalidUtf8 { .. } => io::ErrorKind::InvalidData,
-            Error::Map { .. } | Error::Guard { .. } | Error::Lock { .. } => {
-                io::ErrorKind::OutOfMemory
-            }
+            Error::Map { .. }
+            | Error::Guard { .. }
+            | Error::Lock { .. }
+            | Error::TooLarge { .. }
+            | Error::OutOfMemory { .. } => io::ErrorKind::OutOfMemory,
             _ => io::ErrorKind::Other,
         };
         io::Error::new(kind, err)

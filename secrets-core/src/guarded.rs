@@ -32,18 +32,21 @@ pub(crate) struct Guarded {
 }
 
 impl Guarded {
-    /// Allocates `len` bytes, lets `init` fill them while they are writable, then seals them
-    /// (guard pages checked, data `PROT_NONE`). If `init` fails, the memory is zeroed and
-    /// released and its error returned.
+    /// Allocates `count` elements of `element_size` bytes (the size computed with checked
+    /// arithmetic, [`Error::TooLarge`] past the limit), lets `init` fill the bytes while they are
+    /// writable, then seals them (guard pages checked, data `PROT_NONE`). If `init` fails, the
+    /// memory is zeroed and released and its error returned.
     pub(crate) fn try_init<E: From<Error>>(
-        len: usize,
+        count: usize,
+        element_size: usize,
         init: impl FnOnce(&mut [u8]) -> Result<(), E>,
     ) -> Result<Self, E> {
-        let alloc = Allocation::new(len)?;
-        // SAFETY: the allocation is fresh, readable and writable, `len` bytes long at `data`,
-        // and nothing else refers to it; the slice does not outlive this statement's closure
-        // call, before `seal` takes the access away.
-        init(unsafe { std::slice::from_raw_parts_mut(alloc.data().as_ptr(), len) })?;
+        let alloc = Allocation::new(count, element_size)?;
+        // SAFETY: the allocation is fresh, readable and writable, `alloc.len()` bytes long at
+        // `data` (at most `isize::MAX`: `Allocation::new` checked it), and nothing else refers
+        // to it; the slice does not outlive this statement's closure call, before `seal` takes
+        // the access away.
+        init(unsafe { std::slice::from_raw_parts_mut(alloc.data().as_ptr(), alloc.len()) })?;
         alloc.seal()?;
         Ok(Guarded {
             alloc,

@@ -31,7 +31,15 @@ impl SecretString {
     ///
     /// # Errors
     /// `init`'s error; [`Error::InvalidUtf8`] (converted with `E: From<Error>`) when the bytes
-    /// are not UTF-8, in which case they are zeroed and released; or an allocation error.
+    /// are not UTF-8, in which case they are zeroed and released; [`Error::TooLarge`] for a
+    /// `len` past what one secret may hold on this machine, before anything is mapped; or
+    /// another allocation error.
+    ///
+    /// ```
+    /// use secrets_core::{Error, SecretString};
+    /// let err = SecretString::try_new(usize::MAX, |_| Ok::<(), Error>(())).unwrap_err();
+    /// assert!(matches!(err, Error::TooLarge { requested: usize::MAX, element_size: 1, .. }));
+    /// ```
     pub fn try_new<E: From<Error>>(
         len: usize,
         init: impl FnOnce(&mut [u8]) -> Result<(), E>,

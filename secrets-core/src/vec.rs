@@ -39,8 +39,10 @@ impl<T: Bytes> SecretVec<T> {
     /// writable; the vector is sealed when `init` returns.
     ///
     /// # Errors
-    /// [`Error::Map`], [`Error::Guard`] or [`Error::Lock`] when the guarded pages cannot be set
-    /// up; nothing unguarded is ever returned.
+    /// [`Error::TooLarge`] when `len` values take more bytes than one secret may on this machine
+    /// (half its physical memory), checked before anything is mapped; [`Error::Map`],
+    /// [`Error::Guard`], [`Error::Lock`] or [`Error::OutOfMemory`] when the guarded pages cannot
+    /// be set up; nothing unguarded is ever returned.
     ///
     /// ```
     /// use secrets_core::SecretVec;
@@ -66,12 +68,7 @@ impl<T: Bytes> SecretVec<T> {
     ) -> Result<Self, E> {
         let () = Self::SUPPORTED;
         let () = T::LAYOUT_CHECKED;
-        let byte_len = len.checked_mul(size_of::<T>()).ok_or(Error::Map {
-            requested: usize::MAX,
-            errno: libc::ENOMEM,
-            max_map_count: None,
-        })?;
-        let inner = Guarded::try_init(byte_len, |bytes| {
+        let inner = Guarded::try_init(len, size_of::<T>(), |bytes| {
             bytes.zero();
             match bytes::slice_from_bytes_mut::<T>(bytes) {
                 Some(values) => init(values),

@@ -179,3 +179,32 @@ pub fn max_map_count() -> usize {
         .parse()
         .expect("vm.max_map_count is a number")
 }
+
+/// Sets both the soft and the hard `RLIMIT_AS` (the process's address space) to `bytes`: a
+/// mapping that would take the process past it fails with ENOMEM before any page is touched.
+/// Cannot be raised again without `CAP_SYS_RESOURCE`: use it in a child.
+pub fn set_address_space_limit(bytes: u64) {
+    let limit = libc::rlimit {
+        rlim_cur: bytes,
+        rlim_max: bytes,
+    };
+    // SAFETY: `limit` is a valid `rlimit` for `setrlimit` to read.
+    let ret = unsafe { libc::setrlimit(libc::RLIMIT_AS, &limit) };
+    assert_eq!(
+        ret,
+        0,
+        "setrlimit(RLIMIT_AS, {bytes}): {}",
+        std::io::Error::last_os_error()
+    );
+}
+
+/// A field of `/proc/self/status` given in kB (`VmSize`, `VmRSS`, `VmLck`), in bytes.
+pub fn status_bytes(field: &str) -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").expect("read /proc/self/status");
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix(field)?.strip_prefix(':'))
+        .and_then(|kb| kb.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .map(|kb| kb * 1024)
+        .unwrap_or_else(|| panic!("no {field} in /proc/self/status"))
+}

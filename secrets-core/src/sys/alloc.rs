@@ -36,6 +36,115 @@ use crate::{Backend, Error};
 /// The size of the canary before the data (libsodium's `CANARY_SIZE`).
 const CANARY_SIZE: usize = 16;
 
+/// Pages an allocation takes besides its region: two guard pages, and libsodium's header page.
+const EXTRA_PAGES: usize = 3;
+
+/// The most bytes one secret may hold on this machine, computed once.
+///
+/// Guarded pages are locked into RAM (`memfd_secret` pages always are, and `sodium_malloc`
+/// memory is `mlock`ed and then filled), and locked memory escapes overcommit: with
+/// `CAP_IPC_LOCK` (no lock limit), nothing refuses a region the machine cannot hold until the
+/// kernel's OOM killer ends the process, or another one. So a secret's region (canary and data,
+/// in whole pages) may take at most **half of the machine's physical memory**
+/// (`sysconf(_SC_PHYS_PAGES)` times the page size): more can never be backed without pushing
+/// everything else out, and no real secret comes near it. Below that, `RLIMIT_MEMLOCK` (without
+/// `CAP_IPC_LOCK`) and the kernel still refuse what they must, with the errors they always gave.
+///
+/// Independently of the machine, the whole allocation (region, guard pages, header) must fit in
+/// `isize::MAX` bytes, the most any Rust slice may span; that bound is what applies if the
+/// physical memory is unknown. Every size computed from a length at most this one fits in a
+/// `usize` with room to spare.
+pub(crate) fn max_len() -> usize {
+    static MAX_LEN: OnceLock<usize> = OnceLock::new();
+    *MAX_LEN.get_or_init(|| {
+        let page = mem::page_size();
+        let address_space = mem::page_floor(isize::MAX as usize) - EXTRA_PAGES * page;
+        let region_max = match mem::physical_memory() {
+            Some(physical) => address_space.min(mem::page_floor(physical / 2)),
+            None => address_space,
+        };
+        region_max.saturating_sub(CANARY_SIZE)
+    })
+}
+
+/// The sizes of an allocation of `count` elements of `element_size` bytes: the data's length and
+/// the region's (canary and data, rounded up to whole pages), or [`Error::TooLarge`] if the
+/// data would be longer than [`max_len`] (or its length overflows). A few compares and one
+/// atomic load: no system call.
+fn sizes(count: usize, element_size: usize) -> Result<(usize, usize), Error> {
+    let too_large = || Error::TooLarge {
+        requested: count,
+        element_size,
+        limit: max_len(),
+    };
+    let len = count
+        .checked_mul(element_size)
+        .filter(|&len| len <= max_len())
+        .ok_or_else(too_large)?;
+    // `len <= max_len()` leaves room for the canary, the rounding and the extra pages; checked
+    // all the same, so that no future change to `max_len` can make this wrap.
+    let region_len = len
+        .checked_add(CANARY_SIZE)
+        .and_then(mem::checked_page_round)
+        .filter(|&region_len| {
+            region_len
+                .checked_add(EXTRA_PAGES * mem::page_size())
+                .is_some_and(|total| total <= isize::MAX as usize)
+        })
+        .ok_or_else(too_large)?;
+    Ok((len, region_len))
+}
+
+/// Whether a failed mapping call with `errno` is explained by `vm.max_map_count`: ENOMEM while
+/// the process holds nearly that many mappings (an allocation adds at most five, so a failure
+/// leaves it within a few of the limit). ENOMEM far below it is memory, the address space
+/// (`RLIMIT_AS`) or a cgroup limit running out, and is reported as such.
+fn at_map_count(errno: i32) -> bool {
+    const MARGIN: u64 = 16;
+    errno == libc::ENOMEM
+        && match (mem::mapping_count(), mem::max_map_count()) {
+            (Some(count), Some(max)) => count.saturating_add(MARGIN) >= max,
+            // Without the figures, keep the old explanation: it is the likeliest one.
+            _ => true,
+        }
+}
+
+/// The error for a failed `operation` (a mapping, or a guard page's `mprotect`) with `errno`:
+/// `at_count` (the map count's error: [`Error::Map`] or [`Error::Guard`]) if the map count
+/// explains it, [`Error::OutOfMemory`] otherwise.
+fn mapping_error(
+    requested: usize,
+    operation: &'static str,
+    errno: i32,
+    at_count: fn(usize, i32, Option<u64>) -> Error,
+) -> Error {
+    if at_map_count(errno) {
+        at_count(requested, errno, mem::max_map_count())
+    } else {
+        Error::OutOfMemory {
+            requested,
+            operation,
+            errno,
+        }
+    }
+}
+
+fn map_error(requested: usize, errno: i32, max_map_count: Option<u64>) -> Error {
+    Error::Map {
+        requested,
+        errno,
+        max_map_count,
+    }
+}
+
+fn guard_error(requested: usize, errno: i32, max_map_count: Option<u64>) -> Error {
+    Error::Guard {
+        requested,
+        errno,
+        max_map_count,
+    }
+}
+
 /// `mlock` of `[addr, addr + len)`; if it fails, the `memfd_secret` regions kept for reuse
 /// (charged to the same `RLIMIT_MEMLOCK`, and two mappings each) are released and it is tried
 /// once more, so that keeping them never costs a lock.
@@ -63,11 +172,7 @@ pub(crate) fn lock_error(requested: usize, locked: usize, errno: i32) -> Error {
             errno,
         }
     } else {
-        Error::Map {
-            requested,
-            errno,
-            max_map_count: mem::max_map_count(),
-        }
+        mapping_error(requested, "mlock", errno, map_error)
     }
 }
 
@@ -117,14 +222,17 @@ fn canary() -> &'static [u8; CANARY_SIZE] {
 }
 
 impl Allocation {
-    /// Allocates `len` bytes of guarded, locked memory from the active backend, left readable and
-    /// writable so the caller can initialise it; the caller then calls [`Allocation::seal`].
-    pub(crate) fn new(len: usize) -> Result<Self, Error> {
+    /// Allocates `count` elements of `element_size` bytes of guarded, locked memory from the
+    /// active backend, left readable and writable so the caller can initialise it; the caller
+    /// then calls [`Allocation::seal`]. A size past [`max_len`] is refused with
+    /// [`Error::TooLarge`] before anything is mapped.
+    pub(crate) fn new(count: usize, element_size: usize) -> Result<Self, Error> {
+        let (len, region_len) = sizes(count, element_size)?;
         sodium::init()?;
         mem::count_forks();
         match crate::active_backend() {
-            Backend::MemfdSecret => Self::from_secretmem(len),
-            Backend::Sodium => Self::from_sodium(len),
+            Backend::MemfdSecret => Self::from_secretmem(len, region_len),
+            Backend::Sodium => Self::from_sodium(len, region_len),
         }
     }
 
@@ -138,20 +246,19 @@ impl Allocation {
         Ok(self)
     }
 
-    fn from_sodium(len: usize) -> Result<Self, Error> {
+    /// `region_len` is `len` plus the canary in whole pages, as [`sizes`] made it (libsodium
+    /// computes the same).
+    fn from_sodium(len: usize, region_len: usize) -> Result<Self, Error> {
         // Every call `sodium_malloc` makes (mmap, mprotect, madvise, mlock) sets errno only when
         // it fails; so if errno is still zero afterwards, each guard page, the lock and
         // MADV_DONTDUMP are in place, and checking them again would only cost time.
         mem::clear_errno();
-        let ptr = sodium::malloc(len).map_err(|errno| Error::Map {
-            requested: len,
-            errno,
-            max_map_count: mem::max_map_count(),
-        })?;
+        let ptr =
+            sodium::malloc(len).map_err(|errno| mapping_error(len, "mmap", errno, map_error))?;
         let all_succeeded = mem::errno() == 0;
         let data = NonNull::new(ptr).ok_or(Error::SodiumInit)?;
+        // The data is preceded by the canary inside the mapping, so this cannot wrap.
         let region = mem::page_floor(ptr as usize - CANARY_SIZE);
-        let region_len = mem::page_round(len + CANARY_SIZE);
         let alloc = Allocation {
             data,
             len,
@@ -173,11 +280,8 @@ impl Allocation {
         let page = mem::page_size();
         for guard in [self.region - page, self.region + self.region_len] {
             // SAFETY: both guard pages belong to this allocation and nothing points into them.
-            unsafe { mem::protect(guard, page, Access::None) }.map_err(|errno| Error::Guard {
-                requested: self.len,
-                errno,
-                max_map_count: mem::max_map_count(),
-            })?;
+            unsafe { mem::protect(guard, page, Access::None) }
+                .map_err(|errno| mapping_error(self.len, "mprotect", errno, guard_error))?;
         }
         lock(self.region, self.region_len)
             .map_err(|errno| lock_error(self.len, self.region_len, errno))?;
@@ -187,8 +291,8 @@ impl Allocation {
         })
     }
 
-    fn from_secretmem(len: usize) -> Result<Self, Error> {
-        let region_len = mem::page_round(len + CANARY_SIZE);
+    /// `region_len` is `len` plus the canary in whole pages, as [`sizes`] made it.
+    fn from_secretmem(len: usize, region_len: usize) -> Result<Self, Error> {
         let owner = Owner::current();
         let (region, fresh) = match spare::take(region_len, owner) {
             Some(region) => (region, false),
@@ -233,24 +337,16 @@ impl Allocation {
                 requested: len,
                 errno,
             },
-            secretmem::Step::Reserve => Error::Map {
-                requested: len,
-                errno,
-                max_map_count: mem::max_map_count(),
-            },
+            secretmem::Step::Reserve => mapping_error(len, "mmap", errno, map_error),
             // The kernel charges secret memory to RLIMIT_MEMLOCK and says EAGAIN when it is
-            // used up; ENOMEM here means the split of the reservation hit the map count.
+            // used up; ENOMEM near the map count means the split of the reservation hit it.
             secretmem::Step::Map if errno == libc::EAGAIN => Error::Lock {
                 requested: len,
                 locked: region_len,
                 limit: mem::memlock_limit(),
                 errno,
             },
-            secretmem::Step::Map => Error::Guard {
-                requested: len,
-                errno,
-                max_map_count: mem::max_map_count(),
-            },
+            secretmem::Step::Map => mapping_error(len, "mmap", errno, guard_error),
         })
     }
 
@@ -260,17 +356,15 @@ impl Allocation {
     pub(crate) fn seal(&self) -> Result<(), Error> {
         let page = mem::page_size();
         let (start, len) = match self.backend {
+            // `sizes` checked that the region and three more pages fit in `isize::MAX`.
             Backend::Sodium => (self.region - page, self.region_len + 2 * page),
             Backend::MemfdSecret => (self.region, self.region_len),
         };
         // SAFETY: `[start, start + len)` is this allocation's region, with its two guard pages
         // for `Sodium`; no reference into the region outlives initialisation, which has
         // finished.
-        unsafe { mem::protect(start, len, Access::None) }.map_err(|errno| Error::Guard {
-            requested: self.len,
-            errno,
-            max_map_count: mem::max_map_count(),
-        })
+        unsafe { mem::protect(start, len, Access::None) }
+            .map_err(|errno| mapping_error(self.len, "mprotect", errno, guard_error))
     }
 
     /// Changes the protection of the data region.

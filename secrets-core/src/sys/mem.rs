@@ -42,10 +42,39 @@ pub(crate) fn page_floor(addr: usize) -> usize {
     addr & !(page_size() - 1)
 }
 
-/// `len` rounded up to whole pages.
-pub(crate) fn page_round(len: usize) -> usize {
+/// The end of a live object, `end`, rounded up to a page boundary. Only for addresses: the last
+/// page of the address space is never mapped for user space, so this cannot overflow; sizes go
+/// through [`checked_page_round`].
+pub(crate) fn page_round(end: usize) -> usize {
     let mask = page_size() - 1;
-    len.saturating_add(mask) & !mask
+    end.saturating_add(mask) & !mask
+}
+
+/// `len` rounded up to whole pages; `None` if that is more than `usize::MAX`.
+pub(crate) fn checked_page_round(len: usize) -> Option<usize> {
+    len.checked_next_multiple_of(page_size())
+}
+
+/// The machine's physical memory in bytes (`sysconf(_SC_PHYS_PAGES)` pages of [`page_size`]),
+/// read once; `None` if the kernel does not say.
+pub(crate) fn physical_memory() -> Option<usize> {
+    static PHYS: OnceLock<Option<usize>> = OnceLock::new();
+    *PHYS.get_or_init(|| {
+        // SAFETY: `sysconf` has no memory-safety preconditions.
+        let pages = unsafe { libc::sysconf(libc::_SC_PHYS_PAGES) };
+        usize::try_from(pages)
+            .ok()
+            .filter(|&pages| pages > 0)
+            .map(|pages| pages.saturating_mul(page_size()))
+    })
+}
+
+/// How many mappings this process has (lines of `/proc/self/maps`), for telling a failure at
+/// `vm.max_map_count` from other failures; `None` if unreadable. Reads the whole file: for
+/// error paths only.
+pub(crate) fn mapping_count() -> Option<u64> {
+    let maps = std::fs::read("/proc/self/maps").ok()?;
+    Some(maps.iter().filter(|&&byte| byte == b'\n').count() as u64)
 }
 
 /// Sets the calling thread's `errno` to zero.

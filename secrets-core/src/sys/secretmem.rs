@@ -68,8 +68,12 @@ pub(crate) fn probe() -> Result<(), i32> {
 /// allocated on first access).
 pub(crate) fn map(region_len: usize) -> Result<usize, (Step, i32)> {
     let page = mem::page_size();
+    // The caller has bounded `region_len` far below this overflow (`alloc::sizes`); a length
+    // that would wrap is refused as mmap itself refuses one too large.
+    let reserve_len = region_len
+        .checked_add(2 * page)
+        .ok_or((Step::Reserve, libc::ENOMEM))?;
     let fd = create(region_len).map_err(|errno| (Step::Create, errno))?;
-    let reserve_len = region_len + 2 * page;
     // SAFETY: a fresh anonymous mapping at an address of the kernel's choosing touches no
     // existing memory.
     let reserve = unsafe {
