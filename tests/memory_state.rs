@@ -226,6 +226,75 @@ fn string_pages_follow_the_borrows() {
     .assert_success();
 }
 
+/// The limit the README states for a `RefMut` passed to `mem::forget`: no code runs when a
+/// value is forgotten, so the pages stay readable *and writable* with no borrow alive, until
+/// the next `borrow()` or `borrow_mut()` of the container ends (each opens the pages itself and
+/// closes them when it is dropped) or the container is dropped. This pins both halves: the
+/// window exists (should it ever be closed, the README must change), and it ends there.
+#[test]
+fn a_forgotten_ref_mut_leaves_pages_writable_until_the_next_borrow() {
+    for_each_backend(
+        "a_forgotten_ref_mut_leaves_pages_writable_until_the_next_borrow",
+        |backend| {
+            let mut secret = SecretBox::<[u8; 32]>::new(|v| v.fill(7)).expect("allocate");
+            let data = secret.borrow().as_ptr();
+            let guarded = |access, when| assert_guarded(backend, data, 32, access, when);
+            guarded(Access::None, "at rest");
+
+            std::mem::forget(secret.borrow_mut());
+            guarded(Access::ReadWrite, "after a RefMut was forgotten");
+            // SAFETY: the pages are readable (just checked) and hold the initialised secret; the
+            // read is what the limit allows any code in the process: no borrow is alive.
+            let byte = unsafe { data.read_volatile() };
+            println!("read {byte} with no borrow alive");
+            drop(secret.borrow());
+            guarded(Access::None, "after the next borrow() ended");
+
+            std::mem::forget(secret.borrow_mut());
+            guarded(Access::ReadWrite, "after a second RefMut was forgotten");
+            drop(secret.borrow_mut());
+            guarded(Access::None, "after the next borrow_mut() ended");
+
+            // Dropping the container with its pages left open still zeroes and releases them
+            // (sodium_free and release_secretmem open the pages themselves).
+            std::mem::forget(secret.borrow_mut());
+            drop(secret);
+            println!("dropped with a forgotten RefMut");
+        },
+    )
+    .check(|outcome| {
+        outcome.assert_success();
+        for line in [
+            "read 7 with no borrow alive",
+            "dropped with a forgotten RefMut",
+        ] {
+            assert!(outcome.stdout.contains(line), "no {line:?}: {outcome:?}");
+        }
+    });
+}
+
+/// The limit for a forgotten `Ref`: it stays counted as a reader, so the pages stay readable
+/// through later `borrow()`s, until the next `borrow_mut()` (which `&mut` proves is the only
+/// borrow, and which resets the count) ends, or the container is dropped.
+#[test]
+fn a_forgotten_ref_leaves_pages_readable_until_the_next_borrow_mut() {
+    for_each_backend(
+        "a_forgotten_ref_leaves_pages_readable_until_the_next_borrow_mut",
+        |backend| {
+            let mut secret = SecretBox::<[u8; 32]>::new(|v| v.fill(7)).expect("allocate");
+            let data = secret.borrow().as_ptr();
+            let guarded = |access, when| assert_guarded(backend, data, 32, access, when);
+            std::mem::forget(secret.borrow());
+            guarded(Access::Read, "after a Ref was forgotten");
+            drop(secret.borrow());
+            guarded(Access::Read, "after a later borrow() ended");
+            drop(secret.borrow_mut());
+            guarded(Access::None, "after the next borrow_mut() ended");
+        },
+    )
+    .assert_success();
+}
+
 // ---------------------------------------------------------------------------------------------
 // Zeroed on drop: what is in the data when the backend hands it back to the kernel.
 //

@@ -201,7 +201,8 @@ impl Drop for WriteBorrow<'_> {
 /// A `Ref` is neither `Send` nor `Sync`: like a `MutexGuard`, it belongs to the thread that took
 /// it. Other threads take their own from the (shareable) container.
 ///
-/// A `Ref` passed to `mem::forget` keeps the pages readable until the next `borrow_mut()`:
+/// A `Ref` passed to `mem::forget` stays counted as a reader: the pages stay readable, through
+/// later `borrow()`s, until the next `borrow_mut()` ends or the container is dropped.
 /// "`PROT_NONE` at rest" holds only for borrows that end.
 pub struct Ref<'a, T: ?Sized> {
     // A pointer, not `&'a T`: the pages stop being readable while `'a` is still running (in
@@ -244,6 +245,10 @@ impl<T: ?Sized> Deref for Ref<'_, T> {
 ///
 /// While it is alive the container's pages are readable and writable; when it is dropped they
 /// are `PROT_NONE` again.
+///
+/// A `RefMut` passed to `mem::forget` runs no code, so it leaves the pages readable *and
+/// writable* with no borrow alive, until the next `borrow()` or `borrow_mut()` of the container
+/// ends (each opens the pages itself and closes them when dropped) or the container is dropped.
 pub struct RefMut<'a, T: ?Sized> {
     value: NonNull<T>,
     _borrow: WriteBorrow<'a>,
