@@ -146,6 +146,16 @@ fn a_secret_larger_than_the_machine_is_refused_before_anything_is_mapped() {
             );
             assert_eq!(locked, before_locked, "VmLck changed");
             println!("address space grew by {grown} bytes; VmLck stayed at {locked}");
+
+            // The boundary: exactly the limit passes the check and goes on to be mapped, which
+            // the seatbelt refuses (the kernel's ENOMEM, far from the map count).
+            let at_limit = expected_limit();
+            match SecretVec::<u8>::zero(at_limit) {
+                Err(Error::OutOfMemory { requested, .. }) if requested == at_limit => {
+                    println!("{at_limit} bytes passed the check and reached mmap");
+                }
+                other => panic!("{at_limit} bytes, under a 1 GiB address-space limit: {other:?}"),
+            }
         },
     );
 }
@@ -174,12 +184,16 @@ fn a_64_mib_secret_still_works() {
 
 #[test]
 fn memory_running_out_far_from_the_map_count_is_not_blamed_on_it() {
-    const LEN: usize = 256 << 20;
+    const LEN: usize = 1 << 30;
     each_backend_finishes(
         "memory_running_out_far_from_the_map_count_is_not_blamed_on_it",
         || {
+            assert!(
+                LEN <= expected_limit(),
+                "the premise fails: 1 GiB is more than one secret may take here"
+            );
             // The address-space limit leaves room for the test, not for the secret.
-            let limit = caps::status_bytes("VmSize") + (64 << 20);
+            let limit = caps::status_bytes("VmSize") + (256 << 20);
             caps::set_address_space_limit(limit);
             let err = SecretVec::<u8>::zero(LEN).expect_err("256 MiB past RLIMIT_AS");
             let max = caps::max_map_count();

@@ -110,7 +110,7 @@ pub(crate) fn take(region_len: usize, owner: Owner) -> Option<usize> {
 pub(crate) fn keep(region: usize, region_len: usize, owner: Owner) -> bool {
     let mut spares = spares();
     spares.claim(owner);
-    if spares.pages() + region_len / mem::page_size() > spares.limit {
+    if spares.pages().saturating_add(region_len / mem::page_size()) > spares.limit {
         return false;
     }
     spares.regions.push((region, region_len));
