@@ -70,11 +70,25 @@ pub(crate) fn physical_memory() -> Option<usize> {
 }
 
 /// How many mappings this process has (lines of `/proc/self/maps`), for telling a failure at
-/// `vm.max_map_count` from other failures; `None` if unreadable. Reads the whole file: for
-/// error paths only.
+/// `vm.max_map_count` from other failures; `None` if unreadable. Reads the whole file (a few
+/// MB at the map count): for error paths only. It counts through a buffer on the stack, since
+/// at the map count a large heap allocation could fail too.
 pub(crate) fn mapping_count() -> Option<u64> {
-    let maps = std::fs::read("/proc/self/maps").ok()?;
-    Some(maps.iter().filter(|&&byte| byte == b'\n').count() as u64)
+    use std::io::Read;
+    let mut maps = std::fs::File::open("/proc/self/maps").ok()?;
+    let mut buf = [0u8; 4096];
+    let mut lines = 0u64;
+    loop {
+        match maps.read(&mut buf) {
+            Ok(0) => return Some(lines),
+            Ok(read) => {
+                let chunk = buf.get(..read)?;
+                lines += chunk.iter().filter(|&&byte| byte == b'\n').count() as u64;
+            }
+            Err(err) if err.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(_) => return None,
+        }
+    }
 }
 
 /// Sets the calling thread's `errno` to zero.
