@@ -15,6 +15,8 @@
 //! * At rest the region is `PROT_NONE` too; `Guarded` opens it only while a borrow is alive.
 //! * The region is `MADV_DONTFORK`: a child made by `fork` has no such pages (reading them
 //!   faults), and a child that drops an inherited container leaves the parent's memory alone.
+//! * A size is computed with checked arithmetic, and one past [`max_len`] (half of physical
+//!   memory: locked memory cannot be overcommitted) is refused before anything is mapped.
 //! * Released memory is zeroed first. A `MemfdSecret` region is then sealed and kept for the
 //!   next allocation of its size, up to a limit ([`super::spare`]), or unmapped.
 //!
@@ -54,7 +56,7 @@ const EXTRA_PAGES: usize = 3;
 /// `isize::MAX` bytes, the most any Rust slice may span; that bound is what applies if the
 /// physical memory is unknown. Every size computed from a length at most this one fits in a
 /// `usize` with room to spare.
-pub(crate) fn max_len() -> usize {
+fn max_len() -> usize {
     static MAX_LEN: OnceLock<usize> = OnceLock::new();
     *MAX_LEN.get_or_init(|| {
         let page = mem::page_size();
@@ -155,8 +157,9 @@ pub(crate) fn lock(addr: usize, len: usize) -> Result<(), i32> {
     }
 }
 
-/// Why `mlock` of `locked` bytes failed with `errno`: the lock limit, or (ENOMEM without the
-/// limit to explain it) the map count, since locking part of a mapping has to split it.
+/// Why `mlock` of `locked` bytes failed with `errno`: the lock limit; or, ENOMEM without the
+/// limit to explain it, the map count (locking part of a mapping has to split it) if the
+/// process is near it, and memory running out ([`Error::OutOfMemory`]) if not.
 pub(crate) fn lock_error(requested: usize, locked: usize, errno: i32) -> Error {
     let limit = mem::memlock_limit();
     let limit_explains_it = errno == libc::EPERM
