@@ -22,7 +22,8 @@ use crate::Error;
 /// closure this one runs in, very likely on the same page) and leaves those alone. The kernel
 /// keeps no count of locks, so a lock taken on the same page inside the closure (an `mlock`, an
 /// `mlockall`) ends with the `Secret`'s own. Where the kernel cannot answer (Linux before 5.4,
-/// `madvise` blocked by a seccomp filter), a `Secret` locks its pages and leaves them locked:
+/// `madvise` blocked by a seccomp filter, no room under `RLIMIT_MEMLOCK` for the one-page test
+/// the answer is checked with), a `Secret` locks its pages and leaves them locked:
 /// they stay locked, counted against `RLIMIT_MEMLOCK`, as long as the stack is mapped.
 ///
 /// It uses no thread-local state, so it also works in a thread-local destructor.

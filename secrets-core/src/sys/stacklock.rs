@@ -17,7 +17,7 @@
 
 use std::sync::OnceLock;
 
-use super::mem;
+use super::{alloc, mem};
 
 /// Whether the page at `page` (page aligned) is locked, or otherwise kept out of swap:
 /// `Ok(true)` when the kernel refuses `MADV_COLD` for it with `EINVAL`, `Ok(false)` when it
@@ -74,7 +74,8 @@ fn probe() -> Option<bool> {
     let answers = match mem::unlock(addr, page) {
         Err(_) => None,
         Ok(()) => match is_locked(addr) {
-            Ok(false) => match mem::lock(addr, page) {
+            // `alloc::lock` makes room by releasing kept pages, as the caller's lock would.
+            Ok(false) => match alloc::lock(addr, page) {
                 Err(_) => None,
                 Ok(()) => Some(is_locked(addr) == Ok(true)),
             },
