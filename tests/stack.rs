@@ -201,6 +201,52 @@ fn mlockall_stays_in_force_after_a_secret() {
     .assert_success();
 }
 
+/// Where the kernel cannot say whether a page is locked (here `madvise` is refused, as a seccomp
+/// policy or a kernel before 5.4 would refuse `MADV_COLD`), a `Secret` still locks its page,
+/// and leaves it locked when it ends: the lock may be someone else's, and removing it would
+/// leave their memory swappable. In a child: the filter stays on its thread for good.
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+#[test]
+fn without_an_answer_from_the_kernel_a_secret_keeps_its_lock() {
+    in_child(
+        "without_an_answer_from_the_kernel_a_secret_keeps_its_lock",
+        || {
+            secrets_integration_tests::seccomp::fail_syscall(libc::SYS_madvise, libc::EPERM);
+            // The control: `madvise` is refused now, so the kernel gives `Secret` no answer.
+            let local = [0u8; 64];
+            black_box(&local);
+            let page = page_of(local.as_ptr() as usize);
+            // SAFETY: MADV_COLD changes no contents; the filter is expected to refuse it anyway.
+            let ret =
+                unsafe { libc::madvise(page as *mut libc::c_void, page_size(), libc::MADV_COLD) };
+            let errno = std::io::Error::last_os_error().raw_os_error();
+            assert_eq!(
+                (ret, errno),
+                (-1, Some(libc::EPERM)),
+                "the filter should refuse madvise with EPERM"
+            );
+
+            let (addr, inside) = Secret::<[u8; 32]>::new(|secret| {
+                let addr = secret.as_ptr() as usize;
+                (addr, mapping_of(addr))
+            })
+            .expect("a Secret without madvise");
+            let after = mapping_of(addr);
+            println!("inside: {inside:?}\nafter: {after:?}");
+            assert!(
+                is_locked(&inside),
+                "without an answer the Secret must still lock its page: {inside:?}"
+            );
+            assert!(
+                is_locked(&after),
+                "without an answer the Secret must leave its page locked, since the lock may \
+                 not be its own: {after:?}"
+            );
+        },
+    )
+    .assert_success();
+}
+
 /// What the `Secret` made in a thread-local destructor reported: `Ok(true)` if it ran with a
 /// value that was not all zero (so `random` filled it), or the error.
 static FROM_DESTRUCTOR: Mutex<Option<Result<bool, String>>> = Mutex::new(None);
