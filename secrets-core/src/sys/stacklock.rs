@@ -9,11 +9,12 @@
 //! `MADV_COLD` (Linux 5.4) answers that. It is refused with `EINVAL` for a mapping that is
 //! `VM_LOCKED` (and for `VM_HUGETLB` and `VM_PFNMAP` ones, whose pages are never swapped
 //! either): `madvise_cold` returns `-EINVAL` when `can_madv_lru_vma` finds any of those flags,
-//! in `mm/madvise.c`. On any other page it is only a hint that the page may be reclaimed first;
-//! it never changes contents, protection or locks, and the page the caller asks about is
-//! locked right after, which makes the hint moot. [`answers`] checks once, on a page of its
-//! own, that the kernel really behaves so; where it does not (an older kernel, a seccomp
-//! filter), the caller must not rely on [`is_locked`].
+//! in `mm/madvise.c`. On any other page it is only a hint that the page may be reclaimed first
+//! (it moves to the inactive list); it never changes contents, protection or locks. The caller
+//! locks such a page right after asking, so the hint matters at most for that moment, on a page
+//! that was swappable until then anyway. [`answers`] checks once, on a page of its own, that
+//! the kernel really behaves so; where it does not (an older kernel, a seccomp filter), the
+//! caller must not rely on [`is_locked`].
 
 use std::sync::OnceLock;
 
