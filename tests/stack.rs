@@ -1,6 +1,7 @@
 //! `Secret<T>` on the stack, observed from outside: its page is locked exactly while the closure
-//! runs, locks are counted per page so a nested `Secret` does not unlock the outer one's page,
-//! and the value is zeroed when the closure returns or unwinds.
+//! runs, it never removes a lock it did not take (a nested `Secret`'s end does not unlock the
+//! outer one's page, a `Secret` under `mlockall` leaves the stack locked), it works in a
+//! thread-local destructor, and the value is zeroed when the closure returns or unwinds.
 //!
 //! Locking is read from `/proc/self/smaps` (`lo` in `VmFlags`, `Locked:`), since `mlock` splits
 //! the stack mapping so that the locked pages form a mapping of their own. Zeroing is read from
@@ -10,9 +11,10 @@ use std::fs::File;
 use std::hint::black_box;
 use std::os::unix::fs::FileExt;
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Mutex;
 
 use secrets_core::Secret;
-use secrets_integration_tests::{mapping_of, page_size, Vma};
+use secrets_integration_tests::{in_child, mapping_of, page_size, Vma};
 
 fn page_of(addr: usize) -> usize {
     addr & !(page_size() - 1)
@@ -111,7 +113,7 @@ fn nested_secret_on_the_same_page_does_not_unlock_the_outer() {
     assert!(
         is_locked(&seen.outer_after_inner),
         "the inner secret's end unlocked page {page:#x}, which the outer secret still uses \
-         (the per-page lock count is not working): {:?}",
+         (the inner one unlocked a page it found locked): {:?}",
         seen.outer_after_inner
     );
     assert!(
@@ -122,7 +124,7 @@ fn nested_secret_on_the_same_page_does_not_unlock_the_outer() {
 }
 
 /// The control for the nested test: the kernel keeps no count, one `munlock` undoes any number
-/// of `mlock`s. Without the count in `Secret`, the inner secret would unlock the outer's page.
+/// of `mlock`s. A `Secret` that unlocked every page it used would unlock the outer's page.
 #[test]
 fn kernel_locks_do_not_nest() {
     let page = page_size();
@@ -154,6 +156,142 @@ fn kernel_locks_do_not_nest() {
         !after_one_unlock.has_flag("lo"),
         "one munlock should undo two mlocks: {after_one_unlock:?}"
     );
+}
+
+/// A program that has locked all its memory (`mlockall(MCL_CURRENT | MCL_FUTURE)`, as
+/// hardening guides advise) must keep it locked: a `Secret` finds its stack page locked already
+/// and leaves it so when it ends. In a child, since the lock covers the whole process.
+#[test]
+fn mlockall_stays_in_force_after_a_secret() {
+    in_child("mlockall_stays_in_force_after_a_secret", || {
+        // SAFETY: `mlockall` only changes how this process's pages are kept in memory.
+        let ret = unsafe { libc::mlockall(libc::MCL_CURRENT | libc::MCL_FUTURE) };
+        assert_eq!(
+            ret,
+            0,
+            "mlockall: {} (the test needs CAP_IPC_LOCK or a large RLIMIT_MEMLOCK)",
+            std::io::Error::last_os_error()
+        );
+        let (addr, inside) = Secret::<[u8; 32]>::new(|secret| {
+            let addr = secret.as_ptr() as usize;
+            (addr, mapping_of(addr))
+        })
+        .expect("a Secret under mlockall");
+        let after = mapping_of(addr);
+        println!("inside: {inside:?}\nafter: {after:?}");
+        assert!(is_locked(&inside), "inside the closure: {inside:?}");
+        assert!(
+            is_locked(&after),
+            "the Secret's end unlocked page {:#x}, which mlockall had locked: {after:?}",
+            page_of(addr)
+        );
+
+        // The control: what the old `Secret` did at its end, a `munlock` of the page, removes
+        // the lock that `mlockall` took, and the check above sees it.
+        // SAFETY: unlocking a page of this thread's stack changes nothing but its residency.
+        let ret = unsafe { libc::munlock(page_of(addr) as *const libc::c_void, page_size()) };
+        assert_eq!(ret, 0, "munlock: {}", std::io::Error::last_os_error());
+        let unlocked = mapping_of(addr);
+        assert!(
+            !unlocked.has_flag("lo"),
+            "one munlock should undo mlockall for the page, or this test could not see a \
+             Secret undo it: {unlocked:?}"
+        );
+    })
+    .assert_success();
+}
+
+/// Where the kernel cannot say whether a page is locked (here `madvise` is refused, as a seccomp
+/// policy or a kernel before 5.4 would refuse `MADV_COLD`), a `Secret` still locks its page,
+/// and leaves it locked when it ends: the lock may be someone else's, and removing it would
+/// leave their memory swappable. In a child: the filter stays on its thread for good.
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+#[test]
+fn without_an_answer_from_the_kernel_a_secret_keeps_its_lock() {
+    in_child(
+        "without_an_answer_from_the_kernel_a_secret_keeps_its_lock",
+        || {
+            secrets_integration_tests::seccomp::fail_syscall(libc::SYS_madvise, libc::EPERM);
+            // The control: `madvise` is refused now, so the kernel gives `Secret` no answer.
+            let local = [0u8; 64];
+            black_box(&local);
+            let page = page_of(local.as_ptr() as usize);
+            // SAFETY: MADV_COLD changes no contents; the filter is expected to refuse it anyway.
+            let ret =
+                unsafe { libc::madvise(page as *mut libc::c_void, page_size(), libc::MADV_COLD) };
+            let errno = std::io::Error::last_os_error().raw_os_error();
+            assert_eq!(
+                (ret, errno),
+                (-1, Some(libc::EPERM)),
+                "the filter should refuse madvise with EPERM"
+            );
+
+            let (addr, inside) = Secret::<[u8; 32]>::new(|secret| {
+                let addr = secret.as_ptr() as usize;
+                (addr, mapping_of(addr))
+            })
+            .expect("a Secret without madvise");
+            let after = mapping_of(addr);
+            println!("inside: {inside:?}\nafter: {after:?}");
+            assert!(
+                is_locked(&inside),
+                "without an answer the Secret must still lock its page: {inside:?}"
+            );
+            assert!(
+                is_locked(&after),
+                "without an answer the Secret must leave its page locked, since the lock may \
+                 not be its own: {after:?}"
+            );
+        },
+    )
+    .assert_success();
+}
+
+/// What the `Secret` made in a thread-local destructor reported: `Ok(true)` if it ran with a
+/// value that was not all zero (so `random` filled it), or the error.
+static FROM_DESTRUCTOR: Mutex<Option<Result<bool, String>>> = Mutex::new(None);
+
+/// A thread-local value whose destructor makes a `Secret`, as a per-thread key cache that
+/// derives a key on its way out would.
+struct SecretOnDrop;
+
+impl Drop for SecretOnDrop {
+    fn drop(&mut self) {
+        let outcome = Secret::<[u8; 32]>::random(|key| key.iter().any(|&byte| byte != 0))
+            .map_err(|err| err.to_string());
+        *FROM_DESTRUCTOR.lock().expect("the outcome's lock") = Some(outcome);
+    }
+}
+
+thread_local! {
+    static ON_EXIT: SecretOnDrop = const { SecretOnDrop };
+}
+
+/// `Secret::random` in a thread-local destructor works. In a child: a panic in a thread-local
+/// destructor aborts the process.
+///
+/// Thread-local destructors run in the reverse order of their registration, so this thread
+/// first registers `ON_EXIT`'s, then makes a `Secret` (which registered, before the fix, the
+/// destructor of `Secret`'s own per-thread page table): on exit, a `Secret` that used
+/// thread-local state would find it destroyed already.
+#[test]
+fn secret_in_a_thread_local_destructor() {
+    in_child("secret_in_a_thread_local_destructor", || {
+        std::thread::spawn(|| {
+            ON_EXIT.with(|_| {});
+            Secret::<[u8; 32]>::zero(|key| assert_eq!(**key, [0; 32])).expect("a Secret");
+        })
+        .join()
+        .expect("the thread ends normally");
+        let outcome = FROM_DESTRUCTOR.lock().expect("the outcome's lock").take();
+        println!("the destructor's Secret: {outcome:?}");
+        assert_eq!(
+            outcome,
+            Some(Ok(true)),
+            "the destructor should have made a random Secret"
+        );
+    })
+    .assert_success();
 }
 
 // Zeroing, seen in the dead stack frame.

@@ -5,25 +5,37 @@ use std::mem::{align_of, size_of};
 use crate::sys::sodium;
 
 /// A type for which every bit pattern of `size_of::<Self>()` bytes is a valid value, with no
-/// padding and no pointers.
+/// padding, no pointers and no interior mutability.
 ///
-/// Guarded memory is filled from a CSPRNG, zeroed, compared and copied as raw bytes, so only such
-/// types may live there. Implemented for the integer primitives, `f32`, `f64`, and arrays
-/// `[T; N]` of `Bytes` types for every `N`.
+/// Guarded memory is filled from a CSPRNG, zeroed, compared and copied as raw bytes, and sealed
+/// read-only while only shared borrows exist, so only such types may live there. Implemented
+/// for the integer primitives, `f32`, `f64`, arrays `[T; N]` of `Bytes` types for every `N`,
+/// and by `#[derive(Bytes)]` (feature `derive`) for structs, which checks every condition below
+/// at compile time. Implement it with the derive, never by hand: a hidden supertrait makes a
+/// hand-written `unsafe impl Bytes` fail to compile.
 ///
 /// Deliberately **not** implemented for `bool`, `char`, references, `NonZero*`, enums or
 /// tuples: for each of them some bit patterns are not valid values (a `bool` must be 0 or 1) or
 /// the layout has padding, and producing such a value from random bytes is undefined
 /// behaviour. The `secrets` crate 1.x implemented it for `bool` and `char`; this crate does not.
+/// Nor for `Cell`, `RefCell`, `UnsafeCell` or the atomics: they can be changed through a shared
+/// reference, and a `Ref` of a `SecretBox` is a shared reference into read-only pages.
 ///
 /// # Safety
-/// Implement it only for a `Sized` type that
+/// It may be implemented only for a `Sized` type that
 /// * is valid for every bit pattern of its size,
 /// * has no padding bytes (so reading it as bytes reads only initialised memory),
 /// * contains no references or pointers, and has no `Drop` glue (guarded memory is zeroed,
-///   never dropped in place).
+///   never dropped in place),
+/// * contains no `UnsafeCell` anywhere inside it, directly or in any field: no interior
+///   mutability (`Cell`, `RefCell`, `OnceCell`, atomics, `Mutex`...). A `Ref` hands out `&T`
+///   while the pages are mapped read-only, so a write through `&T` (`Cell::set`) would fault:
+///   a crash from safe code.
 ///
-/// `#[derive(Bytes)]` (feature `derive`) checks all of this at compile time for a struct.
+/// `#[derive(Bytes)]` checks all of this at compile time for a struct (a generic struct's
+/// padding once its parameters are known, when a container or one of the traits below is used
+/// with the concrete type; `cargo build` reports it, `cargo check` may not), and is the only
+/// supported way to implement it.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be kept in guarded memory: it does not implement `Bytes`",
     label = "not every bit pattern is a valid `{Self}`, or it has padding or pointers",
@@ -35,20 +47,52 @@ use crate::sys::sodium;
             `#[repr(C)]` `#[derive(Bytes)]` struct, and the bytes a reference points to rather \
             than the reference"
 )]
-pub unsafe trait Bytes: Sized + 'static {
-    /// Evaluated by every container before it stores a `Self`: `#[derive(Bytes)]` sets it to a
-    /// compile-time assertion of the layout rules (no padding, no `Drop`) that generic structs
-    /// can only check once their parameters are known.
+pub unsafe trait Bytes: Sized + 'static + ImplementedByDeriveBytes {
+    /// A compile-time assertion of the layout rules (no padding, no `Drop`) that
+    /// `#[derive(Bytes)]` can only check for a generic struct once its parameters are known.
+    ///
+    /// Every function of this module that views a `Bytes` value as bytes (or bytes as one)
+    /// evaluates it, and every path that treats a `T: Bytes` as bytes (the containers,
+    /// [`Zeroable`], [`Randomizable`], [`ConstantEq`], key files) goes through one of them, so
+    /// a `T` with padding fails to compile as soon as such a path is instantiated for it. The
+    /// failure is a post-monomorphization error: `cargo build` reports it, `cargo check` may
+    /// not.
     #[doc(hidden)]
     const LAYOUT_CHECKED: () = ();
+}
+
+/// The proof that a `Bytes` impl came from `#[derive(Bytes)]` (or from this crate, for the
+/// primitives and arrays): a supertrait of `Bytes` with one hidden method, named so that nobody
+/// writes it by accident. A hand-written `unsafe impl Bytes` without it does not compile, and
+/// says why.
+///
+/// The derive checks what a hand-written impl easily gets wrong (padding, interior mutability,
+/// invalid bit patterns), so this is not a trait to implement yourself. Not part of the API.
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` implements `Bytes` by hand: use `#[derive(Bytes)]` instead",
+    label = "`Bytes` may only be implemented by `#[derive(Bytes)]`",
+    note = "`#[derive(Bytes)]` checks at compile time what a hand-written `unsafe impl Bytes` \
+            easily gets wrong: padding, interior mutability (`Cell`, `UnsafeCell`, atomics, which \
+            would write to read-only pages), bit patterns that are not valid values",
+    note = "put `#[derive(Bytes)]` and `#[repr(C)]` on the struct and remove the `unsafe impl`"
+)]
+pub trait ImplementedByDeriveBytes {
+    /// Written only by `#[derive(Bytes)]` and by this crate; never call or implement it.
+    #[doc(hidden)]
+    fn only_derive_is_allowed_to_implement_this_trait();
 }
 
 macro_rules! impl_bytes {
     ($($ty:ty),* $(,)?) => {
         $(
             // SAFETY: a primitive integer or float: every bit pattern is a valid value, there
-            // is no padding, no pointer and no `Drop`.
+            // is no padding, no pointer, no `Drop` and no interior mutability.
             unsafe impl Bytes for $ty {}
+
+            impl ImplementedByDeriveBytes for $ty {
+                fn only_derive_is_allowed_to_implement_this_trait() {}
+            }
         )*
     };
 }
@@ -56,9 +100,14 @@ macro_rules! impl_bytes {
 impl_bytes!(u8, u16, u32, u64, u128, usize, i8, i16, i32, i64, i128, isize, f32, f64);
 
 // SAFETY: an array is its elements back to back with no padding between them (size is a
-// multiple of alignment for every `T`), so it is valid for every bit pattern when `T` is.
+// multiple of alignment for every `T`), so it is valid for every bit pattern when `T` is; it
+// holds nothing but `T`s, so it has no pointer, `Drop` or interior mutability that `T` lacks.
 unsafe impl<T: Bytes, const N: usize> Bytes for [T; N] {
     const LAYOUT_CHECKED: () = T::LAYOUT_CHECKED;
+}
+
+impl<T: Bytes, const N: usize> ImplementedByDeriveBytes for [T; N] {
+    fn only_derive_is_allowed_to_implement_this_trait() {}
 }
 
 /// Values that can be overwritten with zeros in a way the optimiser will not remove.
@@ -144,12 +193,14 @@ impl<T: Bytes> ConstantEq for [T] {
 
 /// A `Bytes` value with every byte zero.
 pub(crate) fn zeroed<T: Bytes>() -> T {
+    let () = T::LAYOUT_CHECKED;
     // SAFETY: `T: Bytes` is valid for every bit pattern, all-zero included.
     unsafe { std::mem::zeroed() }
 }
 
 /// The bytes of a `Bytes` value.
 pub(crate) fn as_bytes<T: Bytes>(value: &T) -> &[u8] {
+    let () = T::LAYOUT_CHECKED;
     // SAFETY: `T: Bytes` has no padding, so all `size_of::<T>()` bytes are initialised; the
     // slice borrows `value` and so cannot outlive it.
     unsafe { std::slice::from_raw_parts((value as *const T).cast::<u8>(), size_of::<T>()) }
@@ -157,6 +208,7 @@ pub(crate) fn as_bytes<T: Bytes>(value: &T) -> &[u8] {
 
 /// The bytes of a `Bytes` value, writable.
 pub(crate) fn as_bytes_mut<T: Bytes>(value: &mut T) -> &mut [u8] {
+    let () = T::LAYOUT_CHECKED;
     // SAFETY: as in `as_bytes`; and since every bit pattern is a valid `T`, any bytes written
     // through the slice leave a valid `T` behind.
     unsafe { std::slice::from_raw_parts_mut((value as *mut T).cast::<u8>(), size_of::<T>()) }
@@ -164,6 +216,7 @@ pub(crate) fn as_bytes_mut<T: Bytes>(value: &mut T) -> &mut [u8] {
 
 /// The bytes of a slice of `Bytes` values.
 pub(crate) fn slice_as_bytes<T: Bytes>(values: &[T]) -> &[u8] {
+    let () = T::LAYOUT_CHECKED;
     // SAFETY: elements have no padding and lie back to back, so the slice's
     // `size_of_val(values)` bytes are all initialised.
     unsafe { std::slice::from_raw_parts(values.as_ptr().cast::<u8>(), size_of_val(values)) }
@@ -171,12 +224,14 @@ pub(crate) fn slice_as_bytes<T: Bytes>(values: &[T]) -> &[u8] {
 
 /// The bytes of a slice of `Bytes` values, writable.
 pub(crate) fn slice_as_bytes_mut<T: Bytes>(values: &mut [T]) -> &mut [u8] {
+    let () = T::LAYOUT_CHECKED;
     // SAFETY: as in `slice_as_bytes`, and any bytes written leave valid elements behind.
     unsafe { std::slice::from_raw_parts_mut(values.as_mut_ptr().cast::<u8>(), size_of_val(values)) }
 }
 
 /// Views `bytes` as a `T`. `None` if the length or the alignment is wrong.
 pub(crate) fn from_bytes<T: Bytes>(bytes: &[u8]) -> Option<&T> {
+    let () = T::LAYOUT_CHECKED;
     let fits = bytes.len() == size_of::<T>() && bytes.as_ptr() as usize % align_of::<T>() == 0;
     // SAFETY: the length and alignment were checked, and every bit pattern is a valid `T`.
     fits.then(|| unsafe { &*bytes.as_ptr().cast::<T>() })
@@ -184,6 +239,7 @@ pub(crate) fn from_bytes<T: Bytes>(bytes: &[u8]) -> Option<&T> {
 
 /// Views `bytes` as a writable `T`. `None` if the length or the alignment is wrong.
 pub(crate) fn from_bytes_mut<T: Bytes>(bytes: &mut [u8]) -> Option<&mut T> {
+    let () = T::LAYOUT_CHECKED;
     let fits = bytes.len() == size_of::<T>() && bytes.as_ptr() as usize % align_of::<T>() == 0;
     // SAFETY: as in `from_bytes`; the result borrows `bytes` exclusively.
     fits.then(|| unsafe { &mut *bytes.as_mut_ptr().cast::<T>() })
@@ -192,6 +248,7 @@ pub(crate) fn from_bytes_mut<T: Bytes>(bytes: &mut [u8]) -> Option<&mut T> {
 /// Views `bytes` as a slice of `T`. `None` if the length is not a multiple of the element size
 /// or the alignment is wrong. Zero-sized `T` is not supported (`None` unless `bytes` is empty).
 pub(crate) fn slice_from_bytes<T: Bytes>(bytes: &[u8]) -> Option<&[T]> {
+    let () = T::LAYOUT_CHECKED;
     let size = size_of::<T>();
     let fits =
         size != 0 && bytes.len() % size == 0 && bytes.as_ptr() as usize % align_of::<T>() == 0;
@@ -203,6 +260,7 @@ pub(crate) fn slice_from_bytes<T: Bytes>(bytes: &[u8]) -> Option<&[T]> {
 
 /// Views `bytes` as a writable slice of `T`, on the same terms as [`slice_from_bytes`].
 pub(crate) fn slice_from_bytes_mut<T: Bytes>(bytes: &mut [u8]) -> Option<&mut [T]> {
+    let () = T::LAYOUT_CHECKED;
     let size = size_of::<T>();
     let fits =
         size != 0 && bytes.len() % size == 0 && bytes.as_ptr() as usize % align_of::<T>() == 0;

@@ -89,6 +89,7 @@ pub use secrets_derive::{Bytes, Secret};
 /// the API: use `secrets-nonce` for encryption, which makes nonce reuse a compile error.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::bytes::ImplementedByDeriveBytes;
     pub use crate::refusals::{SecretsCannotBeCloned, SecretsCannotBePrinted};
     pub use crate::sys::aead;
     pub use inventory;

@@ -1,14 +1,13 @@
 //! `Secret<T>`: a `Bytes` value on the stack, locked and zeroed, that never leaves its closure.
 
 use std::any::type_name;
-use std::cell::RefCell;
 use std::fmt;
 use std::mem::size_of;
 use std::ops::{Deref, DerefMut};
 
 use crate::bytes::{self, Bytes, ConstantEq, Randomizable, Zeroable};
 use crate::sys::alloc::{lock, lock_error};
-use crate::sys::mem;
+use crate::sys::{mem, stacklock};
 use crate::Error;
 
 /// A [`Bytes`] value on the stack, for secrets that live only as long as one computation.
@@ -16,10 +15,18 @@ use crate::Error;
 /// [`Secret::new`], [`zero`](Secret::zero) and [`random`](Secret::random) place the value in
 /// their own stack frame, `mlock` its page(s), and hand the closure a `&mut Secret<T>`. There is
 /// no way to construct a `Secret` elsewhere or to move one out of the closure. When the closure
-/// returns or unwinds, the value is zeroed and its pages unlocked.
+/// returns or unwinds, the value is zeroed and the locks it took are released.
 ///
-/// Locks are counted per page and per thread: a `Secret` made inside another's closure (very
-/// likely on the same page) does not unlock the outer one's page when it ends.
+/// A `Secret` unlocks only the pages it locked: before locking, it asks the kernel which of
+/// its pages are locked already (by the program's `mlock` or `mlockall`, or by a `Secret` whose
+/// closure this one runs in, very likely on the same page) and leaves those alone. The kernel
+/// keeps no count of locks, so a lock taken on the same page inside the closure (an `mlock`, an
+/// `mlockall`) ends with the `Secret`'s own. Where the kernel cannot answer (Linux before 5.4,
+/// `madvise` blocked by a seccomp filter, no room under `RLIMIT_MEMLOCK` for the one-page test
+/// the answer is checked with), a `Secret` locks its pages and leaves them locked:
+/// they stay locked, counted against `RLIMIT_MEMLOCK`, as long as the stack is mapped.
+///
+/// It uses no thread-local state, so it also works in a thread-local destructor.
 ///
 /// `Secret<T>` dereferences to `T`. A `Copy` type can still be copied out by `*secret`; doing
 /// so defeats the point, as does passing the value by value to other functions. What the
@@ -86,78 +93,117 @@ impl<T: Bytes> Secret<T> {
     }
 }
 
-/// Locks the value's pages on entry; zeroes the value, then releases the locks, on exit or
-/// unwind.
+/// Locks the value's pages on entry; zeroes the value, then releases the locks it took, on exit
+/// or unwind.
 struct Scope<'a, T: Bytes> {
     secret: &'a mut Secret<T>,
-    pages: PageRange,
+    locks: Locks,
 }
 
 impl<'a, T: Bytes> Scope<'a, T> {
     fn enter(secret: &'a mut Secret<T>) -> Result<Self, Error> {
         let start = &secret.value as *const T as usize;
-        let pages = PageRange::lock(start, size_of::<T>())?;
-        Ok(Scope { secret, pages })
+        let locks = Locks::take(start, size_of::<T>())?;
+        Ok(Scope { secret, locks })
     }
 }
 
 impl<T: Bytes> Drop for Scope<'_, T> {
     fn drop(&mut self) {
         self.secret.value.zero();
-        self.pages.unlock();
+        self.locks.release();
     }
 }
 
-thread_local! {
-    /// Stack pages this thread has locked for a `Secret`, and how many live `Secret`s use each.
-    /// Stack pages belong to one thread, so no other thread ever counts the same page.
-    static LOCKED_PAGES: RefCell<Vec<(usize, usize)>> = const { RefCell::new(Vec::new()) };
+/// What to do with one page under the value.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Page {
+    /// Locked by someone else (the program's `mlock` or `mlockall`, an enclosing `Secret`):
+    /// neither locked nor unlocked here.
+    HeldAlready,
+    /// Unlocked: locked here, and unlocked when the scope ends.
+    Ours,
+    /// The kernel cannot say: locked here, and left locked, since the lock may not be ours.
+    Unknown,
 }
 
-/// The pages under `[start, start + len)`, counted in `LOCKED_PAGES`.
-struct PageRange {
-    first: usize,
-    count: usize,
+/// The locks a scope took on the pages under its value: runs of whole pages, `(start, len)`.
+///
+/// The kernel keeps no count of locks (one `munlock` undoes every `mlock` and `mlockall` of the
+/// page), so a scope must release only locks it took. It asks the kernel which pages are locked
+/// already ([`stacklock::is_locked`]) and leaves those alone. A scope nested in another's
+/// closure ends first, so it finds the outer value's page locked and does not touch it; no
+/// per-thread record is needed, which also lets a `Secret` be made in a thread-local destructor.
+struct Locks {
+    taken: Vec<(usize, usize)>,
 }
 
-impl PageRange {
-    fn lock(start: usize, len: usize) -> Result<Self, Error> {
+impl Locks {
+    /// Locks the pages under `[start, start + len)` that are not locked yet.
+    fn take(start: usize, len: usize) -> Result<Self, Error> {
         let page = mem::page_size();
         let first = mem::page_floor(start);
-        let count = (mem::page_round(start + len.max(1)) - first) / page;
-        LOCKED_PAGES.with_borrow_mut(|locked| {
-            let all_counted =
-                (0..count).all(|i| locked.iter().any(|&(p, _)| p == first + i * page));
-            if !all_counted {
-                // Locking pages that are already locked is a no-op, so lock the whole range.
-                lock(first, count * page).map_err(|errno| lock_error(len, count * page, errno))?;
-            }
-            for i in 0..count {
-                let addr = first + i * page;
-                match locked.iter_mut().find(|(p, _)| *p == addr) {
-                    Some((_, users)) => *users += 1,
-                    None => locked.push((addr, 1)),
+        // Cannot overflow: the value lies in memory, and the last page of the address space is
+        // never mapped; `page_round` saturates anyway.
+        let end = mem::page_round(start.saturating_add(len.max(1)));
+        let answers = stacklock::answers();
+        let classify = |addr: usize| match answers.then(|| stacklock::is_locked(addr)) {
+            Some(Ok(true)) => Page::HeldAlready,
+            Some(Ok(false)) => Page::Ours,
+            Some(Err(_)) | None => Page::Unknown,
+        };
+        let mut locks = Locks { taken: Vec::new() };
+        // The current run of pages of one kind: its first page and its kind.
+        let mut run: Option<(usize, Page)> = None;
+        for addr in (first..end).step_by(page) {
+            let kind = classify(addr);
+            match run {
+                Some((_, current)) if current == kind => {}
+                Some((run_start, current)) => {
+                    locks.lock_run(run_start, addr, current, len)?;
+                    run = Some((addr, kind));
                 }
+                None => run = Some((addr, kind)),
             }
-            Ok(PageRange { first, count })
-        })
+        }
+        if let Some((run_start, kind)) = run {
+            locks.lock_run(run_start, end, kind, len)?;
+        }
+        Ok(locks)
     }
 
-    fn unlock(&self) {
-        let page = mem::page_size();
-        LOCKED_PAGES.with_borrow_mut(|locked| {
-            for i in 0..self.count {
-                let addr = self.first + i * page;
-                if let Some(index) = locked.iter().position(|&(p, _)| p == addr) {
-                    locked[index].1 -= 1;
-                    if locked[index].1 == 0 {
-                        locked.swap_remove(index);
-                        // Unlocking only fails for unmapped addresses; this page is our stack.
-                        let _ = mem::unlock(addr, page);
-                    }
-                }
-            }
-        });
+    /// Locks `[start, end)` unless it is held already, and records it if the lock is ours.
+    /// On error the caller drops `self`, which releases the runs locked so far; `requested`
+    /// (the value's size) is for the error.
+    fn lock_run(
+        &mut self,
+        start: usize,
+        end: usize,
+        kind: Page,
+        requested: usize,
+    ) -> Result<(), Error> {
+        if kind == Page::HeldAlready {
+            return Ok(());
+        }
+        let len = end - start;
+        lock(start, len).map_err(|errno| lock_error(requested, len, errno))?;
+        if kind == Page::Ours {
+            self.taken.push((start, len));
+        }
+        Ok(())
+    }
+
+    fn release(&mut self) {
+        for (run, len) in self.taken.drain(..) {
+            // Unlocking only fails for unmapped addresses; these pages are our stack.
+            let _ = mem::unlock(run, len);
+        }
+    }
+}
+
+impl Drop for Locks {
+    fn drop(&mut self) {
+        self.release();
     }
 }
 

@@ -141,6 +141,9 @@ fn check_field(ty: &Type, errors: &mut Errors) {
                      memory outside the guarded pages; use a fixed-size array, or a `SecretVec` \
                      or `SecretString` of its own",
                 ),
+                "Cell" | "RefCell" | "UnsafeCell" | "SyncUnsafeCell" | "OnceCell" | "Mutex"
+                | "RwLock" => Some(INTERIOR_MUTABILITY),
+                _ if name.starts_with("Atomic") => Some(INTERIOR_MUTABILITY),
                 _ if name.starts_with("NonZero") => Some(
                     "a `NonZero*` integer cannot be part of a `Bytes` type: zero is not a valid \
                      value, and guarded memory starts zeroed; use the plain integer and check it \
@@ -155,6 +158,14 @@ fn check_field(ty: &Type, errors: &mut Errors) {
         _ => {}
     }
 }
+
+/// Why `Cell`, `UnsafeCell`, the atomics and their kin are refused.
+const INTERIOR_MUTABILITY: &str =
+    "a type with interior mutability (`Cell`, `RefCell`, `UnsafeCell`, `OnceCell`, an atomic, \
+     a lock) cannot be part of a `Bytes` type: it can be changed through a shared reference, \
+     and a `Ref` to guarded memory is a shared reference into pages that are read-only while \
+     it lives, so such a write would crash the process; store the plain value (a `u8` for a \
+     `Cell<u8>`, a `u64` for an `AtomicU64`) and change it through `borrow_mut()`";
 
 fn generate(model: &Model<'_>) -> TokenStream {
     let input = model.input;
@@ -174,8 +185,9 @@ fn generate(model: &Model<'_>) -> TokenStream {
         |ty| quote_spanned!(ty.span()=> let () = <#ty as ::secrets_core::Bytes>::LAYOUT_CHECKED;),
     );
     let padding_checks = padding_checks(model);
-    // A generic struct's layout is known only once its parameters are: the containers evaluate
-    // `LAYOUT_CHECKED` for the concrete type. A plain struct is checked here and now.
+    // A generic struct's layout is known only once its parameters are: `secrets_core`
+    // evaluates `LAYOUT_CHECKED` for the concrete type in every cast to or from bytes. A plain
+    // struct is checked here and now.
     let check_now = input.generics.params.is_empty().then(|| {
         quote! {
             const _: () = <#name as ::secrets_core::Bytes>::LAYOUT_CHECKED;
@@ -184,10 +196,12 @@ fn generate(model: &Model<'_>) -> TokenStream {
     quote! {
         // SAFETY: `#[derive(Bytes)]` checked that this struct is `#[repr(C)]` or
         // `#[repr(transparent)]`; the bounds below require every field to be `Bytes` (valid for
-        // every bit pattern, no padding, no pointers); and `LAYOUT_CHECKED` asserts at compile
-        // time that each field starts where the one before it ends and the last one ends where
-        // the struct does (so it has no padding), and that it has no `Drop` glue. Every container of `secrets_core` evaluates
-        // `LAYOUT_CHECKED` before it stores a value.
+        // every bit pattern, no padding, no pointers, no interior mutability), so the struct,
+        // which holds nothing but its fields, has no pointer or `UnsafeCell` either; and
+        // `LAYOUT_CHECKED` asserts at compile time that each field starts where the one before
+        // it ends and the last one ends where the struct does (so it has no padding), and that
+        // it has no `Drop` glue. Every cast of `secrets_core` between a `Bytes` value and bytes
+        // evaluates `LAYOUT_CHECKED` first.
         #[automatically_derived]
         unsafe impl #impl_generics ::secrets_core::Bytes for #name #ty_generics
         where
@@ -202,6 +216,14 @@ fn generate(model: &Model<'_>) -> TokenStream {
                      never dropped in place; remove the `Drop` impl",
                 );
             };
+        }
+        // The proof that this impl came from the derive: `Bytes` requires it, so a hand-written
+        // `unsafe impl Bytes` fails to compile and is told to use `#[derive(Bytes)]`.
+        #[automatically_derived]
+        impl #impl_generics ::secrets_core::__private::ImplementedByDeriveBytes
+            for #name #ty_generics #where_clause
+        {
+            fn only_derive_is_allowed_to_implement_this_trait() {}
         }
         #check_now
     }

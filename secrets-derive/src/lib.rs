@@ -25,8 +25,9 @@ use syn::{parse_macro_input, DeriveInput};
 ///
 /// The struct must be `#[repr(C)]` or `#[repr(transparent)]`, every field must be `Bytes`, and
 /// it must have no padding and no `Drop`: all checked at compile time. `bool`, `char`,
-/// references, pointers, tuples, `NonZero*`, `Option`, enums and unions are refused with a
-/// message that says what to use instead.
+/// references, pointers, tuples, `NonZero*`, `Option`, `Cell` and the other types with interior
+/// mutability, enums and unions are refused with a message that says what to use instead. It
+/// is the only way to implement `Bytes`: a hand-written impl fails to compile.
 #[proc_macro_derive(Bytes)]
 pub fn derive_bytes(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);

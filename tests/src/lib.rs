@@ -6,6 +6,7 @@
 //! | [`layout`] | what each backend's pages must look like: permissions, guard and header pages |
 //! | [`smaps`] | what the kernel says about this process's mappings |
 //! | [`caps`] | capabilities and resource limits, for the tests that exhaust one |
+//! | `seccomp` | making one system call fail, as an older kernel or a seccomp policy would |
 //! | [`fuzz`] | the bodies of the cargo-fuzz targets, also run briefly by `fuzz_smoke` |
 //!
 //! A scenario that touches guarded memory runs under every backend, each in a child process of
@@ -19,6 +20,8 @@ pub mod caps;
 pub mod child;
 pub mod fuzz;
 pub mod layout;
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+pub mod seccomp;
 pub mod smaps;
 
 pub use child::{

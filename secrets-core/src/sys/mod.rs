@@ -10,6 +10,8 @@
 //! * [`terminal`]: echo switched off while a password is typed (`termios`), with the `read(2)`,
 //!   `write(2)` and `raise(3)` that reading it needs;
 //! * [`spare`]: released `memfd_secret` regions, zeroed and sealed, kept for reuse;
+//! * [`stacklock`]: whether a stack page is locked already, so that a `Secret` leaves alone
+//!   the locks it did not take;
 //! * [`alloc`]: one guarded allocation from either backend (guard pages, canary, locked data),
 //!   with both layouts drawn in their modules.
 //!
@@ -23,4 +25,5 @@ pub(crate) mod process;
 pub(crate) mod secretmem;
 pub(crate) mod sodium;
 pub(crate) mod spare;
+pub(crate) mod stacklock;
 pub(crate) mod terminal;

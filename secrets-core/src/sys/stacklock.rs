@@ -1,0 +1,90 @@
+//! Asking the kernel whether a page is already locked, without changing its lock
+//! (`madvise(2)` with `MADV_COLD`).
+//!
+//! Linux keeps no count of locks: one `munlock` undoes any number of `mlock`s, and undoes
+//! `mlockall` too for the pages it covers. A stack `Secret` must therefore unlock only the pages
+//! it locked itself, and so must know, before it locks a page, whether something else (the
+//! program's `mlock` or `mlockall`, an enclosing `Secret` on the same stack) already holds it.
+//!
+//! `MADV_COLD` (Linux 5.4) answers that. It is refused with `EINVAL` for a mapping that is
+//! `VM_LOCKED` (and for `VM_HUGETLB` and `VM_PFNMAP` ones, whose pages are never swapped
+//! either): `madvise_cold` returns `-EINVAL` when `can_madv_lru_vma` finds any of those flags,
+//! in `mm/madvise.c`. On any other page it is only a hint that the page may be reclaimed first
+//! (it moves to the inactive list); it never changes contents, protection or locks. The caller
+//! locks such a page right after asking, so the hint matters at most for that moment, on a page
+//! that was swappable until then anyway. [`answers`] checks once, on a page of its own, that
+//! the kernel really behaves so; where it does not (an older kernel, a seccomp filter), the
+//! caller must not rely on [`is_locked`].
+
+use std::sync::OnceLock;
+
+use super::{alloc, mem};
+
+/// Whether the page at `page` (page aligned) is locked, or otherwise kept out of swap:
+/// `Ok(true)` when the kernel refuses `MADV_COLD` for it with `EINVAL`, `Ok(false)` when it
+/// accepts it, the `errno` of any other failure. Trust it only if [`answers`] is `true`.
+pub(crate) fn is_locked(page: usize) -> Result<bool, i32> {
+    // SAFETY: MADV_COLD never changes the contents, protection or locks of a page; at most it
+    // moves it to the inactive list, from which it is read back like any other page.
+    let ret =
+        unsafe { libc::madvise(page as *mut libc::c_void, mem::page_size(), libc::MADV_COLD) };
+    if ret == 0 {
+        return Ok(false);
+    }
+    match mem::errno() {
+        libc::EINVAL => Ok(true),
+        errno => Err(errno),
+    }
+}
+
+/// Whether this kernel answers [`is_locked`] truthfully: a fresh page of our own reads as
+/// unlocked, and as locked once we lock it. Probed once; `false` (and probed again next time)
+/// if the probe itself cannot run (no page to map, no lock allowed).
+pub(crate) fn answers() -> bool {
+    static ANSWERS: OnceLock<bool> = OnceLock::new();
+    if let Some(&answers) = ANSWERS.get() {
+        return answers;
+    }
+    match probe() {
+        Some(answers) => *ANSWERS.get_or_init(|| answers),
+        None => false,
+    }
+}
+
+/// `Some(true)` if the kernel tells an unlocked page from a locked one, `Some(false)` if it
+/// does not, `None` if the test page could not be mapped or locked.
+fn probe() -> Option<bool> {
+    let page = mem::page_size();
+    // SAFETY: a new private anonymous mapping, placed by the kernel where nothing else is; no
+    // Rust object refers to it.
+    let addr = unsafe {
+        libc::mmap(
+            std::ptr::null_mut(),
+            page,
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+            -1,
+            0,
+        )
+    };
+    if addr == libc::MAP_FAILED {
+        return None;
+    }
+    let addr = addr as usize;
+    // Under `mlockall(MCL_FUTURE)` the new page is locked already: unlock this page of ours.
+    let answers = match mem::unlock(addr, page) {
+        Err(_) => None,
+        Ok(()) => match is_locked(addr) {
+            // `alloc::lock` makes room by releasing kept pages, as the caller's lock would.
+            Ok(false) => match alloc::lock(addr, page) {
+                Err(_) => None,
+                Ok(()) => Some(is_locked(addr) == Ok(true)),
+            },
+            _ => Some(false),
+        },
+    };
+    // SAFETY: unmaps the page mapped above, which nothing refers to; `munmap` also drops its
+    // lock. It cannot fail for a mapping of our own.
+    unsafe { libc::munmap(addr as *mut libc::c_void, page) };
+    answers
+}
