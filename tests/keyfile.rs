@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use secrets_core::{Error, Randomizable, Secret, SecretBox, SecretVec};
 use secrets_integration_tests::in_child;
+use secrets_integration_tests::scan::{find_in_ordinary_memory, Needle};
 
 /// A fresh directory, removed on drop.
 struct TempDir(PathBuf);
@@ -199,45 +200,6 @@ fn a_failed_store_leaves_nothing_behind() {
     assert!(key.store(dir.0.join("no/such/dir/key")).is_err());
 }
 
-/// Whether `needle` occurs in this process's ordinary writable memory: every `rw-p` mapping,
-/// read through /proc/self/mem. Guarded memory is `---p`/`---s` at rest and is not scanned.
-/// The needle is passed masked (`masked[i] ^ mask[i]`), so the scanner itself never holds it.
-fn in_ordinary_memory(masked: &[u8], mask: &[u8]) -> bool {
-    use std::io::{Read, Seek, SeekFrom};
-    let maps = std::fs::read_to_string("/proc/self/maps").unwrap();
-    let mut mem = std::fs::File::open("/proc/self/mem").unwrap();
-    let mut chunk = vec![0u8; 1 << 20];
-    for line in maps.lines() {
-        let mut words = line.split_whitespace();
-        let range = words.next().unwrap();
-        if words.next() != Some("rw-p") {
-            continue;
-        }
-        let (start, end) = range.split_once('-').unwrap();
-        let (mut at, end) = (
-            u64::from_str_radix(start, 16).unwrap(),
-            u64::from_str_radix(end, 16).unwrap(),
-        );
-        while at < end {
-            let len = chunk.len().min((end - at) as usize);
-            if mem.seek(SeekFrom::Start(at)).is_err() || mem.read_exact(&mut chunk[..len]).is_err()
-            {
-                break;
-            }
-            let hit = chunk[..len].windows(masked.len()).any(|w| {
-                w.iter()
-                    .zip(masked.iter().zip(mask))
-                    .all(|(b, (m, k))| *b == std::hint::black_box(m ^ k))
-            });
-            if hit {
-                return true;
-            }
-            at += (len - masked.len().min(len) + 1) as u64;
-        }
-    }
-    false
-}
-
 /// Writes a key file of random bytes (never held in ordinary memory unmasked by the child:
 /// the parent writes it) and returns the path and the masked marker.
 fn marker_file(dir: &TempDir, name: &str, len: usize, mode: u32) -> (PathBuf, Vec<u8>, Vec<u8>) {
@@ -256,7 +218,7 @@ fn scan_after(test: &str, load: fn(&Path) -> bool, expect_found: bool, mode: u32
         let dir = TempDir::new(test);
         let (path, masked, mask) = marker_file(&dir, "key", len, mode);
         let loaded = load(&path);
-        let found = in_ordinary_memory(&masked, &mask);
+        let found = find_in_ordinary_memory(&Needle::masked(masked, mask)).is_some();
         println!("loaded={loaded} found={found}");
         assert_eq!(found, expect_found, "marker in ordinary memory: {found}");
     });
