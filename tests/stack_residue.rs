@@ -13,13 +13,13 @@
 //! they left.
 //!
 //! The last test measures how deep each libsodium call writes below its caller, and fails if
-//! any goes deeper than `STACK_SCRUB_BYTES`, the amount the scrub zeroes.
+//! any goes deeper than the scrub zeroes after it (`secrets_core`'s `scrub` sizes).
 
 use std::hint::black_box;
 use std::os::unix::fs::FileExt;
 
 use libsodium_sys as ffi;
-use secrets_core::__private::aead::STACK_SCRUB_BYTES;
+use secrets_core::__private::aead::{scrub, Algorithm as Raw};
 use secrets_core::kdf::{self, Argon2idParams};
 use secrets_core::{Randomizable, SecretBox, SecretVec};
 use secrets_integration_tests::in_child;
@@ -450,9 +450,9 @@ fn xchacha_open_and_seal_leave_no_plaintext_on_the_stack() {
 // ---------------------------------------------------------------------------------------------
 // How deep libsodium writes
 
-/// Bytes painted below the caller before a call: twice what the scrub zeroes, so a call that
-/// went deeper than the scrub is measured, not cut off.
-const PAINT: usize = 2 * STACK_SCRUB_BYTES;
+/// Bytes painted below the caller before a call: twice the largest scrub, so a call that went
+/// deeper than its scrub is measured, not cut off.
+const PAINT: usize = 2 * scrub::CHACHA20_POLY1305;
 const PAINT_BYTE: u8 = 0x5A;
 
 /// Fills `PAINT` bytes of stack just below the caller's frame; returns their lowest address.
@@ -483,7 +483,10 @@ fn depth_of(call: impl FnOnce()) -> usize {
     PAINT - deepest
 }
 
-fn aead_depths<A: Case>(depths: &mut Vec<(String, usize)>)
+/// A call, how deep it wrote, and how much the scrub after it zeroes.
+type Depth = (String, usize, usize);
+
+fn aead_depths<A: Case>(raw: Raw, depths: &mut Vec<Depth>)
 where
     A::Key: Key<Algorithm = A>,
 {
@@ -514,7 +517,11 @@ where
             };
             assert_eq!(ret, 0);
         });
-        depths.push((format!("{} seal {len} bytes", A::NAME), depth));
+        depths.push((
+            format!("{} seal {len} bytes", A::NAME),
+            depth,
+            raw.stack_scrub_len(),
+        ));
         let depth = depth_of(|| {
             let mut written = 0;
             // SAFETY: as in `raw_open`.
@@ -533,7 +540,11 @@ where
             };
             assert_eq!(ret, 0);
         });
-        depths.push((format!("{} open {len} bytes", A::NAME), depth));
+        depths.push((
+            format!("{} open {len} bytes", A::NAME),
+            depth,
+            raw.stack_scrub_len(),
+        ));
     }
 }
 
@@ -558,27 +569,49 @@ fn the_scrub_covers_the_deepest_libsodium_call() {
             };
             assert_eq!(ret, 0);
         });
-        depths.push(("crypto_kdf_derive_from_key".to_owned(), depth));
-        let depth = depth_of(|| drop(raw_argon2id(b"password", &[3; 16])));
-        depths.push(("crypto_pwhash (with its guarded output)".to_owned(), depth));
-        aead_depths::<XChaCha20Poly1305>(&mut depths);
-        aead_depths::<ChaCha20Poly1305Ietf>(&mut depths);
+        depths.push(("crypto_kdf_derive_from_key".to_owned(), depth, scrub::KDF));
+        let mut key = SecretBox::<[u8; 32]>::zero().expect("output");
+        let mut key = key.borrow_mut();
+        let depth = depth_of(|| {
+            // SAFETY: as in `raw_argon2id`.
+            let ret = unsafe {
+                ffi::crypto_pwhash(
+                    key.as_mut_ptr(),
+                    key.len() as u64,
+                    b"password".as_ptr().cast(),
+                    8,
+                    [3u8; 16].as_ptr(),
+                    CHEAP.ops_limit,
+                    CHEAP.mem_limit,
+                    ffi::crypto_pwhash_ALG_ARGON2ID13 as libc::c_int,
+                )
+            };
+            assert_eq!(ret, 0);
+        });
+        depths.push((
+            "crypto_pwhash (Argon2id)".to_owned(),
+            depth,
+            scrub::ARGON2ID,
+        ));
+        aead_depths::<XChaCha20Poly1305>(Raw::XChaCha20Poly1305, &mut depths);
+        aead_depths::<ChaCha20Poly1305Ietf>(Raw::ChaCha20Poly1305Ietf, &mut depths);
         if Aes256Gcm::is_available() {
-            aead_depths::<Aes256Gcm>(&mut depths);
+            aead_depths::<Aes256Gcm>(Raw::Aes256Gcm, &mut depths);
         }
-        for (call, depth) in &depths {
-            println!("{call}: writes {depth} bytes of stack below its caller");
+        for (call, depth, scrubbed) in &depths {
+            println!(
+                "{call}: writes {depth} bytes of stack below its caller; {scrubbed} are zeroed"
+            );
         }
         let too_deep: Vec<_> = depths
             .iter()
-            .filter(|(_, depth)| *depth > STACK_SCRUB_BYTES)
+            .filter(|(_, depth, scrubbed)| depth > scrubbed)
             .collect();
         assert!(
             too_deep.is_empty(),
-            "these calls write deeper than the {STACK_SCRUB_BYTES} bytes the scrub zeroes: \
-             {too_deep:?}"
+            "these calls write deeper than the scrub after them zeroes: {too_deep:?}"
         );
         // The measurement itself can fail: a call that writes nothing is not measured.
-        assert!(depths.iter().all(|(_, depth)| *depth > 0), "{depths:?}");
+        assert!(depths.iter().all(|(_, depth, _)| *depth > 0), "{depths:?}");
     });
 }

@@ -8,13 +8,14 @@
 //!
 //! libsodium leaves keystream and plaintext blocks in dead stack frames (ChaCha20's blocks,
 //! AES-256-GCM's last partial block); every call here is followed by
-//! [`scrub_stack`](super::sodium::scrub_stack), which zeroes [`STACK_SCRUB_BYTES`] below it.
+//! [`scrub_stack`](super::sodium::scrub_stack), which zeroes
+//! [`Algorithm::stack_scrub_len`] bytes below it.
 
 use libsodium_sys as ffi;
 
 use super::sodium;
 
-pub use super::sodium::STACK_SCRUB_BYTES;
+pub use super::sodium::scrub;
 
 /// The AEAD constructions offered.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -76,6 +77,17 @@ impl Algorithm {
             return Err(too_long);
         }
         message_len.checked_add(TAG_LEN).ok_or(too_long)
+    }
+
+    /// Bytes of stack zeroed after each call of this construction: what libsodium was
+    /// measured to write below its caller, with room to spare (see [`scrub`]).
+    pub const fn stack_scrub_len(self) -> usize {
+        match self {
+            Algorithm::XChaCha20Poly1305 | Algorithm::ChaCha20Poly1305Ietf => {
+                scrub::CHACHA20_POLY1305
+            }
+            Algorithm::Aes256Gcm => scrub::AES256_GCM,
+        }
     }
 
     /// Whether this machine can run the construction (AES-256-GCM needs AES-NI and CLMUL).
@@ -195,7 +207,7 @@ fn seal_to(
         )
     };
     // ChaCha20 leaves keystream and plaintext blocks in its dead frames.
-    sodium::scrub_stack();
+    sodium::scrub_stack(algorithm.stack_scrub_len());
     if ret == 0 && written == out_len {
         Ok(())
     } else {
@@ -252,7 +264,7 @@ pub fn open(
     };
     // AES-256-GCM leaves the last partial plaintext block in a dead frame (whether or not the
     // tag verified), ChaCha20 its keystream and plaintext blocks.
-    sodium::scrub_stack();
+    sodium::scrub_stack(algorithm.stack_scrub_len());
     if ret == 0 && written == out_len {
         Ok(())
     } else {
