@@ -1,13 +1,16 @@
 //! Key files with real files in a temporary directory: modes, symbolic links, lengths, atomic
 //! stores, and no copy of a key file's bytes left in ordinary memory after a load.
 
-use std::os::unix::fs::{symlink, PermissionsExt};
+use std::os::unix::fs::{chown, symlink, DirBuilderExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use secrets_core::{Error, Randomizable, Secret, SecretBox, SecretVec};
 use secrets_integration_tests::in_child;
+use secrets_integration_tests::pty::{has_controlling_terminal, new_session, Pty};
+use secrets_integration_tests::scan::{find_in_ordinary_memory, Needle};
 
-/// A fresh directory, removed on drop.
+/// A fresh private directory (mode 0700, created by this call, never reused), removed on drop,
+/// so also when the test panics.
 struct TempDir(PathBuf);
 
 impl TempDir {
@@ -19,7 +22,7 @@ impl TempDir {
             std::process::id(),
             u64::from_ne_bytes(tag)
         ));
-        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::DirBuilder::new().mode(0o700).create(&dir).unwrap();
         TempDir(dir)
     }
 
@@ -199,45 +202,6 @@ fn a_failed_store_leaves_nothing_behind() {
     assert!(key.store(dir.0.join("no/such/dir/key")).is_err());
 }
 
-/// Whether `needle` occurs in this process's ordinary writable memory: every `rw-p` mapping,
-/// read through /proc/self/mem. Guarded memory is `---p`/`---s` at rest and is not scanned.
-/// The needle is passed masked (`masked[i] ^ mask[i]`), so the scanner itself never holds it.
-fn in_ordinary_memory(masked: &[u8], mask: &[u8]) -> bool {
-    use std::io::{Read, Seek, SeekFrom};
-    let maps = std::fs::read_to_string("/proc/self/maps").unwrap();
-    let mut mem = std::fs::File::open("/proc/self/mem").unwrap();
-    let mut chunk = vec![0u8; 1 << 20];
-    for line in maps.lines() {
-        let mut words = line.split_whitespace();
-        let range = words.next().unwrap();
-        if words.next() != Some("rw-p") {
-            continue;
-        }
-        let (start, end) = range.split_once('-').unwrap();
-        let (mut at, end) = (
-            u64::from_str_radix(start, 16).unwrap(),
-            u64::from_str_radix(end, 16).unwrap(),
-        );
-        while at < end {
-            let len = chunk.len().min((end - at) as usize);
-            if mem.seek(SeekFrom::Start(at)).is_err() || mem.read_exact(&mut chunk[..len]).is_err()
-            {
-                break;
-            }
-            let hit = chunk[..len].windows(masked.len()).any(|w| {
-                w.iter()
-                    .zip(masked.iter().zip(mask))
-                    .all(|(b, (m, k))| *b == std::hint::black_box(m ^ k))
-            });
-            if hit {
-                return true;
-            }
-            at += (len - masked.len().min(len) + 1) as u64;
-        }
-    }
-    false
-}
-
 /// Writes a key file of random bytes (never held in ordinary memory unmasked by the child:
 /// the parent writes it) and returns the path and the masked marker.
 fn marker_file(dir: &TempDir, name: &str, len: usize, mode: u32) -> (PathBuf, Vec<u8>, Vec<u8>) {
@@ -256,7 +220,7 @@ fn scan_after(test: &str, load: fn(&Path) -> bool, expect_found: bool, mode: u32
         let dir = TempDir::new(test);
         let (path, masked, mask) = marker_file(&dir, "key", len, mode);
         let loaded = load(&path);
-        let found = in_ordinary_memory(&masked, &mask);
+        let found = find_in_ordinary_memory(&Needle::masked(masked, mask)).is_some();
         println!("loaded={loaded} found={found}");
         assert_eq!(found, expect_found, "marker in ordinary memory: {found}");
     });
@@ -324,4 +288,140 @@ fn derived_secret_types_load_and_store() {
     let key = MasterKey::random().unwrap();
     key.store(&path).unwrap();
     assert!(MasterKey::load(&path).unwrap() == key);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Owners, empty files, terminals
+
+/// A uid and gid no account on the test machine uses.
+const STRANGER: u32 = 4242;
+
+#[test]
+fn a_key_file_owned_by_another_user_is_refused_naming_both_uids() {
+    let dir = TempDir::new("owner");
+    let path = dir.file("key", &[9; 32], 0o400);
+    // Control: owned by us (root runs the tests), it loads.
+    assert!(SecretBox::<[u8; 32]>::load(&path).is_ok());
+
+    chown(&path, Some(STRANGER), Some(STRANGER)).unwrap();
+    // SAFETY: `geteuid` takes no arguments and always succeeds.
+    let euid = unsafe { libc::geteuid() };
+    let err = SecretBox::<[u8; 32]>::load(&path).unwrap_err();
+    assert_eq!(
+        err,
+        Error::KeyFileOwner {
+            path: path.clone(),
+            owner: STRANGER,
+            effective_uid: euid,
+        }
+    );
+    let text = err.to_string();
+    assert!(
+        text.contains(&format!("uid {STRANGER}"))
+            && text.contains(&format!("uid {euid}"))
+            && text.contains("root (uid 0)"),
+        "{text}"
+    );
+    assert!(matches!(
+        SecretVec::<u8>::load(&path).unwrap_err(),
+        Error::KeyFileOwner {
+            owner: STRANGER,
+            ..
+        }
+    ));
+}
+
+#[test]
+fn a_key_file_owned_by_the_effective_user_loads() {
+    in_child("a_key_file_owned_by_the_effective_user_loads", || {
+        let dir = TempDir::new("euid");
+        let path = dir.file("key", &[7; 32], 0o400);
+        chown(&dir.0, Some(STRANGER), Some(STRANGER)).unwrap();
+        chown(&path, Some(STRANGER), Some(STRANGER)).unwrap();
+        // Act as the stranger (root stays the saved uid, to switch back and clean up).
+        // SAFETY: `seteuid` takes a uid; root may take any.
+        assert_eq!(unsafe { libc::seteuid(STRANGER) }, 0, "seteuid");
+        let loaded = SecretBox::<[u8; 32]>::load(&path).map(|key| *key.borrow() == [7; 32]);
+        // SAFETY: as above; the saved uid is root, so this is allowed.
+        assert_eq!(unsafe { libc::seteuid(0) }, 0, "seteuid back");
+        assert_eq!(loaded, Ok(true), "a file of the effective user's own");
+    })
+    .assert_success();
+}
+
+#[test]
+fn empty_and_short_files_are_not_vector_keys() {
+    let dir = TempDir::new("short");
+    for len in [0usize, 1, 15] {
+        let path = dir.file(&format!("key-{len}"), &vec![3; len], 0o400);
+        let err = SecretVec::<u8>::load(&path).unwrap_err();
+        assert_eq!(
+            err,
+            Error::KeyFileTooShort {
+                path: path.clone(),
+                minimum: 16,
+                found: len as u64
+            }
+        );
+        let text = err.to_string();
+        assert!(
+            text.contains(&format!("holds {len} bytes")) && text.contains("at least 16"),
+            "{text}"
+        );
+    }
+    // Whole elements, but too few bytes.
+    let words = dir.file("words", &[1; 12], 0o400);
+    assert!(matches!(
+        SecretVec::<u32>::load(&words).unwrap_err(),
+        Error::KeyFileTooShort { found: 12, .. }
+    ));
+    // The boundary: 16 bytes load.
+    let exact = dir.file("key-16", &[4; 16], 0o400);
+    assert_eq!(&*SecretVec::<u8>::load(&exact).unwrap().borrow(), &[4; 16]);
+    assert_eq!(SecretVec::<u8>::MIN_KEY_FILE_LEN, 16);
+}
+
+#[test]
+fn a_terminal_path_is_refused_and_not_made_the_controlling_terminal() {
+    in_child(
+        "a_terminal_path_is_refused_and_not_made_the_controlling_terminal",
+        || {
+            // A daemon: the leader of a session with no controlling terminal.
+            new_session();
+            assert!(!has_controlling_terminal(), "setsid left a terminal");
+            let pty = Pty::open();
+
+            assert_eq!(
+                SecretBox::<[u8; 32]>::load(&pty.slave).unwrap_err(),
+                Error::KeyFileNotRegular {
+                    path: pty.slave.clone()
+                }
+            );
+            assert_eq!(
+                SecretVec::<u8>::load(&pty.slave).unwrap_err(),
+                Error::KeyFileNotRegular {
+                    path: pty.slave.clone()
+                }
+            );
+            assert!(
+                !has_controlling_terminal(),
+                "loading a key from {} made it the controlling terminal",
+                pty.slave.display()
+            );
+
+            // Control: an ordinary open (without O_NOCTTY) of the same terminal acquires it.
+            let plain = std::fs::File::open(&pty.slave).unwrap();
+            assert!(
+                has_controlling_terminal(),
+                "an open without O_NOCTTY should have acquired {}",
+                pty.slave.display()
+            );
+            // The terminal hangs up when its master closes, and the kernel then sends SIGHUP
+            // to this session, whose terminal it now is: ignore it, so the child exits 0.
+            // SAFETY: installs the `SIG_IGN` disposition; no handler code runs.
+            unsafe { libc::signal(libc::SIGHUP, libc::SIG_IGN) };
+            drop((plain, pty.master));
+        },
+    )
+    .assert_success();
 }

@@ -136,6 +136,27 @@ pub enum Error {
         /// Its permission bits, e.g. `0o644`.
         mode: u32,
     },
+    /// A key file is owned by a user other than this process's effective user and root:
+    /// whoever owns it chose its bytes (ssh refuses such keys for the same reason).
+    KeyFileOwner {
+        /// The key file.
+        path: PathBuf,
+        /// The uid that owns it.
+        owner: u32,
+        /// This process's effective uid, which may own it (root, uid 0, may too).
+        effective_uid: u32,
+    },
+    /// A key file loaded as a vector is shorter than
+    /// [`SecretVec::MIN_KEY_FILE_LEN`](crate::SecretVec::MIN_KEY_FILE_LEN) bytes (an empty
+    /// file is never a key: it is a truncated write or a placeholder).
+    KeyFileTooShort {
+        /// The key file.
+        path: PathBuf,
+        /// The least a key file may hold.
+        minimum: usize,
+        /// Bytes in the file.
+        found: u64,
+    },
     /// A key file has the wrong length.
     KeyFileLength {
         /// The key file.
@@ -290,6 +311,22 @@ impl fmt::Display for Error {
                 "refusing key file {}: its mode is {mode:04o}, so group or others may read or \
                  write it; run `chmod 0400 {}`",
                 path.display(),
+                path.display()
+            ),
+            Error::KeyFileOwner { ref path, owner, effective_uid } => write!(
+                f,
+                "refusing key file {}: it is owned by uid {owner}, but only a file owned by uid \
+                 {effective_uid} (this process's effective user) or by root (uid 0) is \
+                 accepted, since its owner chose its bytes; check where it came from, then \
+                 `chown {effective_uid} {}`",
+                path.display(),
+                path.display()
+            ),
+            Error::KeyFileTooShort { ref path, minimum, found } => write!(
+                f,
+                "refusing key file {}: it holds {found} bytes, and a key file must hold at \
+                 least {minimum} (128 bits); an empty or short file is a truncated write, not \
+                 a key",
                 path.display()
             ),
             Error::KeyFileLength { ref path, expected, found } => write!(

@@ -1,8 +1,11 @@
 //! Key derivation straight into guarded memory: password to key with Argon2id, master key to
 //! subkeys with libsodium's `crypto_kdf` (BLAKE2b).
 //!
-//! Outputs are made inside guarded memory: the derived bytes never exist anywhere else. Any
-//! container or `#[derive(Secret)]` type over a `SecretBox<[u8; N]>` can be the output type.
+//! Outputs are made inside guarded memory: the derived bytes never exist anywhere else.
+//! libsodium's BLAKE2b leaves its final block, which holds the key, in a dead stack frame, so
+//! every derivation zeroes the stack below it afterwards (`sodium_stackzero`, 48 KiB; checked by
+//! `tests/stack_residue.rs`). Any container or `#[derive(Secret)]` type over a
+//! `SecretBox<[u8; N]>` can be the output type.
 //!
 //! ```
 //! use secrets_core::kdf::{self, Argon2idParams};

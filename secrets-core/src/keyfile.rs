@@ -1,10 +1,13 @@
 //! Key files: read with `read(2)` straight into guarded memory, written atomically with mode
 //! 0400.
 //!
-//! Loading opens with `O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK` (a symbolic link is refused, a FIFO
-//! does not block), checks on the open descriptor (`fstat`, so the file checked is the file
-//! read) that it is a regular file that neither group nor others may read or write (like
-//! ssh), and that its length is the key's, then reads into the key's guarded pages while they
+//! Loading opens with `O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY` (a symbolic link is
+//! refused, a FIFO does not block, and a terminal given as the path does not become the
+//! controlling terminal of a process that has none, as a daemon), checks on the open
+//! descriptor (`fstat`, so the file checked is the file read) that it is a regular file,
+//! owned by this process's effective user or by root, that neither group nor others may read
+//! or write (like ssh), and that its length is the key's (for a vector: at least
+//! [`SecretVec::MIN_KEY_FILE_LEN`] bytes), then reads into the key's guarded pages while they
 //! are open for initialisation. There is no `BufReader`, no `Vec`, no copy in between.
 //!
 //! Storing writes a new temporary file (mode 0400, `O_EXCL`) in the same directory, `fsync`s
@@ -18,6 +21,7 @@ use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 use crate::bytes::{self, Bytes, Randomizable};
+use crate::sys::process;
 use crate::{Error, SecretBox, SecretVec};
 
 fn io_error(path: &Path, operation: &'static str, err: &std::io::Error) -> Error {
@@ -32,7 +36,7 @@ fn io_error(path: &Path, operation: &'static str, err: &std::io::Error) -> Error
 fn open_checked(path: &Path) -> Result<(File, u64), Error> {
     let file = OpenOptions::new()
         .read(true)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC | libc::O_NONBLOCK)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC | libc::O_NONBLOCK | libc::O_NOCTTY)
         .open(path)
         .map_err(|err| io_error(path, "open", &err))?;
     let meta = file
@@ -41,6 +45,14 @@ fn open_checked(path: &Path) -> Result<(File, u64), Error> {
     if !meta.file_type().is_file() {
         return Err(Error::KeyFileNotRegular {
             path: path.to_owned(),
+        });
+    }
+    let effective_uid = process::effective_uid();
+    if meta.uid() != effective_uid && meta.uid() != 0 {
+        return Err(Error::KeyFileOwner {
+            path: path.to_owned(),
+            owner: meta.uid(),
+            effective_uid,
         });
     }
     let mode = meta.mode() & 0o7777;
@@ -127,13 +139,16 @@ fn store_atomically(path: &Path, bytes: &[u8]) -> Result<(), Error> {
 }
 
 impl<T: Bytes> SecretBox<T> {
-    /// Loads a key from `path`: a regular file, not a symbolic link, that only its owner may
-    /// read or write (mode 0400 or 0600), exactly `size_of::<T>()` bytes long. The bytes go from
-    /// `read(2)` straight into the guarded page.
+    /// Loads a key from `path`: a regular file, not a symbolic link, owned by this process's
+    /// effective user or by root, that only its owner may read or write (mode 0400 or 0600),
+    /// exactly `size_of::<T>()` bytes long. The bytes go from `read(2)` straight into the
+    /// guarded page.
     ///
     /// # Errors
     /// [`Error::KeyFileMode`] (with the mode, and `chmod 0400` as the fix),
-    /// [`Error::KeyFileLength`] (expected vs found), [`Error::KeyFileNotRegular`],
+    /// [`Error::KeyFileOwner`] (the owner and the uid expected),
+    /// [`Error::KeyFileLength`] (expected vs found), [`Error::KeyFileNotRegular`] (a
+    /// directory, a FIFO, a device or terminal, which is not made the controlling terminal),
     /// [`Error::KeyFileIo`] (missing file, symbolic link: ELOOP, read errors), or an
     /// allocation error. On every error the guarded page is zeroed and released.
     ///
@@ -174,24 +189,61 @@ impl<T: Bytes> SecretBox<T> {
 }
 
 impl<T: Bytes> SecretVec<T> {
+    /// The least a key file loaded with [`SecretVec::load`] may hold: 16 bytes, 128 bits, the
+    /// shortest symmetric key in use anywhere. A shorter file (above all an empty one, the
+    /// result of a `touch`, a `> key` redirect or a write that never happened) is not a key,
+    /// and loading it as a 0- or 3-byte key would let the program run with no secret at all.
+    /// A fixed-size key shorter than this loads with [`SecretBox::load`], whose length is
+    /// exact.
+    pub const MIN_KEY_FILE_LEN: usize = 16;
+
     /// Loads a key of any length from `path`, under the same checks as
-    /// [`SecretBox::load`]; the file's length must be a whole number of `T`s.
+    /// [`SecretBox::load`]; the file's length must be a whole number of `T`s, and at least
+    /// [`MIN_KEY_FILE_LEN`](Self::MIN_KEY_FILE_LEN) bytes.
     ///
     /// # Errors
-    /// As for [`SecretBox::load`], with [`Error::LengthNotMultiple`] for a partial element.
+    /// As for [`SecretBox::load`], with [`Error::LengthNotMultiple`] for a partial element and
+    /// [`Error::KeyFileTooShort`] for a file shorter than 16 bytes (an empty one included).
+    ///
+    /// ```
+    /// use secrets_core::{Error, SecretVec};
+    /// # use std::os::unix::fs::PermissionsExt;
+    /// # let dir = std::env::temp_dir().join(format!("secrets-doc-vec-load-{}", std::process::id()));
+    /// # std::fs::create_dir_all(&dir).unwrap();
+    /// let path = dir.join("seed");
+    /// SecretVec::<u8>::random(64)?.store(&path)?;
+    /// assert_eq!(SecretVec::<u8>::load(&path)?.len(), 64);
+    ///
+    /// let empty = dir.join("empty");
+    /// std::fs::write(&empty, b"").unwrap();
+    /// # std::fs::set_permissions(&empty, std::fs::Permissions::from_mode(0o400)).unwrap();
+    /// assert!(matches!(
+    ///     SecretVec::<u8>::load(&empty),
+    ///     Err(Error::KeyFileTooShort { minimum: 16, found: 0, .. })
+    /// ));
+    /// # std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), secrets_core::Error>(())
+    /// ```
     pub fn load(path: impl AsRef<Path>) -> Result<Self, Error> {
         let path = path.as_ref();
-        let (mut file, len) = open_checked(path)?;
+        let (mut file, file_len) = open_checked(path)?;
         let size = std::mem::size_of::<T>();
-        let len = usize::try_from(len).map_err(|_| Error::KeyFileLength {
+        let len = usize::try_from(file_len).map_err(|_| Error::KeyFileLength {
             path: path.to_owned(),
             expected: usize::MAX,
-            found: len,
+            found: file_len,
         })?;
         if size == 0 || len % size != 0 {
             return Err(Error::LengthNotMultiple {
                 element_size: size,
                 found: len,
+            });
+        }
+        if len < Self::MIN_KEY_FILE_LEN {
+            return Err(Error::KeyFileTooShort {
+                path: path.to_owned(),
+                minimum: Self::MIN_KEY_FILE_LEN,
+                found: file_len,
             });
         }
         Self::try_new(len / size, |values: &mut [T]| {

@@ -2,6 +2,7 @@
 
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned, ToTokens};
+use syn::ext::IdentExt;
 use syn::{Data, DeriveInput, GenericArgument, Member, PathArguments, Type};
 
 use crate::errors::Errors;
@@ -97,7 +98,7 @@ fn refuse_sibling_derives(input: &DeriveInput, errors: &mut Errors) {
             let Some(last) = meta.path.segments.last() else {
                 return Ok(());
             };
-            let why = match last.ident.to_string().as_str() {
+            let why = match last.ident.unraw().to_string().as_str() {
                 "Debug" => Some(
                     "`#[derive(Secret)]` already implements `Debug`, printing the type name and \
                      `[REDACTED]`; remove this `Debug`",
@@ -158,7 +159,7 @@ fn storage_of(ty: &Type) -> Option<Storage<'_>> {
         },
         _ => None,
     };
-    match last.ident.to_string().as_str() {
+    match last.ident.unraw().to_string().as_str() {
         "SecretBox" => only_type_argument().map(Storage::Box),
         "SecretVec" => only_type_argument().map(Storage::Vec),
         "SecretString" if last.arguments.is_none() => Some(Storage::String),
@@ -188,8 +189,11 @@ fn tidy(tokens: impl ToTokens) -> String {
 fn generate(model: &Model<'_>) -> TokenStream {
     let input = model.input;
     let name = &input.ident;
-    let name_text = name.to_string();
-    let redacted = format!("{name}([REDACTED])");
+    // The name as text (in `Debug`, the audit, and the live counter's name) without the `r#`
+    // of a raw identifier: `r#type` is the type `type`, and `__SECRETS_LIVE_r#type` is no
+    // identifier at all (building it would make this macro panic).
+    let name_text = name.unraw().to_string();
+    let redacted = format!("{name_text}([REDACTED])");
     let vis = &input.vis;
     let member = &model.member;
     let field_ty = model.field_ty;
@@ -239,10 +243,13 @@ fn generate(model: &Model<'_>) -> TokenStream {
             }
         }
     };
-    let live = format_ident!("__SECRETS_LIVE_{}", name_text.to_uppercase());
+    // Not upper-cased: `str::to_uppercase` can turn an identifier character into characters
+    // that may not continue one, and the name only has to be unique within this `const _`.
+    let live = format_ident!("__SECRETS_LIVE_{}", name_text);
 
     quote! {
         const _: () = {
+            #[allow(non_upper_case_globals)]
             static #live: ::secrets_core::audit::LiveCount = ::secrets_core::audit::LiveCount::new();
 
             ::secrets_core::__private::inventory::submit! {
@@ -494,5 +501,66 @@ fn methods(model: &Model<'_>) -> TokenStream {
                 #common
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::expand;
+
+    /// Expands `#[derive(Secret)]` on `input`: the generated code, or the error's message.
+    fn expanded(input: syn::DeriveInput) -> Result<String, String> {
+        // A panic here is what a user would see as "proc-macro derive panicked".
+        expand(&input)
+            .map(|tokens| tokens.to_string())
+            .map_err(|err| err.to_string())
+    }
+
+    #[test]
+    fn raw_identifiers_expand_without_their_prefix_in_generated_names() {
+        let code = expanded(syn::parse_quote! {
+            struct r#type(SecretBox<[u8; 32]>);
+        })
+        .unwrap_or_else(|err| panic!("refused: {err}"));
+        // The type keeps its raw name where it is a name...
+        assert!(code.contains("for r#type"), "{code}");
+        // ...and the texts and the generated identifier use the bare word.
+        assert!(code.contains("\"type([REDACTED])\""), "{code}");
+        assert!(code.contains("__SECRETS_LIVE_type"), "{code}");
+        assert!(!code.contains("LIVE_r#"), "{code}");
+        // What it generates parses as items.
+        assert!(syn::parse_str::<syn::File>(&code).is_ok(), "{code}");
+    }
+
+    #[test]
+    fn raw_field_and_storage_names_are_recognised() {
+        let code = expanded(syn::parse_quote! {
+            pub struct r#struct { r#fn: r#SecretVec<u8> }
+        })
+        .unwrap_or_else(|err| panic!("refused: {err}"));
+        assert!(code.contains("self . r#fn"), "{code}");
+        assert!(code.contains("\"struct([REDACTED])\""), "{code}");
+    }
+
+    #[test]
+    fn non_ascii_names_expand() {
+        for input in [
+            syn::parse_quote! { struct Schlüssel(SecretString); },
+            syn::parse_quote! { struct Ωmega(SecretString); },
+        ] {
+            let code = expanded(input).unwrap_or_else(|err| panic!("refused: {err}"));
+            assert!(syn::parse_str::<syn::File>(&code).is_ok(), "{code}");
+        }
+    }
+
+    #[test]
+    fn a_raw_sibling_derive_is_refused_like_a_plain_one() {
+        let err = expanded(syn::parse_quote! {
+            #[derive(Secret)]
+            #[derive(r#Clone)]
+            struct Key(SecretBox<[u8; 32]>);
+        })
+        .expect_err("Clone is refused");
+        assert!(err.contains("cannot be duplicated"), "{err}");
     }
 }

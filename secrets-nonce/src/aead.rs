@@ -21,7 +21,7 @@ use crate::Error;
 ///
 /// # Errors
 /// [`Error::Unavailable`] for AES-256-GCM on a CPU without AES-NI; [`Error::TooLong`] for a
-/// message longer than the algorithm allows.
+/// message longer than the algorithm allows (checked before anything is allocated).
 pub fn seal<K: Key>(
     key: &K,
     nonce: UnusedNonce<K::Algorithm>,
@@ -35,9 +35,11 @@ pub fn seal<K: Key>(
 /// `SecretVec<u8>`.
 ///
 /// # Errors
-/// [`Error::Truncated`] when the ciphertext is shorter than the tag; [`Error::Forged`] when it,
-/// the nonce, the key or `aad` is not what was sealed (the guarded buffer is zeroed and
-/// released); [`Error::Unavailable`]; or [`Error::Storage`] when guarded memory runs out.
+/// [`Error::Truncated`] when the ciphertext is shorter than the tag; [`Error::TooLong`] when it
+/// is longer than any sealed message can be (before the plaintext's memory is allocated);
+/// [`Error::Forged`] when it, the nonce, the key or `aad` is not what was sealed (the guarded
+/// buffer is zeroed and released); [`Error::Unavailable`]; or [`Error::Storage`] when guarded
+/// memory runs out.
 pub fn open<K: Key>(
     key: &K,
     nonce: &UsedNonce<K::Algorithm>,
@@ -140,9 +142,7 @@ impl<'k, K: Key> Sealer<'k, K> {
             aad,
             plaintext,
         )
-        .map_err(|_| Error::TooLong {
-            found: plaintext.len(),
-        })?;
+        .map_err(refused::<K>)?;
         Ok((used, sealed))
     }
 
@@ -188,12 +188,7 @@ impl<'k, K: Key> Sealer<'k, K> {
             ciphertext,
             out,
         )
-        .map_err(|refused| match refused {
-            Refused::Forged => Error::Forged,
-            Refused::Misuse => Error::Unavailable {
-                algorithm: Alg::<K>::NAME,
-            },
-        })
+        .map_err(refused::<K>)
     }
 
     fn plaintext_len(&self, ciphertext: &[u8]) -> Result<usize, Error> {
@@ -202,12 +197,27 @@ impl<'k, K: Key> Sealer<'k, K> {
                 algorithm: Alg::<K>::NAME,
             });
         }
-        ciphertext
+        let len = ciphertext
             .len()
             .checked_sub(TAG_LEN)
             .ok_or(Error::Truncated {
                 minimum: TAG_LEN,
                 found: ciphertext.len(),
-            })
+            })?;
+        // Before `open` allocates `len` bytes of guarded memory for the plaintext.
+        Alg::<K>::RAW.sealed_len(len).map_err(refused::<K>)?;
+        Ok(len)
+    }
+}
+
+/// The error for a refusal of `secrets-core`'s AEAD layer. `Misuse` means a key or nonce of the
+/// wrong length (the types exclude it) or an algorithm the CPU lacks.
+fn refused<K: Key>(refused: Refused) -> Error {
+    match refused {
+        Refused::Forged => Error::Forged,
+        Refused::TooLong { found, limit } => Error::TooLong { found, limit },
+        Refused::Misuse => Error::Unavailable {
+            algorithm: Alg::<K>::NAME,
+        },
     }
 }

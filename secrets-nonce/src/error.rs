@@ -41,10 +41,14 @@ pub enum Error {
         /// The algorithm's name.
         algorithm: &'static str,
     },
-    /// The message is too long for the algorithm.
+    /// The message is too long for the algorithm (AES-256-GCM: 16 × (2³² − 2) bytes, about
+    /// 64 GiB; ChaCha20-Poly1305-IETF: 64 × (2³² − 1) bytes, about 256 GiB). For opening, the
+    /// message is the ciphertext less its tag: no `seal` could have produced it.
     TooLong {
-        /// Bytes given.
+        /// Bytes of message given.
         found: usize,
+        /// The most the algorithm allows.
+        limit: usize,
     },
     /// Guarded memory for the plaintext could not be set up.
     Storage(secrets_core::Error),
@@ -79,9 +83,11 @@ impl fmt::Display for Error {
                 f,
                 "{algorithm} is not available on this CPU; use XChaCha20-Poly1305"
             ),
-            Error::TooLong { found } => {
-                write!(f, "message too long for the algorithm: {found} bytes")
-            }
+            Error::TooLong { found, limit } => write!(
+                f,
+                "message too long for the algorithm: {found} bytes, the limit is {limit}; \
+                 split it into several messages"
+            ),
             Error::Storage(err) => write!(f, "no guarded memory for the plaintext: {err}"),
         }
     }

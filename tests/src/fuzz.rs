@@ -34,9 +34,17 @@ pub fn key_file(dir: &Path, data: &[u8]) {
         }
         Err(other) => panic!("unexpected error {other:?}"),
     }
+    let too_short = contents.len() < SecretVec::<u8>::MIN_KEY_FILE_LEN;
     match SecretVec::<u8>::load(&path) {
-        Ok(vec) => assert_eq!(&vec.borrow()[..], contents),
+        Ok(vec) => {
+            assert!(!open_to_others && !too_short);
+            assert_eq!(&vec.borrow()[..], contents)
+        }
         Err(Error::KeyFileMode { .. }) => assert!(open_to_others),
+        Err(Error::KeyFileTooShort { minimum, found, .. }) => {
+            assert!(!open_to_others && too_short);
+            assert_eq!((minimum, found), (16, contents.len() as u64));
+        }
         Err(other) => panic!("unexpected error {other:?}"),
     }
 }

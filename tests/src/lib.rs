@@ -5,6 +5,8 @@
 //! | [`child`] | running a scenario in a child process, once or once per backend |
 //! | [`layout`] | what each backend's pages must look like: permissions, guard and header pages |
 //! | [`smaps`] | what the kernel says about this process's mappings |
+//! | [`pty`] | pseudo-terminals, and whether the process has a controlling terminal |
+//! | [`scan`] | searching ordinary writable memory for a secret, and running an operation deeper on the stack |
 //! | [`caps`] | capabilities and resource limits, for the tests that exhaust one |
 //! | `seccomp` | making one system call fail, as an older kernel or a seccomp policy would |
 //! | [`fuzz`] | the bodies of the cargo-fuzz targets, also run briefly by `fuzz_smoke` |
@@ -20,6 +22,8 @@ pub mod caps;
 pub mod child;
 pub mod fuzz;
 pub mod layout;
+pub mod pty;
+pub mod scan;
 #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
 pub mod seccomp;
 pub mod smaps;

@@ -2,11 +2,20 @@
 //!
 //! `secrets-nonce` builds typed keys and single-use nonces on these; it has no `unsafe` of its
 //! own. Every function checks every length before calling libsodium, so no input can make it
-//! read or write out of bounds.
+//! read or write out of bounds, and none can reach libsodium's `sodium_misuse()` abort: a
+//! message longer than the construction's `crypto_aead_*_messagebytes_max()` is refused with
+//! [`Refused::TooLong`] before anything is allocated or called.
+//!
+//! libsodium leaves keystream and plaintext blocks in dead stack frames (ChaCha20's blocks,
+//! AES-256-GCM's last partial block); every call here is followed by
+//! [`scrub_stack`](super::sodium::scrub_stack), which zeroes
+//! [`Algorithm::stack_scrub_len`] bytes below it.
 
 use libsodium_sys as ffi;
 
 use super::sodium;
+
+pub use super::sodium::scrub;
 
 /// The AEAD constructions offered.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -31,6 +40,53 @@ impl Algorithm {
         match self {
             Algorithm::XChaCha20Poly1305 => 24,
             Algorithm::ChaCha20Poly1305Ietf | Algorithm::Aes256Gcm => 12,
+        }
+    }
+
+    /// The longest message libsodium seals or opens with this construction, in bytes
+    /// (`crypto_aead_*_messagebytes_max()`): 16 × (2³² − 2) for AES-256-GCM (about 64 GiB:
+    /// its 32-bit block counter), 64 × (2³² − 1) for ChaCha20-Poly1305-IETF (about 256 GiB),
+    /// and `SIZE_MAX - 16` for XChaCha20-Poly1305 (no slice is that long).
+    pub fn max_message_len(self) -> usize {
+        match self {
+            // SAFETY: returns a constant; takes no arguments and reads no state.
+            Algorithm::XChaCha20Poly1305 => unsafe {
+                ffi::crypto_aead_xchacha20poly1305_ietf_messagebytes_max()
+            },
+            // SAFETY: as above.
+            Algorithm::ChaCha20Poly1305Ietf => unsafe {
+                ffi::crypto_aead_chacha20poly1305_ietf_messagebytes_max()
+            },
+            // SAFETY: as above.
+            Algorithm::Aes256Gcm => unsafe { ffi::crypto_aead_aes256gcm_messagebytes_max() },
+        }
+    }
+
+    /// The length of the sealed form (message, then tag) of a `message_len`-byte message.
+    ///
+    /// # Errors
+    /// [`Refused::TooLong`] if the message is longer than [`Algorithm::max_message_len`] (or
+    /// the sum overflows, which that limit already excludes).
+    pub fn sealed_len(self, message_len: usize) -> Result<usize, Refused> {
+        let limit = self.max_message_len();
+        let too_long = Refused::TooLong {
+            found: message_len,
+            limit,
+        };
+        if message_len > limit {
+            return Err(too_long);
+        }
+        message_len.checked_add(TAG_LEN).ok_or(too_long)
+    }
+
+    /// Bytes of stack zeroed after each call of this construction: what libsodium was
+    /// measured to write below its caller, with room to spare (see [`scrub`]).
+    pub const fn stack_scrub_len(self) -> usize {
+        match self {
+            Algorithm::XChaCha20Poly1305 | Algorithm::ChaCha20Poly1305Ietf => {
+                scrub::CHACHA20_POLY1305
+            }
+            Algorithm::Aes256Gcm => scrub::AES256_GCM,
         }
     }
 
@@ -95,6 +151,19 @@ pub enum Refused {
     Misuse,
     /// The ciphertext, tag, nonce or associated data did not authenticate.
     Forged,
+    /// The message (for [`open`], the ciphertext less its tag) is longer than the algorithm
+    /// allows.
+    TooLong {
+        /// Bytes of message.
+        found: usize,
+        /// [`Algorithm::max_message_len`].
+        limit: usize,
+    },
+}
+
+/// A length as libsodium's `unsigned long long`.
+fn wide(len: usize) -> Result<u64, Refused> {
+    u64::try_from(len).map_err(|_| Refused::Misuse)
 }
 
 /// Encrypts `plaintext` into `out_len` bytes at `out` (ciphertext, then tag), which may be
@@ -108,33 +177,38 @@ fn seal_to(
     out: *mut u8,
     out_len: usize,
 ) -> Result<(), Refused> {
-    let lengths_ok = key.len() == KEY_LEN
-        && nonce.len() == algorithm.nonce_len()
-        && plaintext.len().checked_add(TAG_LEN) == Some(out_len);
+    let sealed_len = algorithm.sealed_len(plaintext.len())?;
+    let lengths_ok =
+        key.len() == KEY_LEN && nonce.len() == algorithm.nonce_len() && sealed_len == out_len;
     if !lengths_ok || !algorithm.is_available() {
         return Err(Refused::Misuse);
     }
+    let (plaintext_len, aad_len, out_len) =
+        (wide(plaintext.len())?, wide(aad.len())?, wide(out_len)?);
     sodium::init_or_panic();
     let (encrypt, _) = functions(algorithm);
     let mut written = 0u64;
     // SAFETY: every pointer is valid for the length passed with it (checked above: `out` has
-    // room for the plaintext and the tag, key and nonce have the construction's lengths); the
-    // `nsec` argument is unused by these constructions and may be null. `out` does not overlap
+    // room for the plaintext and the tag, key and nonce have the construction's lengths, the
+    // plaintext is within the construction's limit, so libsodium does not abort); the `nsec`
+    // argument is unused by these constructions and may be null. `out` does not overlap
     // `plaintext` (a distinct borrow or a fresh allocation).
     let ret = unsafe {
         encrypt(
             out,
             &mut written,
             plaintext.as_ptr(),
-            plaintext.len() as u64,
+            plaintext_len,
             aad.as_ptr(),
-            aad.len() as u64,
+            aad_len,
             std::ptr::null(),
             nonce.as_ptr(),
             key.as_ptr(),
         )
     };
-    if ret == 0 && written == out_len as u64 {
+    // ChaCha20 leaves keystream and plaintext blocks in its dead frames.
+    sodium::scrub_stack(algorithm.stack_scrub_len());
+    if ret == 0 && written == out_len {
         Ok(())
     } else {
         Err(Refused::Misuse)
@@ -143,6 +217,12 @@ fn seal_to(
 
 /// Checks and decrypts `ciphertext` (ciphertext then tag) into `out`
 /// (`ciphertext.len() - TAG_LEN` bytes). On failure `out` holds no plaintext.
+///
+/// # Errors
+/// [`Refused::TooLong`] when the message would be longer than the algorithm allows (checked
+/// before libsodium is called); [`Refused::Misuse`] for a wrong key, nonce or output length, a
+/// ciphertext shorter than the tag, or an algorithm this CPU lacks; [`Refused::Forged`] when
+/// it does not authenticate.
 pub fn open(
     algorithm: Algorithm,
     key: &[u8],
@@ -151,31 +231,41 @@ pub fn open(
     ciphertext: &[u8],
     out: &mut [u8],
 ) -> Result<(), Refused> {
-    let lengths_ok = key.len() == KEY_LEN
-        && nonce.len() == algorithm.nonce_len()
-        && ciphertext.len().checked_sub(TAG_LEN) == Some(out.len());
+    let message_len = ciphertext
+        .len()
+        .checked_sub(TAG_LEN)
+        .ok_or(Refused::Misuse)?;
+    algorithm.sealed_len(message_len)?;
+    let lengths_ok =
+        key.len() == KEY_LEN && nonce.len() == algorithm.nonce_len() && message_len == out.len();
     if !lengths_ok || !algorithm.is_available() {
         return Err(Refused::Misuse);
     }
+    let (ciphertext_len, aad_len, out_len) =
+        (wide(ciphertext.len())?, wide(aad.len())?, wide(out.len())?);
     sodium::init_or_panic();
     let (_, decrypt) = functions(algorithm);
     let mut written = 0u64;
     // SAFETY: as in `seal_to`: `out` has exactly the room the plaintext needs, key and nonce
-    // have the construction's lengths, `nsec` is unused and null.
+    // have the construction's lengths, the message is within the limit, `nsec` is unused and
+    // null.
     let ret = unsafe {
         decrypt(
             out.as_mut_ptr(),
             &mut written,
             std::ptr::null_mut(),
             ciphertext.as_ptr(),
-            ciphertext.len() as u64,
+            ciphertext_len,
             aad.as_ptr(),
-            aad.len() as u64,
+            aad_len,
             nonce.as_ptr(),
             key.as_ptr(),
         )
     };
-    if ret == 0 && written == out.len() as u64 {
+    // AES-256-GCM leaves the last partial plaintext block in a dead frame (whether or not the
+    // tag verified), ChaCha20 its keystream and plaintext blocks.
+    sodium::scrub_stack(algorithm.stack_scrub_len());
+    if ret == 0 && written == out_len {
         Ok(())
     } else {
         sodium::memzero(out);
@@ -185,6 +275,11 @@ pub fn open(
 
 /// Encrypts and authenticates `plaintext` into a new `Vec` of `plaintext.len() + TAG_LEN`
 /// bytes (ciphertext, then tag) that libsodium writes directly, with no zeroing pass first.
+///
+/// # Errors
+/// [`Refused::TooLong`] for a message longer than the algorithm allows (before anything is
+/// allocated); [`Refused::Misuse`] for a wrong key or nonce length or an algorithm this CPU
+/// lacks.
 pub fn seal_to_vec(
     algorithm: Algorithm,
     key: &[u8],
@@ -192,14 +287,58 @@ pub fn seal_to_vec(
     aad: &[u8],
     plaintext: &[u8],
 ) -> Result<Vec<u8>, Refused> {
-    let len = plaintext
-        .len()
-        .checked_add(TAG_LEN)
-        .ok_or(Refused::Misuse)?;
+    let len = algorithm.sealed_len(plaintext.len())?;
     let mut out: Vec<u8> = Vec::with_capacity(len);
     seal_to(algorithm, key, nonce, aad, plaintext, out.as_mut_ptr(), len)?;
     // SAFETY: the capacity is at least `len`, and `seal_to` succeeded, so libsodium wrote
     // exactly `len` bytes (it checks `written`): they are initialised.
     unsafe { out.set_len(len) };
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Algorithm, Refused, TAG_LEN};
+
+    const ALL: [Algorithm; 3] = [
+        Algorithm::XChaCha20Poly1305,
+        Algorithm::ChaCha20Poly1305Ietf,
+        Algorithm::Aes256Gcm,
+    ];
+
+    #[test]
+    fn limits_are_libsodiums() {
+        assert_eq!(
+            Algorithm::Aes256Gcm.max_message_len() as u64,
+            16 * ((1u64 << 32) - 2)
+        );
+        assert_eq!(
+            Algorithm::ChaCha20Poly1305Ietf.max_message_len() as u64,
+            64 * ((1u64 << 32) - 1)
+        );
+        assert_eq!(
+            Algorithm::XChaCha20Poly1305.max_message_len(),
+            usize::MAX - TAG_LEN
+        );
+    }
+
+    #[test]
+    fn sealed_len_accepts_the_limit_and_refuses_one_more() {
+        for algorithm in ALL {
+            let limit = algorithm.max_message_len();
+            assert_eq!(algorithm.sealed_len(0), Ok(TAG_LEN));
+            assert_eq!(
+                algorithm.sealed_len(limit),
+                Ok(limit + TAG_LEN),
+                "{algorithm:?}"
+            );
+            for found in [limit + 1, usize::MAX - TAG_LEN + 1, usize::MAX] {
+                assert_eq!(
+                    algorithm.sealed_len(found),
+                    Err(Refused::TooLong { found, limit }),
+                    "{algorithm:?} at {found}"
+                );
+            }
+        }
+    }
 }

@@ -46,3 +46,9 @@ pub(crate) fn core_limit() -> Result<(u64, u64), i32> {
         _ => Err(mem::errno()),
     }
 }
+
+/// `geteuid()`: the user this process acts as when it opens files.
+pub(crate) fn effective_uid() -> u32 {
+    // SAFETY: `geteuid` takes no arguments and always succeeds.
+    unsafe { libc::geteuid() }
+}
