@@ -7,6 +7,8 @@
 //! | [`smaps`] | what the kernel says about this process's mappings |
 //! | [`caps`] | capabilities and resource limits, for the tests that exhaust one |
 //! | [`fuzz`] | the bodies of the cargo-fuzz targets, also run briefly by `fuzz_smoke` |
+//! | [`tempdir`] | a private (0700) temporary directory, removed on drop and on panic |
+//! | [`scan`] | searching a file too large to hold (a core dump) as a stream |
 //!
 //! A scenario that touches guarded memory runs under every backend, each in a child process of
 //! its own (the backend is fixed per process at the first secret): [`for_each_backend`] starts
@@ -19,7 +21,9 @@ pub mod caps;
 pub mod child;
 pub mod fuzz;
 pub mod layout;
+pub mod scan;
 pub mod smaps;
+pub mod tempdir;
 
 pub use child::{
     disable_core_dumps, for_each_backend, in_child, BackendOutcomes, ChildOutcome, BACKEND_ENV,
@@ -30,3 +34,4 @@ pub use layout::{
     BACKENDS,
 };
 pub use smaps::{mapping_count, mapping_of, mappings, Vma};
+pub use tempdir::PrivateDir;
