@@ -251,7 +251,7 @@ fn dump_and_scan(dump: Dump, holder: &Holder) -> Found {
         Dump::Gcore => {
             let prefix = dir.join("gcore");
             command.arg("gcore").arg("-o").arg(&prefix).arg(&pid);
-            dir.join(&format!("gcore.{pid}"))
+            dir.join(format!("gcore.{pid}"))
         }
         Dump::ExcludedToo => {
             let core = dir.join("gdb-excluded");

@@ -5,35 +5,18 @@ use std::os::unix::fs::{symlink, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use secrets_core::{Error, Randomizable, Secret, SecretBox, SecretVec};
-use secrets_integration_tests::in_child;
+use secrets_integration_tests::{in_child, PrivateDir};
 
-/// A fresh directory, removed on drop.
-struct TempDir(PathBuf);
+/// A private directory (mode 0700), removed on drop, also when the test panics.
+struct TempDir(PrivateDir);
 
 impl TempDir {
     fn new(name: &str) -> TempDir {
-        let mut tag = [0u8; 8];
-        tag.randomize();
-        let dir = std::env::temp_dir().join(format!(
-            "secrets-keyfile-{name}-{}-{:016x}",
-            std::process::id(),
-            u64::from_ne_bytes(tag)
-        ));
-        std::fs::create_dir_all(&dir).unwrap();
-        TempDir(dir)
+        TempDir(PrivateDir::new(&format!("keyfile-{name}")))
     }
 
     fn file(&self, name: &str, bytes: &[u8], mode: u32) -> PathBuf {
-        let path = self.0.join(name);
-        std::fs::write(&path, bytes).unwrap();
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
-        path
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
+        self.0.file(name, bytes, mode)
     }
 }
 

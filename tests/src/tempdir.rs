@@ -65,7 +65,7 @@ impl PrivateDir {
     }
 
     /// `name` inside the directory.
-    pub fn join(&self, name: &str) -> PathBuf {
+    pub fn join(&self, name: impl AsRef<Path>) -> PathBuf {
         self.path.join(name)
     }
 
@@ -107,6 +107,12 @@ impl PrivateDir {
     pub fn remove(self) -> io::Result<()> {
         // The guard's own drop then finds nothing left, and says nothing.
         std::fs::remove_dir_all(&self.path)
+    }
+}
+
+impl AsRef<Path> for PrivateDir {
+    fn as_ref(&self) -> &Path {
+        &self.path
     }
 }
 
