@@ -3,8 +3,8 @@
 //! `cargo fuzz run TARGET` in `fuzz/`, which `.ci/run` does for every target.
 
 use secrets_core::Randomizable;
-use secrets_integration_tests::fuzz;
-use secrets_integration_tests::PrivateDir;
+use secrets_integration_tests::fuzz::{self, LengthClass};
+use secrets_integration_tests::{for_each_backend, PrivateDir};
 
 fn random_case(max_len: usize) -> Vec<u8> {
     let mut len = [0u8; 2];
@@ -114,4 +114,48 @@ fn aead_open_never_panics_and_never_accepts_a_forgery() {
     for case in &cases {
         fuzz::aead_open(case);
     }
+}
+
+/// In a child per backend (the fuzz target runs under the default one only): the review's
+/// lengths killed the process (SIGSEGV in release builds), and a crash here must fail this
+/// test, not the whole binary.
+#[test]
+fn constructors_refuse_impossible_lengths_with_a_typed_error() {
+    for_each_backend(
+        "constructors_refuse_impossible_lengths_with_a_typed_error",
+        |_backend| lengths_cases(),
+    )
+    .assert_success();
+}
+
+fn lengths_cases() {
+    let page = secrets_integration_tests::page_size();
+    let mut cases: Vec<Vec<u8>> = Vec::new();
+    let case = |class: u8, raw: u64| [vec![class], raw.to_le_bytes().to_vec()].concat();
+    // The edges the review found: usize::MAX - 15 ..= usize::MAX.
+    cases.extend((0..=16).map(|below| case(2, below)));
+    // Page edges: a page less one, a page, a page and one; and small values.
+    for pages in [0u64, 1, 2, 64] {
+        for delta in [127u64, 128, 129] {
+            cases.push(case(1, pages << 8 | delta));
+        }
+    }
+    cases.extend([0, 1, 7, 8, 9, 4095, 4096, 8192].map(|len| case(0, len)));
+    // Every impossible base, just below and just above.
+    for base in 0u64..4 {
+        for (delta, above) in [(0, false), (1, false), (1, true), (0xffff, true)] {
+            cases.push(case(3, base << 32 | u64::from(above) << 16 | delta));
+        }
+    }
+    cases.extend((0..200).map(|_| random_case(10)));
+    let mut seen = [0usize; 4];
+    for case in &cases {
+        let (class, len) = fuzz::length_case(case);
+        seen[class as usize] += 1;
+        if class == LengthClass::PageEdge {
+            assert!(len <= 64 * page + 128, "{len}");
+        }
+        fuzz::lengths(case);
+    }
+    assert!(seen.iter().all(|&n| n > 0), "every class tried: {seen:?}");
 }
