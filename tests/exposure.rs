@@ -28,10 +28,8 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use secrets_core::{set_backend, Backend, SecretBox};
-use secrets_integration_tests::{scan, PrivateDir};
+use secrets_integration_tests::{child_command, is_child_of, scan, PrivateDir};
 
-/// Marks a re-executed test binary as the holder of the test it names.
-const HOLDER_ENV: &str = "SECRETS_EXPOSURE_HOLDER";
 /// The line a holder prints once its secret is in place.
 const READY: &str = "HOLDER:";
 const MARKER_LEN: usize = 32;
@@ -121,10 +119,7 @@ struct Holder {
 
 impl Holder {
     fn start(test_name: &str) -> Holder {
-        let exe = std::env::current_exe().expect("path of the test binary");
-        let child = Command::new(exe)
-            .args([test_name, "--exact", "--nocapture", "--test-threads=1"])
-            .env(HOLDER_ENV, test_name)
+        let child = child_command(test_name)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -307,7 +302,7 @@ struct Exposure {
 /// marker in `container`. The witness must be found by all three attacks, or the attack itself
 /// is broken and the test says so.
 fn expose(test_name: &str, container: Container) -> Exposure {
-    if std::env::var(HOLDER_ENV).as_deref() == Ok(test_name) {
+    if is_child_of(test_name) {
         hold(container);
     }
     let holder = Holder::start(test_name);
