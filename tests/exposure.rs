@@ -9,6 +9,11 @@
 //! *witness*, in a plain `Vec<u8>`: every attack must find the witness, so a marker that is not
 //! found was hidden, not missed by a broken read or an empty dump.
 //!
+//! Each dump is written into a private (0700) directory of its own, is searched as a stream
+//! (it is never read into memory whole), and is removed before the next one is taken; the
+//! directory's guard removes it on every other path. Its size is bounded twice: the holder's
+//! address space is checked first, and the tool runs with `RLIMIT_FSIZE` set.
+//!
 //! | container | `/proc/PID/mem` | `gcore` | `gcore` + dump-excluded |
 //! |---|---|---|---|
 //! | plain `Vec<u8>` (the control) | found | found | found |
@@ -16,17 +21,15 @@
 //! | `SecretBox`, `Backend::Sodium` | found | not found | found (the documented limit) |
 
 use std::fmt::Write as _;
-use std::io::{self, BufRead, BufReader, Read as _};
+use std::io::{self, BufRead, BufReader};
 use std::os::unix::fs::FileExt;
-use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use secrets_core::{set_backend, Backend, SecretBox};
+use secrets_integration_tests::{child_command, is_child_of, scan, PrivateDir};
 
-/// Marks a re-executed test binary as the holder of the test it names.
-const HOLDER_ENV: &str = "SECRETS_EXPOSURE_HOLDER";
 /// The line a holder prints once its secret is in place.
 const READY: &str = "HOLDER:";
 const MARKER_LEN: usize = 32;
@@ -116,10 +119,7 @@ struct Holder {
 
 impl Holder {
     fn start(test_name: &str) -> Holder {
-        let exe = std::env::current_exe().expect("path of the test binary");
-        let child = Command::new(exe)
-            .args([test_name, "--exact", "--nocapture", "--test-threads=1"])
-            .env(HOLDER_ENV, test_name)
+        let child = child_command(test_name)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -176,37 +176,26 @@ impl Drop for Holder {
     }
 }
 
-/// A file path under the temp dir, unique to this process and call, removed when dropped.
-struct TempPath(PathBuf);
+/// The most bytes a dump may hold. The core of a holder (a small test binary waiting on
+/// stdin) is a few MiB; a dump that reaches this bound was cut short by `RLIMIT_FSIZE` and is
+/// not scanned. Built with AddressSanitizer, the holder maps terabytes of shadow memory and its
+/// core would be tens of GB: these tests are left out of the ASan run (`.ci/asan-skip`).
+const MAX_DUMP_BYTES: u64 = 512 << 20;
+/// The most address space (`VmSize`) a holder may have before the test refuses to dump it:
+/// a dump is at most the readable part of it, and a holder this large is not the small
+/// process the test expects.
+const MAX_HOLDER_VM_BYTES: u64 = 4 << 30;
 
-impl TempPath {
-    fn new(label: &str) -> TempPath {
-        let nanos = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .expect("clock after 1970")
-            .as_nanos();
-        TempPath(std::env::temp_dir().join(format!(
-            "secrets-exposure-{}-{nanos}-{label}",
-            std::process::id()
-        )))
-    }
-}
-
-impl Drop for TempPath {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
-    }
-}
-
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    let Some((&first, rest)) = needle.split_first() else {
-        return true;
-    };
-    haystack
-        .iter()
-        .enumerate()
-        .filter(|&(_, &byte)| byte == first)
-        .any(|(at, _)| haystack[at + 1..].starts_with(rest))
+/// Reads `VmSize` of process `pid`, in bytes.
+fn address_space(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .expect("read /proc/PID/status of the holder");
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmSize:"))
+        .and_then(|kb| kb.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .map(|kb| kb * 1024)
+        .expect("VmSize in /proc/PID/status")
 }
 
 /// Reads `len` bytes at `addr` of process `pid` through `/proc/PID/mem`.
@@ -217,57 +206,87 @@ fn read_proc_mem(pid: u32, addr: u64, len: usize) -> io::Result<Vec<u8>> {
     Ok(bytes)
 }
 
-/// Runs a dumping command and returns the core file it wrote.
-fn run_dump(mut command: Command, core: &Path) -> Vec<u8> {
+/// How a dump is taken.
+#[derive(Clone, Copy, Debug)]
+enum Dump {
+    /// `gcore -o PREFIX PID`, which writes `PREFIX.PID` and honours `MADV_DONTDUMP`.
+    Gcore,
+    /// gdb's `gcore` with `set dump-excluded-mappings on`: dumps `MADV_DONTDUMP` mappings too.
+    ExcludedToo,
+}
+
+/// What one dump held of the holder's two markers.
+#[derive(Debug)]
+struct Found {
+    witness: bool,
+    marker: bool,
+}
+
+/// Dumps the holder the way `dump` says into a private directory, scans the dump as a stream
+/// for the witness and the marker, and removes it (the directory's guard removes it on every
+/// other path, a failed assertion included). The dumping tool runs under coreutils' `timeout`,
+/// which kills it (and the gdb that `gcore` starts: the whole process group) if it hangs, and
+/// under `prlimit`, which caps the file it writes at [`MAX_DUMP_BYTES`].
+fn dump_and_scan(dump: Dump, holder: &Holder) -> Found {
+    let vm = address_space(holder.pid);
+    assert!(
+        vm <= MAX_HOLDER_VM_BYTES,
+        "the holder has {vm} bytes of address space, more than the {MAX_HOLDER_VM_BYTES} this \
+         test dumps (a sanitizer build? its shadow memory makes cores of tens of GB)"
+    );
+    let dir = PrivateDir::new("exposure-dump");
+    let mut command = Command::new("timeout");
+    command
+        .arg(format!("{}s", TOOL_TIMEOUT.as_secs()))
+        .arg("prlimit")
+        .arg(format!("--fsize={MAX_DUMP_BYTES}:{MAX_DUMP_BYTES}"))
+        .arg("--core=0:0");
+    let pid = holder.pid.to_string();
+    let core = match dump {
+        Dump::Gcore => {
+            let prefix = dir.join("gcore");
+            command.arg("gcore").arg("-o").arg(&prefix).arg(&pid);
+            dir.join(format!("gcore.{pid}"))
+        }
+        Dump::ExcludedToo => {
+            let core = dir.join("gdb-excluded");
+            command
+                .args(["gdb", "-batch", "-nx", "-p", &pid])
+                .args(["-ex", "set dump-excluded-mappings on"])
+                .arg("-ex")
+                .arg(format!("gcore {}", core.display()));
+            core
+        }
+    };
     let output = command
         .stdin(Stdio::null())
         .output()
         .expect("run the dumping tool");
-    let mut bytes = Vec::new();
-    match std::fs::File::open(core) {
-        Ok(mut file) => {
-            file.read_to_end(&mut bytes).expect("read the core file");
-        }
-        Err(err) => panic!(
-            "{command:?} wrote no core file at {} ({err}); it ended with {:?}\nstdout:\n{}\nstderr:\n{}",
-            core.display(),
+    let explain = || {
+        format!(
+            "{command:?} ended with {:?}\nstdout:\n{}\nstderr:\n{}",
             output.status,
             String::from_utf8_lossy(&output.stdout),
             String::from_utf8_lossy(&output.stderr),
-        ),
+        )
+    };
+    let len = match std::fs::metadata(&core) {
+        Ok(meta) => meta.len(),
+        Err(err) => panic!("no core file at {} ({err}): {}", core.display(), explain()),
+    };
+    assert!(
+        len < MAX_DUMP_BYTES,
+        "the {dump:?} dump reached the bound of {MAX_DUMP_BYTES} bytes and was cut short: {}",
+        explain()
+    );
+    let found = scan::find_in_file(&core, &[&holder.witness, &holder.marker], MAX_DUMP_BYTES)
+        .unwrap_or_else(|err| panic!("scan {}: {err}", core.display()));
+    println!("{dump:?} dump: {len} bytes, holder VmSize {vm} bytes");
+    dir.remove().expect("remove the dump");
+    Found {
+        witness: found[0],
+        marker: found[1],
     }
-    bytes
-}
-
-/// `program`, run under coreutils' `timeout`, which kills it (and the gdb that `gcore` starts:
-/// the whole process group) if it hangs.
-fn within_timeout(program: &str) -> Command {
-    let mut command = Command::new("timeout");
-    command
-        .arg(format!("{}s", TOOL_TIMEOUT.as_secs()))
-        .arg(program);
-    command
-}
-
-/// `gcore -o PREFIX PID`, which writes `PREFIX.PID` and honours `MADV_DONTDUMP`.
-fn gcore_default(pid: u32) -> Vec<u8> {
-    let prefix = TempPath::new("gcore");
-    let core = TempPath(PathBuf::from(format!("{}.{pid}", prefix.0.display())));
-    let mut command = within_timeout("gcore");
-    command.arg("-o").arg(&prefix.0).arg(pid.to_string());
-    run_dump(command, &core.0)
-}
-
-/// gdb's `gcore` with `set dump-excluded-mappings on`: dumps `MADV_DONTDUMP` mappings too.
-fn gcore_dump_excluded(pid: u32) -> Vec<u8> {
-    let core = TempPath::new("gdb-excluded");
-    let mut command = within_timeout("gdb");
-    command
-        .args(["-batch", "-nx", "-p", &pid.to_string()])
-        .args(["-ex", "set dump-excluded-mappings on"])
-        .arg("-ex")
-        .arg(format!("gcore {}", core.0.display()));
-    run_dump(command, &core.0)
 }
 
 /// What each attack found of the holder's marker.
@@ -283,7 +302,7 @@ struct Exposure {
 /// marker in `container`. The witness must be found by all three attacks, or the attack itself
 /// is broken and the test says so.
 fn expose(test_name: &str, container: Container) -> Exposure {
-    if std::env::var(HOLDER_ENV).as_deref() == Ok(test_name) {
+    if is_child_of(test_name) {
         hold(container);
     }
     let holder = Holder::start(test_name);
@@ -294,20 +313,19 @@ fn expose(test_name: &str, container: Container) -> Exposure {
     let proc_mem = read_proc_mem(holder.pid, holder.marker_addr, MARKER_LEN)
         .map(|bytes| bytes == holder.marker);
 
-    let core = gcore_default(holder.pid);
+    let gcore = dump_and_scan(Dump::Gcore, &holder);
     assert!(
-        contains(&core, &holder.witness),
+        gcore.witness,
         "gcore's dump lacks the witness: the dump, not the container, failed"
     );
-    let gcore = contains(&core, &holder.marker);
-    drop(core);
+    let gcore = gcore.marker;
 
-    let core = gcore_dump_excluded(holder.pid);
+    let excluded = dump_and_scan(Dump::ExcludedToo, &holder);
     assert!(
-        contains(&core, &holder.witness),
+        excluded.witness,
         "gdb's dump-excluded dump lacks the witness: the dump, not the container, failed"
     );
-    let gcore_excluded = contains(&core, &holder.marker);
+    let gcore_excluded = excluded.marker;
 
     let seen = |found| if found { "found" } else { "not found" };
     let read = match &proc_mem {

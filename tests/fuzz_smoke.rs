@@ -1,9 +1,10 @@
 //! Runs the fuzz targets' bodies (`secrets_integration_tests::fuzz`) briefly on every test run:
 //! structured edge cases, then a few thousand random inputs. The long runs are
-//! `cargo fuzz run key_file` / `password_line` in `fuzz/`.
+//! `cargo fuzz run TARGET` in `fuzz/`, which `.ci/run` does for every target.
 
 use secrets_core::Randomizable;
-use secrets_integration_tests::fuzz;
+use secrets_integration_tests::fuzz::{self, LengthClass};
+use secrets_integration_tests::{for_each_backend, PrivateDir};
 
 fn random_case(max_len: usize) -> Vec<u8> {
     let mut len = [0u8; 2];
@@ -15,8 +16,7 @@ fn random_case(max_len: usize) -> Vec<u8> {
 
 #[test]
 fn key_file_loader_never_panics() {
-    let dir = std::env::temp_dir().join(format!("secrets-fuzz-key-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = PrivateDir::new("fuzz-key");
     let mut cases: Vec<Vec<u8>> =
         vec![vec![], vec![0], vec![0o44], [vec![0], vec![7; 32]].concat()];
     cases.extend((0..400).map(|_| random_case(80)));
@@ -27,9 +27,8 @@ fn key_file_loader_never_panics() {
         case
     }));
     for case in &cases {
-        fuzz::key_file(&dir, case);
+        fuzz::key_file(dir.path(), case);
     }
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
@@ -56,4 +55,107 @@ fn password_reader_never_panics() {
     for case in &cases {
         fuzz::password_line(case);
     }
+}
+
+#[test]
+fn secret_string_from_bytes_never_panics() {
+    let mut cases: Vec<Vec<u8>> = vec![
+        vec![],
+        b"hunter2".to_vec(),
+        "p\u{e4}ss \u{1f511}".as_bytes().to_vec(),
+        b"ok\xff".to_vec(),
+        b"\xc3".to_vec(),
+        b"\xed\xa0\x80".to_vec(), // a UTF-16 surrogate, not UTF-8
+        vec![b'a'; 5000],
+    ];
+    cases.extend((0..500).map(|_| random_case(300)));
+    cases.extend((0..500).map(|_| {
+        random_case(300)
+            .into_iter()
+            .map(|b| b & 0x7f | (b & 0x80) >> 1)
+            .collect()
+    }));
+    for case in &cases {
+        fuzz::secret_string(case);
+    }
+}
+
+#[test]
+fn used_nonce_from_bytes_never_panics() {
+    let mut cases: Vec<Vec<u8>> = (0..=40).map(|len| vec![0xa5; len]).collect();
+    cases.extend((0..300).map(|_| random_case(48)));
+    for case in &cases {
+        fuzz::used_nonce(case);
+    }
+}
+
+#[test]
+fn aead_open_never_panics_and_never_accepts_a_forgery() {
+    let mut cases: Vec<Vec<u8>> = Vec::new();
+    for selector in [0u8, 1, 2, 0x80, 0x81, 0x82] {
+        // Right and wrong nonce lengths, empty and short bodies, a body of exactly a tag.
+        for (nonce_len, body_len) in [(24, 0), (12, 15), (12, 16), (24, 16), (11, 40), (0, 64)] {
+            let mut case = vec![selector, nonce_len, 3];
+            case.extend(std::iter::repeat_n(
+                0x11,
+                usize::from(nonce_len) + 3 + body_len,
+            ));
+            cases.push(case);
+        }
+    }
+    cases.extend((0..600).map(|_| random_case(200)));
+    // Well-formed nonces, so that most cases get past the nonce to the tag check.
+    cases.extend((0..300).map(|i: u16| {
+        let mut case = random_case(200);
+        case.resize(case.len().max(3), 0);
+        case[1] = if i % 3 == 0 { 24 } else { 12 };
+        case
+    }));
+    for case in &cases {
+        fuzz::aead_open(case);
+    }
+}
+
+/// In a child per backend (the fuzz target runs under the default one only): the review's
+/// lengths killed the process (SIGSEGV in release builds), and a crash here must fail this
+/// test, not the whole binary.
+#[test]
+fn constructors_refuse_impossible_lengths_with_a_typed_error() {
+    for_each_backend(
+        "constructors_refuse_impossible_lengths_with_a_typed_error",
+        |_backend| lengths_cases(),
+    )
+    .assert_success();
+}
+
+fn lengths_cases() {
+    let page = secrets_integration_tests::page_size();
+    let mut cases: Vec<Vec<u8>> = Vec::new();
+    let case = |class: u8, raw: u64| [vec![class], raw.to_le_bytes().to_vec()].concat();
+    // The edges the review found: usize::MAX - 15 ..= usize::MAX.
+    cases.extend((0..=16).map(|below| case(2, below)));
+    // Page edges: a page less one, a page, a page and one; and small values.
+    for pages in [0u64, 1, 2, 64] {
+        for delta in [127u64, 128, 129] {
+            cases.push(case(1, pages << 8 | delta));
+        }
+    }
+    cases.extend([0, 1, 7, 8, 9, 4095, 4096, 8192].map(|len| case(0, len)));
+    // Every impossible base, just below and just above.
+    for base in 0u64..4 {
+        for (delta, above) in [(0, false), (1, false), (1, true), (0xffff, true)] {
+            cases.push(case(3, base << 32 | u64::from(above) << 16 | delta));
+        }
+    }
+    cases.extend((0..200).map(|_| random_case(10)));
+    let mut seen = [0usize; 4];
+    for case in &cases {
+        let (class, len) = fuzz::length_case(case);
+        seen[class as usize] += 1;
+        if class == LengthClass::PageEdge {
+            assert!(len <= 64 * page + 128, "{len}");
+        }
+        fuzz::lengths(case);
+    }
+    assert!(seen.iter().all(|&n| n > 0), "every class tried: {seen:?}");
 }

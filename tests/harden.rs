@@ -8,12 +8,12 @@
 
 use std::io::{BufRead, BufReader, Write as _};
 use std::os::unix::process::ExitStatusExt;
-use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use secrets_core::{harden_process, Measure};
+use secrets_integration_tests::PrivateDir;
 
 /// Marks a re-executed test binary as the child of the test it names.
 const CHILD_ENV: &str = "SECRETS_HARDEN_CHILD";
@@ -156,41 +156,17 @@ impl Crash {
     }
 }
 
-/// A directory of its own for the crash child to run in (where a `core` file would land);
-/// removed with what is in it when dropped.
-struct TempDir(PathBuf);
+/// A private directory (mode 0700) for the crash child to run in (where a `core` file would
+/// land); removed with what is in it when dropped, also when the test panics.
+struct TempDir(PrivateDir);
 
 impl TempDir {
     fn new(label: &str) -> TempDir {
-        let nanos = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .expect("clock after 1970")
-            .as_nanos();
-        let path = std::env::temp_dir().join(format!(
-            "secrets-harden-{}-{nanos}-{label}",
-            std::process::id()
-        ));
-        std::fs::create_dir(&path).expect("create a temp dir");
-        TempDir(path)
+        TempDir(PrivateDir::new(&format!("harden-{label}")))
     }
 
     fn entries(&self) -> Vec<String> {
-        std::fs::read_dir(&self.0)
-            .expect("list the temp dir")
-            .map(|entry| {
-                entry
-                    .expect("dir entry")
-                    .file_name()
-                    .to_string_lossy()
-                    .into()
-            })
-            .collect()
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
+        self.0.entries()
     }
 }
 

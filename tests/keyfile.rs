@@ -1,42 +1,24 @@
 //! Key files with real files in a temporary directory: modes, symbolic links, lengths, atomic
 //! stores, and no copy of a key file's bytes left in ordinary memory after a load.
 
-use std::os::unix::fs::{chown, symlink, DirBuilderExt, PermissionsExt};
+use std::os::unix::fs::{chown, symlink, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use secrets_core::{Error, Randomizable, Secret, SecretBox, SecretVec};
-use secrets_integration_tests::in_child;
 use secrets_integration_tests::pty::{has_controlling_terminal, new_session, Pty};
 use secrets_integration_tests::scan::{find_in_ordinary_memory, Needle};
+use secrets_integration_tests::{in_child, PrivateDir};
 
-/// A fresh private directory (mode 0700, created by this call, never reused), removed on drop,
-/// so also when the test panics.
-struct TempDir(PathBuf);
+/// A private directory (mode 0700), removed on drop, also when the test panics.
+struct TempDir(PrivateDir);
 
 impl TempDir {
     fn new(name: &str) -> TempDir {
-        let mut tag = [0u8; 8];
-        tag.randomize();
-        let dir = std::env::temp_dir().join(format!(
-            "secrets-keyfile-{name}-{}-{:016x}",
-            std::process::id(),
-            u64::from_ne_bytes(tag)
-        ));
-        std::fs::DirBuilder::new().mode(0o700).create(&dir).unwrap();
-        TempDir(dir)
+        TempDir(PrivateDir::new(&format!("keyfile-{name}")))
     }
 
     fn file(&self, name: &str, bytes: &[u8], mode: u32) -> PathBuf {
-        let path = self.0.join(name);
-        std::fs::write(&path, bytes).unwrap();
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
-        path
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
+        self.0.file(name, bytes, mode)
     }
 }
 

@@ -2,9 +2,11 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
+use secrets_integration_tests::PrivateDir;
 
 fuzz_target!(|data: &[u8]| {
-    let dir = std::env::temp_dir().join(format!("secrets-fuzz-{}", std::process::id()));
-    let _ = std::fs::create_dir_all(&dir);
-    secrets_integration_tests::fuzz::key_file(&dir, data);
+    // A private directory per case, removed when the case ends (a crash aborts the run, and
+    // `.ci/run` points TMPDIR at a scratch directory it removes).
+    let dir = PrivateDir::new("fuzz-key-file");
+    secrets_integration_tests::fuzz::key_file(dir.path(), data);
 });

@@ -214,8 +214,35 @@ pub fn for_each_backend(test_name: &str, body: impl FnOnce(Backend)) -> BackendO
     BackendOutcomes(outcomes)
 }
 
-fn is_child_of(test_name: &str) -> bool {
+/// Whether this process is the child that [`child_command`] (or [`in_child`], or
+/// [`for_each_backend`]) started for `test_name`.
+pub fn is_child_of(test_name: &str) -> bool {
     std::env::var(CHILD_ENV).as_deref() == Ok(test_name)
+}
+
+/// The command that re-executes the test binary as the child of `test_name` (the calling
+/// test), for a test that must talk to its child while it runs (pipes, signals, a debugger
+/// attached) rather than wait for it as [`in_child`] does. The child recognises itself with
+/// [`is_child_of`]. No backend is chosen for it.
+///
+/// # Panics
+/// If `test_name` is not the calling test's name.
+#[track_caller]
+pub fn child_command(test_name: &str) -> Command {
+    check_caller(test_name);
+    let exe = std::env::current_exe().expect("path of the test binary");
+    let mut command = Command::new(exe);
+    command
+        .args([
+            test_name,
+            "--exact",
+            "--nocapture",
+            "--include-ignored",
+            "--test-threads=1",
+        ])
+        .env(CHILD_ENV, test_name)
+        .env_remove(BACKEND_ENV);
+    command
 }
 
 /// The backend named in [`BACKEND_ENV`].
@@ -256,21 +283,10 @@ fn check_caller(test_name: &str) {
 }
 
 fn run_child(test_name: &str, backend: Option<Backend>) -> ChildOutcome {
-    let exe = std::env::current_exe().expect("path of the test binary");
-    let mut command = Command::new(exe);
-    command
-        .args([
-            test_name,
-            "--exact",
-            "--nocapture",
-            "--include-ignored",
-            "--test-threads=1",
-        ])
-        .env(CHILD_ENV, test_name);
-    match backend {
-        Some(backend) => command.env(BACKEND_ENV, backend_name(backend)),
-        None => command.env_remove(BACKEND_ENV),
-    };
+    let mut command = child_command(test_name);
+    if let Some(backend) = backend {
+        command.env(BACKEND_ENV, backend_name(backend));
+    }
     let output = command.output().expect("re-execute the test binary");
     ChildOutcome {
         test_name: test_name.to_owned(),

@@ -1,7 +1,16 @@
 //! The bodies of the fuzz targets in `fuzz/` (cargo fuzz), shared with the test that runs them
-//! briefly on every `cargo test` (`tests/fuzz_smoke.rs`): the key-file loader and the password
-//! reader, fed arbitrary bytes, must never panic, and must return exactly what they were given
-//! or a typed error.
+//! briefly on every `cargo test` (`tests/fuzz_smoke.rs`). Everything that takes outside bytes or
+//! an outside length, fed arbitrary input, must never panic or crash, and must return exactly
+//! what it was given or the typed error that input calls for.
+//!
+//! | body | target | what it feeds |
+//! |---|---|---|
+//! | [`key_file`] | `key_file` | a file of any mode and contents to `SecretBox`/`SecretVec::load` |
+//! | [`password_line`] | `password_line` | any bytes on a socket to `SecretString::read_line_from` |
+//! | [`secret_string`] | `secret_string` | any bytes to `SecretString::from_bytes` |
+//! | [`used_nonce`] | `used_nonce` | any bytes to `UsedNonce::from_bytes`, each algorithm |
+//! | [`aead_open`] | `aead_open` | any nonce, aad and ciphertext to `open`/`open_into`, each algorithm; round trips with one bit flipped |
+//! | [`lengths`] | `lengths` | lengths near 0, near page boundaries and near `usize::MAX` to the constructors |
 
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
@@ -9,6 +18,10 @@ use std::os::unix::net::UnixStream;
 use std::path::Path;
 
 use secrets_core::{Error, SecretBox, SecretString, SecretVec};
+use secrets_nonce::{
+    Aes256Gcm, Aes256GcmKey, Algorithm, ChaCha20Poly1305Ietf, ChaCha20Poly1305IetfKey, Key,
+    NonceSequence, UnusedNonce, UsedNonce, XChaCha20Poly1305, XChaCha20Poly1305Key, TAG_LEN,
+};
 
 /// One fuzz case for the key-file loader: the first byte picks the file mode, the rest is the
 /// file. Loads it as a 32-byte key and as a vector, in `dir`.
@@ -75,5 +88,308 @@ pub fn password_line(data: &[u8]) {
             );
         }
         Err(other) => panic!("unexpected error {other:?}"),
+    }
+}
+
+/// One fuzz case for `SecretString::from_bytes`: the text must come back exactly when `data`
+/// is UTF-8, and otherwise be refused with the position std's decoder gives; the source is
+/// zeroed either way.
+pub fn secret_string(data: &[u8]) {
+    let mut source = data.to_vec();
+    let result = SecretString::from_bytes(&mut source);
+    match (result, std::str::from_utf8(data)) {
+        (Ok(text), Ok(expected)) => assert_eq!(&*text.borrow(), expected),
+        (Err(Error::InvalidUtf8 { valid_up_to }), Err(err)) => {
+            assert_eq!(valid_up_to, err.valid_up_to());
+        }
+        (result, expected) => panic!(
+            "from_bytes gave {:?} where std::str::from_utf8 gave {expected:?}",
+            result.map(|text| text.len())
+        ),
+    }
+    assert!(source.iter().all(|&b| b == 0), "the source was not zeroed");
+}
+
+/// One fuzz case for `UsedNonce::from_bytes`, under each algorithm: accepted exactly when
+/// `data` has the algorithm's nonce length (and then kept byte for byte), refused with both
+/// lengths otherwise.
+pub fn used_nonce(data: &[u8]) {
+    used_nonce_of::<XChaCha20Poly1305>(data, 24);
+    used_nonce_of::<ChaCha20Poly1305Ietf>(data, 12);
+    used_nonce_of::<Aes256Gcm>(data, 12);
+}
+
+fn used_nonce_of<A: Algorithm>(data: &[u8], expected: usize) {
+    match UsedNonce::<A>::from_bytes(data) {
+        Ok(nonce) => {
+            assert_eq!(data.len(), expected, "{} accepted a wrong length", A::NAME);
+            assert_eq!(nonce.as_bytes(), data);
+            let again = UsedNonce::<A>::from_bytes(nonce.as_bytes()).expect("its own bytes");
+            assert_eq!(again.as_bytes(), nonce.as_bytes(), "{}", A::NAME);
+        }
+        Err(err) => assert_eq!(
+            err,
+            secrets_nonce::Error::NonceLength {
+                expected,
+                found: data.len()
+            },
+            "{}",
+            A::NAME
+        ),
+    }
+}
+
+/// One fuzz case for AEAD opening. The first byte picks the algorithm (`% 3`) and the mode
+/// (bit 7); the next two give the lengths of the nonce (`% 33`, so wrong lengths too) and of
+/// the associated data (`% 64`); then come the nonce, the associated data and the rest.
+///
+/// - Forgery mode: the rest is a ciphertext under a fixed key. The fuzzer does not know the
+///   key, so every `open` must be refused: `NonceLength`, `Truncated` (shorter than the tag) or
+///   `Forged`, never a plaintext; `open_into` into a buffer of the wrong length too.
+/// - Round-trip mode: the rest is a plaintext, sealed under a fresh nonce; opening it must give
+///   it back, and opening it with one bit flipped (at a place the case picks, in the
+///   ciphertext, the tag or the associated data) must be refused as `Forged`.
+///
+/// AES-256-GCM needs AES-NI: where this CPU lacks it, every call must return `Unavailable`.
+pub fn aead_open(data: &[u8]) {
+    let Some((&selector, rest)) = data.split_first() else {
+        return;
+    };
+    let round_trip = selector & 0x80 != 0;
+    let key_bytes = [0x42u8; 32];
+    match selector % 3 {
+        0 => {
+            let key = XChaCha20Poly1305Key::from_bytes(&mut { key_bytes }).expect("a key");
+            open_case(&key, rest, round_trip, true, UnusedNonce::random);
+        }
+        1 => {
+            let key = ChaCha20Poly1305IetfKey::from_bytes(&mut { key_bytes }).expect("a key");
+            let mut nonces = NonceSequence::new();
+            open_case(&key, rest, round_trip, true, || {
+                nonces.next().expect("a fresh sequence has nonces")
+            });
+        }
+        _ => {
+            let key = Aes256GcmKey::from_bytes(&mut { key_bytes }).expect("a key");
+            let mut nonces = NonceSequence::new();
+            open_case(&key, rest, round_trip, Aes256Gcm::is_available(), || {
+                nonces.next().expect("a fresh sequence has nonces")
+            });
+        }
+    }
+}
+
+fn open_case<K: Key>(
+    key: &K,
+    data: &[u8],
+    round_trip: bool,
+    available: bool,
+    fresh: impl FnOnce() -> UnusedNonce<K::Algorithm>,
+) {
+    use secrets_nonce::Error as NonceError;
+    let name = <K::Algorithm as Algorithm>::NAME;
+    let unavailable = NonceError::Unavailable { algorithm: name };
+    let (nonce_len, aad_len, data) = match data {
+        [n, a, rest @ ..] => (usize::from(*n) % 33, usize::from(*a) % 64, rest),
+        _ => return,
+    };
+    let (nonce_bytes, data) = data.split_at(nonce_len.min(data.len()));
+    let (aad, body) = data.split_at(aad_len.min(data.len()));
+
+    if round_trip {
+        let sealed = secrets_nonce::seal(key, fresh(), aad, body);
+        let (used, mut sealed) = match sealed {
+            Ok(sealed) => sealed,
+            Err(err) => {
+                assert!(!available && err == unavailable, "{name}: seal: {err:?}");
+                return;
+            }
+        };
+        assert_eq!(sealed.len(), body.len() + TAG_LEN, "{name}");
+        let opened = secrets_nonce::open(key, &used, aad, &sealed).expect("a sealed message opens");
+        assert_eq!(
+            &*opened.borrow(),
+            body,
+            "{name}: the round trip changed the message"
+        );
+        // One bit flipped, in the ciphertext-with-tag or in the associated data, at a place
+        // the nonce bytes (unused here: the nonce is fresh) pick.
+        let pick = nonce_bytes.iter().fold(0usize, |acc, &b| {
+            acc.wrapping_mul(257).wrapping_add(usize::from(b))
+        });
+        let span = sealed.len() + aad.len();
+        let (at, bit) = (pick % span, (pick / span) % 8);
+        let mut aad = aad.to_vec();
+        match at.checked_sub(sealed.len()) {
+            None => sealed[at] ^= 1 << bit,
+            Some(in_aad) => aad[in_aad] ^= 1 << bit,
+        }
+        let err = secrets_nonce::open(key, &used, &aad, &sealed)
+            .map(|_| ())
+            .expect_err("a flipped bit must not authenticate");
+        assert_eq!(
+            err,
+            NonceError::Forged,
+            "{name}: bit {bit} of byte {at} flipped"
+        );
+        return;
+    }
+
+    let used = match UsedNonce::<K::Algorithm>::from_bytes(nonce_bytes) {
+        Ok(used) => used,
+        Err(err) => {
+            assert!(
+                matches!(err, NonceError::NonceLength { found, .. } if found == nonce_bytes.len()),
+                "{name}: {err:?}"
+            );
+            return;
+        }
+    };
+    let expected = if !available {
+        unavailable
+    } else if body.len() < TAG_LEN {
+        NonceError::Truncated {
+            minimum: TAG_LEN,
+            found: body.len(),
+        }
+    } else {
+        NonceError::Forged
+    };
+    let err = secrets_nonce::open(key, &used, aad, body)
+        .map(|_| ())
+        .expect_err("an input made without the key must not authenticate");
+    assert_eq!(err, expected, "{name}: open");
+    // `open_into` checks the buffer's length before anything else is done with it.
+    let mut out = vec![0u8; body.len().saturating_sub(TAG_LEN) + 1];
+    let err = secrets_nonce::open_into(key, &used, aad, body, &mut out)
+        .expect_err("an input made without the key must not authenticate");
+    match expected {
+        NonceError::Forged => assert_eq!(
+            err,
+            NonceError::OutputLength {
+                expected: body.len() - TAG_LEN,
+                found: out.len()
+            },
+            "{name}: open_into"
+        ),
+        expected => assert_eq!(err, expected, "{name}: open_into"),
+    }
+    assert!(
+        out.iter().all(|&b| b == 0),
+        "{name}: open_into wrote a refused input"
+    );
+}
+
+/// The classes of length [`lengths`] tries, chosen by the first byte of its input (`% 4`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LengthClass {
+    /// `0..=8192` elements.
+    Small,
+    /// Within 128 bytes either side of a multiple of the page size, up to 64 pages.
+    PageEdge,
+    /// Within 1 MiB below `usize::MAX` bytes, where the canary and the guard pages used to
+    /// wrap around.
+    NearMax,
+    /// Within 64 KiB either side of other impossible sizes: `isize::MAX`, `usize::MAX / 2`,
+    /// `usize::MAX / 8` (the largest count of `u64`s) and 2^48.
+    Impossible,
+}
+
+/// The length in bytes that [`lengths`] asks for, from its input: a class, then a number. Small
+/// and page-edge lengths can be backed by any machine; the other two by none.
+pub fn length_case(data: &[u8]) -> (LengthClass, usize) {
+    let (class, rest) = data.split_first().unwrap_or((&0, &[]));
+    let mut raw = [0u8; 8];
+    let take = rest.len().min(8);
+    raw[..take].copy_from_slice(&rest[..take]);
+    let raw = u64::from_le_bytes(raw);
+    let page = crate::page_size();
+    match class % 4 {
+        0 => (LengthClass::Small, (raw % 8193) as usize),
+        1 => {
+            let pages = ((raw >> 8) % 65) as usize;
+            let delta = (raw & 0xff) as usize;
+            let len = (pages * page + delta).saturating_sub(128);
+            (LengthClass::PageEdge, len)
+        }
+        2 => (
+            LengthClass::NearMax,
+            usize::MAX - (raw % (1 << 20)) as usize,
+        ),
+        _ => {
+            let bases = [
+                isize::MAX as usize,
+                usize::MAX / 2,
+                usize::MAX / 8,
+                1usize << 48,
+            ];
+            let base = bases[(raw >> 32) as usize % bases.len()];
+            let delta = (raw & 0xffff) as usize;
+            let len = if raw & (1 << 16) != 0 {
+                base + delta
+            } else {
+                base - delta
+            };
+            (LengthClass::Impossible, len)
+        }
+    }
+}
+
+/// One fuzz case for the length arithmetic of the constructors: the length from
+/// [`length_case`] goes, as bytes, to `SecretVec::<u8>::zero` and `SecretString::try_new`, and
+/// as a count of `u64`s (its eighth, so the byte size stays in its class, and the length itself,
+/// so that near `usize::MAX` the multiplication by 8 overflows) to `SecretVec::<u64>::zero`. A length a machine can
+/// back gives zeroed memory of that length; an impossible one a typed error that names the
+/// length asked and is not `Error::Guard` (which blames `vm.max_map_count`). Nothing panics or crashes.
+pub fn lengths(data: &[u8]) {
+    let (class, len) = length_case(data);
+    let possible = matches!(class, LengthClass::Small | LengthClass::PageEdge);
+    let check = |what: &str, asked: usize, result: Result<usize, Error>, names_len: bool| {
+        match result {
+            Ok(found) => {
+                assert!(
+                    possible,
+                    "{what}({asked}) succeeded for an impossible length"
+                );
+                assert_eq!(found, asked, "{what}({asked}) gave the wrong length");
+            }
+            Err(err) => {
+                assert!(!possible, "{what}({asked}) failed: {err}");
+                // The review saw `usize::MAX - 15` blamed on `vm.max_map_count` this way.
+                assert!(
+                    !matches!(err, Error::Guard { .. }),
+                    "{what}({asked}) blames a guard page: {err:?}"
+                );
+                let message = err.to_string();
+                assert!(
+                    !names_len || message.contains(&asked.to_string()),
+                    "{what}({asked}): the error does not name the length asked: {message}"
+                );
+            }
+        }
+    };
+    check(
+        "SecretVec::<u8>::zero",
+        len,
+        SecretVec::<u8>::zero(len).map(|vec| {
+            assert!(vec.borrow().iter().all(|&b| b == 0));
+            vec.len()
+        }),
+        true,
+    );
+    check(
+        "SecretString::try_new",
+        len,
+        SecretString::try_new(len, |_| Ok::<(), Error>(())).map(|text| text.len()),
+        true,
+    );
+    // A count of `u64`s is possible where the same count of bytes is (at most 8 times the
+    // largest page-edge length); near `usize::MAX` the multiplication by 8 overflows.
+    for count in [len / 8, len] {
+        let result = SecretVec::<u64>::zero(count).map(|vec| {
+            assert!(vec.borrow().iter().all(|&w| w == 0));
+            vec.len()
+        });
+        check("SecretVec::<u64>::zero", count, result, false);
     }
 }

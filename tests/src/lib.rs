@@ -10,6 +10,8 @@
 //! | [`caps`] | capabilities and resource limits, for the tests that exhaust one |
 //! | `seccomp` | making one system call fail, as an older kernel or a seccomp policy would |
 //! | [`fuzz`] | the bodies of the cargo-fuzz targets, also run briefly by `fuzz_smoke` |
+//! | [`tempdir`] | a private (0700) temporary directory, removed on drop and on panic |
+//! | [`scan`] | searching a file too large to hold (a core dump) as a stream |
 //!
 //! A scenario that touches guarded memory runs under every backend, each in a child process of
 //! its own (the backend is fixed per process at the first secret): [`for_each_backend`] starts
@@ -27,13 +29,15 @@ pub mod scan;
 #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
 pub mod seccomp;
 pub mod smaps;
+pub mod tempdir;
 
 pub use child::{
-    disable_core_dumps, for_each_backend, in_child, BackendOutcomes, ChildOutcome, BACKEND_ENV,
-    CHILD_ENV,
+    child_command, disable_core_dumps, for_each_backend, in_child, is_child_of, BackendOutcomes,
+    ChildOutcome, BACKEND_ENV, CHILD_ENV,
 };
 pub use layout::{
     backend_name, data_perms, guard_perms, header_perms, page_size, released_range, Access,
     BACKENDS,
 };
 pub use smaps::{mapping_count, mapping_of, mappings, Vma};
+pub use tempdir::PrivateDir;
