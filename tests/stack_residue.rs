@@ -452,7 +452,18 @@ fn xchacha_open_and_seal_leave_no_plaintext_on_the_stack() {
 
 /// Bytes painted below the caller before a call: twice the largest scrub, so a call that went
 /// deeper than its scrub is measured, not cut off.
-const PAINT: usize = 2 * scrub::CHACHA20_POLY1305;
+const PAINT: usize = 2 * max(
+    max(scrub::KDF, scrub::ARGON2ID),
+    max(scrub::CHACHA20_POLY1305, scrub::AES256_GCM),
+);
+
+const fn max(a: usize, b: usize) -> usize {
+    if a > b {
+        a
+    } else {
+        b
+    }
+}
 const PAINT_BYTE: u8 = 0x5A;
 
 /// Fills `PAINT` bytes of stack just below the caller's frame; returns their lowest address.

@@ -39,20 +39,32 @@ pub(crate) fn init_or_panic() {
 /// and ChaCha20's keystream and plaintext blocks stay in dead frames. Each size is what the
 /// call was measured to write below the Rust function that makes it (x86-64 with AVX2,
 /// libsodium 1.0.22), rounded up with room to spare; `tests/stack_residue.rs` measures every
-/// call again on each run and fails if one writes deeper than its size here. Zeroing costs
-/// about a microsecond per 32 KiB, and a thread needs that much stack to spare below the
-/// caller (Rust's threads get 2 MiB).
+/// call again on each run and fails if one writes deeper than its size here (`.ci/run` runs it
+/// in both profiles).
+///
+/// How deep libsodium writes depends on how it was compiled: `libsodium-sys-stable` builds it
+/// with the optimisation level of the Cargo profile, and at `-O0` every SIMD register is
+/// spilled to the stack (ChaCha20 then writes 62 KiB, against under 3 KiB optimised). So the
+/// sizes come in two sets, chosen when this crate is built: the large one for unoptimised
+/// builds (`opt-level = 0`, or debug assertions on), the small one otherwise. Zeroing costs
+/// about a nanosecond per 100 bytes (the stack is in cache), so the small set adds about
+/// 40 ns to a seal and the large one about 750 ns. A build that optimises this crate but
+/// compiles libsodium at `-O0` (a per-package profile override) would scrub too little: the
+/// README's limits say so.
 pub mod scrub {
-    /// `crypto_kdf_derive_from_key` (BLAKE2b): measured 32 912 bytes.
-    pub const KDF: usize = 48 * 1024;
-    /// `crypto_pwhash` with Argon2id: measured 35 520 bytes (its memory is on the heap; its
-    /// BLAKE2b calls are on the stack).
-    pub const ARGON2ID: usize = 48 * 1024;
-    /// ChaCha20-Poly1305-IETF and XChaCha20-Poly1305, sealing or opening: measured 62 376
-    /// bytes, whatever the message's length.
-    pub const CHACHA20_POLY1305: usize = 80 * 1024;
-    /// AES-256-GCM, sealing or opening: measured 2 568 bytes.
-    pub const AES256_GCM: usize = 8 * 1024;
+    /// Whether this build takes the sizes measured with libsodium compiled at `-O0`.
+    const UNOPTIMISED: bool = cfg!(debug_assertions) || cfg!(secrets_opt_level_0);
+
+    /// `crypto_kdf_derive_from_key` (BLAKE2b): measured 1,248 bytes optimised, 32,912 at `-O0`.
+    pub const KDF: usize = if UNOPTIMISED { 48 * 1024 } else { 4 * 1024 };
+    /// `crypto_pwhash` with Argon2id: measured 6,400 bytes optimised, 35,520 at `-O0` (its
+    /// memory is on the heap; its BLAKE2b calls are on the stack).
+    pub const ARGON2ID: usize = if UNOPTIMISED { 48 * 1024 } else { 16 * 1024 };
+    /// ChaCha20-Poly1305-IETF and XChaCha20-Poly1305, sealing or opening: measured up to 2,752
+    /// bytes optimised, 62,376 at `-O0`.
+    pub const CHACHA20_POLY1305: usize = if UNOPTIMISED { 80 * 1024 } else { 4 * 1024 };
+    /// AES-256-GCM, sealing or opening: measured up to 2,656 bytes optimised, 2,568 at `-O0`.
+    pub const AES256_GCM: usize = if UNOPTIMISED { 8 * 1024 } else { 4 * 1024 };
 }
 
 /// Zeroes `len` bytes of stack below the caller's frame (`sodium_stackzero`): where the
