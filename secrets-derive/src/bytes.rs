@@ -2,6 +2,7 @@
 
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
+use syn::ext::IdentExt;
 use syn::spanned::Spanned;
 use syn::{Data, DeriveInput, Member, Type};
 
@@ -120,7 +121,8 @@ fn check_field(ty: &Type, errors: &mut Errors) {
             let Some(last) = path.path.segments.last() else {
                 return;
             };
-            let name = last.ident.to_string();
+            // `r#bool` names `bool`: compare the identifier without its `r#`.
+            let name = last.ident.unraw().to_string();
             let reason = match name.as_str() {
                 "bool" => Some(
                     "`bool` cannot be part of a `Bytes` type: only 0 and 1 are valid `bool`s, and \
