@@ -1,37 +1,22 @@
 //! `harden_process()` in a real process: what the kernel reports before and after, and whether a
 //! hardened process that crashes leaves a core file.
 //!
-//! These children are started here rather than with `in_child`, which sets `RLIMIT_CORE` to 0
+//! These children are started with `child_command` rather than `in_child`, which sets `RLIMIT_CORE` to 0
 //! for every child (so crash tests leave no core files) and would hide what `harden_process`
 //! changes. Each child first raises its soft `RLIMIT_CORE` to the hard limit, so that it starts
 //! out able to dump core.
 
 use std::io::{BufRead, BufReader, Write as _};
 use std::os::unix::process::ExitStatusExt;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
 use secrets_core::{harden_process, Measure};
-use secrets_integration_tests::PrivateDir;
+use secrets_integration_tests::{child_command, is_child_of, PrivateDir};
 
-/// Marks a re-executed test binary as the child of the test it names.
-const CHILD_ENV: &str = "SECRETS_HARDEN_CHILD";
 /// The line a crash child prints once it is set up.
 const READY: &str = "CRASH-CHILD-READY";
-
-fn is_child(test_name: &str) -> bool {
-    std::env::var(CHILD_ENV).as_deref() == Ok(test_name)
-}
-
-/// The test binary, set to run `test_name` as its child.
-fn child_command(test_name: &str) -> Command {
-    let mut command = Command::new(std::env::current_exe().expect("path of the test binary"));
-    command
-        .args([test_name, "--exact", "--nocapture", "--test-threads=1"])
-        .env(CHILD_ENV, test_name);
-    command
-}
 
 /// Soft and hard "Max core file size" from `/proc/PID/limits`, as the kernel prints them.
 fn core_limit_of(pid: &str) -> (String, String) {
@@ -72,7 +57,7 @@ fn allow_core_dumps() {
 #[test]
 fn harden_process_turns_off_core_dumps_and_dumpability() {
     const NAME: &str = "harden_process_turns_off_core_dumps_and_dumpability";
-    if is_child(NAME) {
+    if is_child_of(NAME) {
         allow_core_dumps();
         // Before: the control. An ordinary process may dump core and be dumped.
         let (soft, hard) = core_limit_of("self");
@@ -208,7 +193,7 @@ fn crash_child(hardened: bool, crash: Crash) -> ! {
 /// The parent's side: starts the crash child in a fresh directory, reads its limits while it
 /// is alive, lets it crash and collects what it left.
 fn crash(test_name: &str, hardened: bool, crash: Crash) -> Crashed {
-    if is_child(test_name) {
+    if is_child_of(test_name) {
         crash_child(hardened, crash);
     }
     let dir = TempDir::new(test_name);
