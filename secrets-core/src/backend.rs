@@ -113,7 +113,7 @@ pub fn set_backend(backend: Backend) -> Result<(), Error> {
 
 /// How many pages of released [`Backend::MemfdSecret`] memory are kept for reuse unless
 /// [`set_spare_pages`] says otherwise: 16, 64 KiB with 4 KiB pages.
-pub const DEFAULT_SPARE_PAGES: usize = crate::sys::spare::DEFAULT_LIMIT;
+pub const DEFAULT_SPARE_PAGES: usize = crate::heap::spare::DEFAULT_LIMIT;
 
 /// Sets how many pages of released [`Backend::MemfdSecret`] memory are kept for the next
 /// secrets, and returns the previous limit. `0` turns reuse off and releases every kept page
@@ -140,5 +140,5 @@ pub const DEFAULT_SPARE_PAGES: usize = crate::sys::spare::DEFAULT_LIMIT;
 /// # set_spare_pages(before);
 /// ```
 pub fn set_spare_pages(limit: usize) -> usize {
-    crate::sys::spare::set_limit(limit)
+    crate::heap::spare::set_limit(limit)
 }

@@ -1,12 +1,13 @@
 //! `SecretBox<T>`: one `Bytes` value in guarded memory.
 
-use std::any::type_name;
+use std::any::{type_name, TypeId};
 use std::fmt;
 use std::marker::PhantomData;
 use std::mem::{align_of, size_of};
 
 use crate::bytes::{self, Bytes, ConstantEq, Randomizable, Zeroable};
 use crate::guarded::{Guarded, Ref, RefMut};
+use crate::storage::{Dedicated, Storage};
 use crate::Error;
 
 /// One value of a [`Bytes`] type in guarded memory.
@@ -32,19 +33,15 @@ use crate::Error;
 /// # let _ = first_byte;
 /// # Ok::<(), secrets_core::Error>(())
 /// ```
-pub struct SecretBox<T: Bytes> {
-    inner: Guarded,
+pub struct SecretBox<T: Bytes, S: Storage = Dedicated> {
+    inner: Guarded<S::Unit>,
     marker: PhantomData<T>,
 }
 
 impl<T: Bytes> SecretBox<T> {
-    const FITS_A_PAGE: () = assert!(
-        align_of::<T>() <= 4096,
-        "guarded memory is page aligned: a type aligned to more than 4096 bytes cannot be placed in it"
-    );
-
     /// Allocates the box and lets `init` fill the value (which starts zeroed) while it is
-    /// writable; the box is sealed when `init` returns.
+    /// writable; the box is sealed when `init` returns. The box is in [`Dedicated`] storage;
+    /// [`new_in`](Self::new_in) chooses another.
     ///
     /// # Errors
     /// [`Error::Map`], [`Error::Guard`] or [`Error::Lock`] when the guarded page cannot be set
@@ -59,10 +56,7 @@ impl<T: Bytes> SecretBox<T> {
     /// # Ok::<(), secrets_core::Error>(())
     /// ```
     pub fn new(init: impl FnOnce(&mut T)) -> Result<Self, Error> {
-        Self::try_new(|value: &mut T| {
-            init(value);
-            Ok::<(), Error>(())
-        })
+        Self::new_in(Dedicated, init)
     }
 
     /// Like [`new`](Self::new), for an `init` that can fail. The value starts zeroed; if `init`
@@ -81,19 +75,7 @@ impl<T: Bytes> SecretBox<T> {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn try_new<E: From<Error>>(init: impl FnOnce(&mut T) -> Result<(), E>) -> Result<Self, E> {
-        let () = Self::FITS_A_PAGE;
-        let () = T::LAYOUT_CHECKED;
-        let inner = Guarded::try_init(1, size_of::<T>(), |bytes| {
-            bytes.zero();
-            match bytes::from_bytes_mut::<T>(bytes) {
-                Some(value) => init(value),
-                None => bytes::misaligned::<T>(),
-            }
-        })?;
-        Ok(SecretBox {
-            inner,
-            marker: PhantomData,
-        })
+        Self::try_new_in(Dedicated, init)
     }
 
     /// A box holding zeros.
@@ -101,7 +83,7 @@ impl<T: Bytes> SecretBox<T> {
     /// # Errors
     /// As for [`new`](Self::new).
     pub fn zero() -> Result<Self, Error> {
-        Self::new(|_| {})
+        Self::zero_in(Dedicated)
     }
 
     /// A box filled from libsodium's CSPRNG.
@@ -112,7 +94,7 @@ impl<T: Bytes> SecretBox<T> {
     /// # Panics
     /// If libsodium's CSPRNG cannot be initialised.
     pub fn random() -> Result<Self, Error> {
-        Self::new(|value| value.randomize())
+        Self::random_in(Dedicated)
     }
 
     /// Moves a value out of `source` into a new box, zeroing `source` whether or not this
@@ -131,8 +113,110 @@ impl<T: Bytes> SecretBox<T> {
     /// # Ok::<(), secrets_core::Error>(())
     /// ```
     pub fn from_bytes(source: &mut [u8]) -> Result<Self, Error> {
+        Self::from_bytes_in(Dedicated, source)
+    }
+}
+
+impl<T: Bytes, S: Storage> SecretBox<T, S> {
+    const FITS_A_PAGE: () = assert!(
+        align_of::<T>() <= 4096,
+        "guarded memory is page aligned: a type aligned to more than 4096 bytes cannot be placed in it"
+    );
+
+    const FITS_ITS_STORAGE: () = assert!(
+        size_of::<T>() <= S::MAX_BOX_SIZE && align_of::<T>() <= S::MAX_ALIGN,
+        "pooled storage holds values of at most 1024 bytes, aligned to at most 16: keep a larger \
+         value in dedicated storage (`SecretBox<T>`, the default)"
+    );
+
+    /// Like [`new`](SecretBox::new), in the storage `storage`.
+    ///
+    /// # Errors
+    /// As for [`new`](SecretBox::new).
+    ///
+    /// ```
+    /// use secrets_core::{Dedicated, SecretBox};
+    /// let pin = SecretBox::<[u8; 4], Dedicated>::new_in(Dedicated, |p| p.copy_from_slice(b"1234"))?;
+    /// assert_eq!(&*pin.borrow(), b"1234");
+    /// # Ok::<(), secrets_core::Error>(())
+    /// ```
+    pub fn new_in(storage: S, init: impl FnOnce(&mut T)) -> Result<Self, Error> {
+        Self::try_new_in(storage, |value: &mut T| {
+            init(value);
+            Ok::<(), Error>(())
+        })
+    }
+
+    /// Like [`try_new`](SecretBox::try_new), in the storage `storage`.
+    ///
+    /// # Errors
+    /// As for [`try_new`](SecretBox::try_new).
+    pub fn try_new_in<E: From<Error>>(
+        storage: S,
+        init: impl FnOnce(&mut T) -> Result<(), E>,
+    ) -> Result<Self, E> {
+        let _ = storage;
+        Self::try_new_in_domain::<T, E>(init)
+    }
+
+    /// Like [`try_new_in`](Self::try_new_in), placing the value among the secrets of domain
+    /// `D` (pooled storage shares a page only within one domain; the other constructors use
+    /// `T`). `#[derive(Secret)]` types use it: each is a domain of its own.
+    #[doc(hidden)]
+    pub fn try_new_in_domain<D: ?Sized + 'static, E: From<Error>>(
+        init: impl FnOnce(&mut T) -> Result<(), E>,
+    ) -> Result<Self, E> {
+        let () = Self::FITS_A_PAGE;
+        let () = Self::FITS_ITS_STORAGE;
+        let () = T::LAYOUT_CHECKED;
+        let unit = S::try_init(TypeId::of::<D>(), 1, size_of::<T>(), |bytes| {
+            bytes.zero();
+            match bytes::from_bytes_mut::<T>(bytes) {
+                Some(value) => init(value),
+                None => bytes::misaligned::<T>(),
+            }
+        })?;
+        Ok(SecretBox {
+            inner: Guarded::new(unit),
+            marker: PhantomData,
+        })
+    }
+
+    /// Like [`zero`](SecretBox::zero), in the storage `storage`.
+    ///
+    /// # Errors
+    /// As for [`new`](SecretBox::new).
+    pub fn zero_in(storage: S) -> Result<Self, Error> {
+        Self::new_in(storage, |_| {})
+    }
+
+    /// Like [`random`](SecretBox::random), in the storage `storage`.
+    ///
+    /// # Errors
+    /// As for [`new`](SecretBox::new).
+    ///
+    /// # Panics
+    /// If libsodium's CSPRNG cannot be initialised.
+    ///
+    /// ```
+    /// use secrets_core::{Dedicated, SecretBox};
+    /// let keys = (0..100)
+    ///     .map(|_| SecretBox::<[u8; 32], _>::random_in(Dedicated))
+    ///     .collect::<Result<Vec<_>, _>>()?;
+    /// assert_ne!(keys[0], keys[1]);
+    /// # Ok::<(), secrets_core::Error>(())
+    /// ```
+    pub fn random_in(storage: S) -> Result<Self, Error> {
+        Self::new_in(storage, |value| value.randomize())
+    }
+
+    /// Like [`from_bytes`](SecretBox::from_bytes), in the storage `storage`.
+    ///
+    /// # Errors
+    /// As for [`from_bytes`](SecretBox::from_bytes).
+    pub fn from_bytes_in(storage: S, source: &mut [u8]) -> Result<Self, Error> {
         let result = if source.len() == size_of::<T>() {
-            Self::try_new(|value: &mut T| {
+            Self::try_new_in(storage, |value: &mut T| {
                 bytes::as_bytes_mut(value).copy_from_slice(source);
                 Ok::<(), Error>(())
             })
@@ -175,17 +259,26 @@ impl<T: Bytes> SecretBox<T> {
     }
 }
 
-impl<T: Bytes> PartialEq for SecretBox<T> {
+impl<T: Bytes, S: Storage> PartialEq for SecretBox<T, S> {
     /// Compares the two values in constant time.
     fn eq(&self, other: &Self) -> bool {
         self.borrow().constant_eq(&*other.borrow())
     }
 }
 
-impl<T: Bytes> Eq for SecretBox<T> {}
+impl<T: Bytes, S: Storage> Eq for SecretBox<T, S> {}
 
-impl<T: Bytes> fmt::Debug for SecretBox<T> {
+impl<T: Bytes, S: Storage> fmt::Debug for SecretBox<T, S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "SecretBox<{}>([REDACTED])", type_name::<T>())
+        if S::NAME == Dedicated::NAME {
+            write!(f, "SecretBox<{}>([REDACTED])", type_name::<T>())
+        } else {
+            write!(
+                f,
+                "SecretBox<{}, {}>([REDACTED])",
+                type_name::<T>(),
+                S::NAME
+            )
+        }
     }
 }

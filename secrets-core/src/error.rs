@@ -47,6 +47,16 @@ pub enum Error {
         /// The `errno` of the failed call.
         errno: i32,
     },
+    /// A pooled secret could not be borrowed: every scratch slot of its size is holding
+    /// another borrowed copy, and another scratch page could not be had (its error, usually
+    /// the lock limit, is `cause`). Pooled values are read through a copy in a locked scratch
+    /// slot, so the number of pooled borrows alive at once is bounded by scratch memory.
+    ScratchExhausted {
+        /// Pooled borrows (scratch slots in use) when this one was refused.
+        live_borrows: usize,
+        /// Why no more scratch memory could be mapped.
+        cause: Box<Error>,
+    },
     /// A protective flag could not be set on the memory (`madvise` with `MADV_DONTDUMP` or
     /// `MADV_DONTFORK` failed). The memory was released.
     Advise {
@@ -248,6 +258,13 @@ impl fmt::Display for Error {
                 os(errno),
                 limit(memlock),
             ),
+            Error::ScratchExhausted { live_borrows, ref cause } => write!(
+                f,
+                "no scratch slot is left to copy a pooled secret into: {live_borrows} pooled \
+                 borrows are alive and no more scratch memory could be had ({cause}); end \
+                 borrows sooner (a `Ref` held across a loop keeps its slot) or use dedicated \
+                 storage for this type"
+            ),
             Error::Advise { advice, errno } => write!(
                 f,
                 "could not set {advice} on guarded memory: {}",
@@ -364,6 +381,21 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
+impl From<crate::sys::sodium::NotInitialised> for Error {
+    fn from(_: crate::sys::sodium::NotInitialised) -> Self {
+        Error::SodiumInit
+    }
+}
+
+impl From<crate::sys::terminal::TerminalFailure> for Error {
+    fn from(failure: crate::sys::terminal::TerminalFailure) -> Self {
+        Error::Terminal {
+            operation: failure.operation,
+            errno: failure.errno,
+        }
+    }
+}
+
 impl From<Error> for io::Error {
     fn from(err: Error) -> io::Error {
         let kind = match err {
@@ -374,6 +406,7 @@ impl From<Error> for io::Error {
             | Error::Guard { .. }
             | Error::Lock { .. }
             | Error::TooLarge { .. }
+            | Error::ScratchExhausted { .. }
             | Error::OutOfMemory { .. } => io::ErrorKind::OutOfMemory,
             _ => io::ErrorKind::Other,
         };

@@ -1,88 +1,70 @@
-//! The borrow state shared by every heap container: who may touch the guarded pages, and when
-//! they go back to `PROT_NONE`.
+//! The borrow state shared by every heap container: who may touch a secret's bytes, and when
+//! they go back to being inaccessible.
 //!
-//! * At rest the data pages are `PROT_NONE`: any access faults.
-//! * [`Ref`]s share the pages read-only. The first `Ref` makes them readable, the last one to
-//!   go makes them inaccessible again; the ones in between cost an atomic increment, no syscall.
+//! * At rest a secret cannot be read: its own pages are `PROT_NONE` (dedicated storage), or it
+//!   sits in a shared `PROT_NONE` page and is read through a copy (pooled storage).
+//! * [`Ref`]s share one read access. The first `Ref` opens it ([`Unit::open_read`]), the last one
+//!   to go closes it; the ones in between cost an atomic increment, no syscall.
 //! * A [`RefMut`] needs `&mut` of its container, so the borrow checker already rules out every
-//!   other borrow; it makes the pages writable and inaccessible again when dropped.
+//!   other borrow; it opens the value for writing and closes it when dropped.
 //!
+//! What "open" means belongs to the placement ([`crate::heap::Unit`]): this file only counts.
 //! `Guarded` is `Sync`: several threads may hold `Ref`s to one container at once. The reader
-//! count is only moved to or from zero under a mutex, and while it is above zero the pages are
-//! readable, so a thread that joins through the lock-free fast path always finds them open.
+//! count is only moved to or from zero under a mutex, and while it is above zero the value is
+//! readable where `open_at` says, so a thread that joins through the lock-free fast path always
+//! finds it open.
 
 use std::marker::PhantomData;
 use std::ops::{Deref, DerefMut};
 use std::ptr::NonNull;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
-use crate::sys::alloc::Allocation;
-use crate::sys::mem::Access;
+use crate::heap::{forked, Unit};
 use crate::Error;
 
-/// A guarded allocation plus its borrow state.
-pub(crate) struct Guarded {
-    alloc: Allocation,
-    /// Live `Ref`s. Above zero means the pages are readable.
+/// A placed secret plus its borrow state.
+pub(crate) struct Guarded<U: Unit> {
+    unit: U,
+    /// Live `Ref`s. Above zero means the value is readable at `open_at`.
     readers: AtomicUsize,
-    /// Held while the reader count moves between zero and one, with the `mprotect` that goes
-    /// with it.
+    /// Where the open value can be read: set by the thread that moves `readers` from zero to
+    /// one, before it does (with `Release`), so a reader that joins later (with `Acquire`) sees it.
+    open_at: AtomicPtr<u8>,
+    /// Where a live `RefMut` writes, null when there is none. Kept here rather than in the
+    /// `RefMut` so that one passed to `mem::forget` is closed by the next `borrow_mut()` or by
+    /// the drop of the container, instead of staying open for good.
+    write_at: AtomicPtr<u8>,
+    /// Held while the reader count moves between zero and one, with the `open_read` or
+    /// `close_read` that goes with it.
     transition: Mutex<()>,
 }
 
-impl Guarded {
-    /// Allocates `count` elements of `element_size` bytes (the size computed with checked
-    /// arithmetic, [`Error::TooLarge`] past the limit), lets `init` fill the bytes while they are
-    /// writable, then seals them (guard pages checked, data `PROT_NONE`). If `init` fails, the
-    /// memory is zeroed and released and its error returned.
-    pub(crate) fn try_init<E: From<Error>>(
-        count: usize,
-        element_size: usize,
-        init: impl FnOnce(&mut [u8]) -> Result<(), E>,
-    ) -> Result<Self, E> {
-        let alloc = Allocation::new(count, element_size)?;
-        // SAFETY: the allocation is fresh, readable and writable, `alloc.len()` bytes long at
-        // `data` (at most `isize::MAX`: `Allocation::new` checked it), and nothing else refers
-        // to it; the slice does not outlive this statement's closure call, before `seal` takes
-        // the access away.
-        init(unsafe { std::slice::from_raw_parts_mut(alloc.data().as_ptr(), alloc.len()) })?;
-        alloc.seal()?;
-        Ok(Guarded {
-            alloc,
+impl<U: Unit> Guarded<U> {
+    /// Takes over a placed, sealed secret.
+    pub(crate) fn new(unit: U) -> Self {
+        Guarded {
+            unit,
             readers: AtomicUsize::new(0),
+            open_at: AtomicPtr::new(std::ptr::null_mut()),
+            write_at: AtomicPtr::new(std::ptr::null_mut()),
             transition: Mutex::new(()),
-        })
+        }
     }
 
     fn transition(&self) -> MutexGuard<'_, ()> {
-        // The mutex guards no data, only the ordering of `mprotect` calls, so a panic while it
+        // The mutex guards no data, only the ordering of the transitions, so a panic while it
         // was held leaves nothing inconsistent behind.
         self.transition
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn set_access(&self, access: Access) {
-        // SAFETY: callers open pages before creating references and close them only once the
-        // last reference is gone: `acquire_read`/`release_read` by the reader count,
-        // `write`/`WriteBorrow::drop` by `&mut self`.
-        if let Err(errno) = unsafe { self.alloc.set_access(access) } {
-            if !self.alloc.is_owned_here() {
-                forked();
-            }
-            panic!(
-                "secrets: could not set guarded memory to {access:?} (mprotect: {}); \
-                 the PROT_NONE-at-rest guarantee cannot be kept",
-                std::io::Error::from_raw_os_error(errno)
-            );
-        }
-    }
-
-    fn acquire_read(&self) {
-        // A child made by `fork` inherits the reader count but not the pages: a count above
+    /// Counts one more reader and returns where the value can be read.
+    fn acquire_read(&self) -> Result<NonNull<u8>, Error> {
+        // A child made by `fork` inherits the reader count but not the memory: a count above
         // zero must not send it down the fast path to memory that is not there.
-        if !self.alloc.is_owned_here() {
+        if !self.unit.is_owned_here() {
             forked();
         }
         let mut current = self.readers.load(Ordering::Relaxed);
@@ -93,17 +75,28 @@ impl Guarded {
                 Ordering::Acquire,
                 Ordering::Relaxed,
             ) {
-                Ok(_) => return,
+                Ok(_) => return Ok(self.open_at()),
                 Err(seen) => current = seen,
             }
         }
         let _transition = self.transition();
         // Only a thread holding `transition` moves the count away from zero.
         if self.readers.load(Ordering::Acquire) == 0 {
-            self.set_access(Access::Read);
+            let at = self.unit.open_read()?;
+            self.open_at.store(at.as_ptr(), Ordering::Relaxed);
             self.readers.store(1, Ordering::Release);
+            Ok(at)
         } else {
             self.readers.fetch_add(1, Ordering::Acquire);
+            Ok(self.open_at())
+        }
+    }
+
+    /// Where the open value is; only called while this thread counts as a reader.
+    fn open_at(&self) -> NonNull<u8> {
+        match NonNull::new(self.open_at.load(Ordering::Relaxed)) {
+            Some(at) => at,
+            None => unreachable!("secrets: a reader found no open value (borrow state corrupted)"),
         }
     }
 
@@ -131,7 +124,7 @@ impl Guarded {
                 .is_ok()
             {
                 if next == 0 {
-                    self.set_access(Access::None);
+                    self.unit.close_read(self.open_at());
                 }
                 return;
             }
@@ -140,41 +133,100 @@ impl Guarded {
 
     /// Opens the data read-only until the returned `Ref` (and every `Ref` made alongside it)
     /// is dropped.
-    pub(crate) fn read(&self) -> Ref<'_, [u8]> {
-        self.acquire_read();
-        let data = self.alloc.data();
-        Ref {
-            value: NonNull::slice_from_raw_parts(data, self.alloc.len()),
+    ///
+    /// # Errors
+    /// [`Error::ScratchExhausted`] when a pooled value has no scratch slot to be copied into.
+    pub(crate) fn try_read(&self) -> Result<Ref<'_, [u8]>, Error> {
+        let data = self.acquire_read()?;
+        Ok(Ref {
+            value: NonNull::slice_from_raw_parts(data, self.unit.len()),
             _borrow: ReadBorrow { guarded: self },
-        }
+        })
+    }
+
+    /// [`Guarded::try_read`], panicking with the error's text if the value cannot be opened.
+    pub(crate) fn read(&self) -> Ref<'_, [u8]> {
+        self.try_read().unwrap_or_else(|err| cannot_open(&err))
+    }
+
+    /// [`Guarded::try_write`], panicking with the error's text if the value cannot be opened.
+    pub(crate) fn write(&mut self) -> RefMut<'_, [u8]> {
+        self.try_write().unwrap_or_else(|err| cannot_open(&err))
     }
 
     /// Opens the data read-write until the returned `RefMut` is dropped.
-    pub(crate) fn write(&mut self) -> RefMut<'_, [u8]> {
+    ///
+    /// # Errors
+    /// As for [`Guarded::try_read`].
+    pub(crate) fn try_write(&mut self) -> Result<RefMut<'_, [u8]>, Error> {
+        if !self.unit.is_owned_here() {
+            forked();
+        }
         // `&mut self` proves no `Ref` is alive, so a count above zero can only come from a
-        // `Ref` passed to `mem::forget`. Clear it: `WriteBorrow::drop` closes the pages, and a
-        // stale count would make the next `borrow()` skip opening them again.
-        *self.readers.get_mut() = 0;
-        self.set_access(Access::ReadWrite);
-        let data = self.alloc.data();
-        RefMut {
-            value: NonNull::slice_from_raw_parts(data, self.alloc.len()),
+        // `Ref` passed to `mem::forget`. End that read access now: a stale count would make the
+        // next `borrow()` skip opening the value again.
+        if std::mem::take(self.readers.get_mut()) > 0 {
+            self.unit.close_read(self.open_at());
+        }
+        // Likewise a `RefMut` passed to `mem::forget`: end its write access, keeping what it
+        // wrote.
+        self.release_write();
+        let data = self.unit.open_write()?;
+        *self.write_at.get_mut() = data.as_ptr();
+        Ok(RefMut {
+            value: NonNull::slice_from_raw_parts(data, self.unit.len()),
             _borrow: WriteBorrow { guarded: self },
             marker: PhantomData,
+        })
+    }
+}
+
+/// A borrow that cannot be given: the placement's typed error names the limit; `borrow()` has
+/// no way to return it (`try_borrow()` does).
+fn cannot_open(err: &Error) -> ! {
+    panic!("secrets: a borrow could not be given: {err}")
+}
+
+impl<U: Unit> Drop for Guarded<U> {
+    fn drop(&mut self) {
+        // A `Ref` passed to `mem::forget` left the value open: close it (a pooled value holds a
+        // scratch slot until then) before the placement releases it.
+        if !self.unit.is_owned_here() {
+            return;
+        }
+        if *self.readers.get_mut() > 0 {
+            self.unit.close_read(self.open_at());
+        }
+        self.release_write();
+    }
+}
+
+/// Ends one read borrow; a trait object, so that `Ref` is one type whatever the storage.
+trait ReleaseRead: Sync {
+    fn release_read(&self);
+}
+
+impl<U: Unit> ReleaseRead for Guarded<U> {
+    fn release_read(&self) {
+        Guarded::release_read(self);
+    }
+}
+
+/// Ends the write borrow, if one is open.
+trait ReleaseWrite: Sync {
+    fn release_write(&self);
+}
+
+impl<U: Unit> ReleaseWrite for Guarded<U> {
+    fn release_write(&self) {
+        if let Some(at) = NonNull::new(self.write_at.swap(std::ptr::null_mut(), Ordering::AcqRel)) {
+            self.unit.close_write(at);
         }
     }
 }
 
-/// Guarded memory is `MADV_DONTFORK`: a forked child has none of its parent's secrets.
-fn forked() -> ! {
-    panic!(
-        "secrets: this secret belongs to the parent process; guarded memory is not inherited \
-         by a child made by fork()"
-    )
-}
-
 struct ReadBorrow<'a> {
-    guarded: &'a Guarded,
+    guarded: &'a dyn ReleaseRead,
 }
 
 impl Drop for ReadBorrow<'_> {
@@ -184,12 +236,12 @@ impl Drop for ReadBorrow<'_> {
 }
 
 struct WriteBorrow<'a> {
-    guarded: &'a Guarded,
+    guarded: &'a dyn ReleaseWrite,
 }
 
 impl Drop for WriteBorrow<'_> {
     fn drop(&mut self) {
-        self.guarded.set_access(Access::None);
+        self.guarded.release_write();
     }
 }
 

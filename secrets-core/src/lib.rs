@@ -46,8 +46,14 @@
 //! |---|---|---|---|
 //! | `bytes.rs` | traits | yes | the `unsafe trait Bytes` and the casts between a `Bytes` value and its bytes, justified by that trait's contract |
 //! | `guarded.rs` | protection | yes | `Ref`/`RefMut` dereference guarded memory, justified by the borrow state that keeps it open |
-//! | `sys/*.rs` | os | yes | system calls, libsodium, the guarded layout |
+//! | `heap/*.rs` | placement | yes | addresses of regions and slots this layer mapped and owns: canaries written and checked, data copied and zeroed, `mprotect` of its own pages |
+//! | `sys/*.rs` | os | yes | system calls and libsodium; no policy, no `Error` |
 //! | every other file | containers | no | safe code over the above |
+//!
+//! Calls go only downwards: containers (`boxed.rs`, `vec.rs`, `string.rs`, `stack.rs`,
+//! `keyfile.rs`, `password.rs`; [`Storage`] is their seam) → protection (`guarded.rs`: the borrow
+//! count) → placement (`heap/`: dedicated regions from a page source per [`Backend`], pooled
+//! slots, the memory kept for reuse, turning OS failures into [`Error`]) → os (`sys/`).
 
 #![deny(missing_docs)]
 #![deny(clippy::unwrap_used, clippy::expect_used)]
@@ -62,11 +68,13 @@ mod bytes;
 mod error;
 mod guarded;
 mod harden;
+mod heap;
 pub mod kdf;
 mod keyfile;
 mod password;
 mod refusals;
 mod stack;
+mod storage;
 mod string;
 mod sys;
 mod vec;
@@ -79,6 +87,7 @@ pub use guarded::{Ref, RefMut};
 pub use harden::{harden_process, HardeningReport, Measure};
 pub use kdf::FromStorage;
 pub use stack::Secret;
+pub use storage::{Dedicated, OwnPages, Pooled, Storage};
 pub use string::SecretString;
 pub use vec::SecretVec;
 

@@ -6,7 +6,7 @@ use std::mem::size_of;
 use std::ops::{Deref, DerefMut};
 
 use crate::bytes::{self, Bytes, ConstantEq, Randomizable, Zeroable};
-use crate::sys::alloc::{lock, lock_error};
+use crate::heap::limits::{lock, lock_error};
 use crate::sys::{mem, stacklock};
 use crate::Error;
 
@@ -146,7 +146,7 @@ impl Locks {
         // Cannot overflow: the value lies in memory, and the last page of the address space is
         // never mapped; `page_round` saturates anyway.
         let end = mem::page_round(start.saturating_add(len.max(1)));
-        let answers = stacklock::answers();
+        let answers = stacklock::answers(lock);
         let classify = |addr: usize| match answers.then(|| stacklock::is_locked(addr)) {
             Some(Ok(true)) => Page::HeldAlready,
             Some(Ok(false)) => Page::Ours,

@@ -6,6 +6,7 @@ use zeroize::Zeroize;
 
 use crate::bytes::Zeroable;
 use crate::guarded::{Ref, RefMut};
+use crate::storage::{Dedicated, Storage};
 use crate::{Error, SecretVec};
 
 /// UTF-8 text (a password, a passphrase, a token) in guarded memory, with the protections of
@@ -21,13 +22,14 @@ use crate::{Error, SecretVec};
 /// assert_eq!(&*password.borrow(), "hunter2");
 /// # Ok::<(), secrets_core::Error>(())
 /// ```
-pub struct SecretString {
-    bytes: SecretVec<u8>,
+pub struct SecretString<S: Storage = Dedicated> {
+    bytes: SecretVec<u8, S>,
 }
 
 impl SecretString {
     /// Allocates `len` bytes, lets `init` fill them (they start zeroed), then checks that they
-    /// are UTF-8.
+    /// are UTF-8. The text is in [`Dedicated`] storage; [`try_new_in`](SecretString::try_new_in)
+    /// chooses another.
     ///
     /// # Errors
     /// `init`'s error; [`Error::InvalidUtf8`] (converted with `E: From<Error>`) when the bytes
@@ -44,16 +46,7 @@ impl SecretString {
         len: usize,
         init: impl FnOnce(&mut [u8]) -> Result<(), E>,
     ) -> Result<Self, E> {
-        let bytes = SecretVec::try_new(len, |bytes: &mut [u8]| {
-            init(bytes)?;
-            match std::str::from_utf8(bytes) {
-                Ok(_) => Ok(()),
-                Err(err) => Err(E::from(Error::InvalidUtf8 {
-                    valid_up_to: err.valid_up_to(),
-                })),
-            }
-        })?;
-        Ok(SecretString { bytes })
+        Self::try_new_in(Dedicated, len, init)
     }
 
     /// Moves UTF-8 text out of `source` into guarded memory, zeroing `source` whether or not
@@ -71,12 +64,7 @@ impl SecretString {
     /// assert_eq!(bad, [0, 0, 0]);
     /// ```
     pub fn from_bytes(source: &mut [u8]) -> Result<Self, Error> {
-        let result = Self::try_new(source.len(), |bytes| {
-            bytes.copy_from_slice(source);
-            Ok::<(), Error>(())
-        });
-        source.zero();
-        result
+        Self::from_bytes_in(Dedicated, source)
     }
 
     /// Moves the text of `source` into guarded memory, then zeroes `source`'s whole buffer
@@ -88,7 +76,63 @@ impl SecretString {
     /// # Errors
     /// An allocation error.
     pub fn from_string(source: &mut String) -> Result<Self, Error> {
-        let result = Self::try_new(source.len(), |bytes| {
+        Self::from_string_in(Dedicated, source)
+    }
+}
+
+impl<S: Storage> SecretString<S> {
+    /// Like [`try_new`](SecretString::try_new), in the storage `storage`.
+    ///
+    /// # Errors
+    /// As for [`try_new`](SecretString::try_new).
+    pub fn try_new_in<E: From<Error>>(
+        storage: S,
+        len: usize,
+        init: impl FnOnce(&mut [u8]) -> Result<(), E>,
+    ) -> Result<Self, E> {
+        let _ = storage;
+        Self::try_new_in_domain::<str, E>(len, init)
+    }
+
+    /// Like [`try_new_in`](Self::try_new_in), placing the text among the secrets of domain `D`
+    /// (pooled storage shares a page only within one domain; the other constructors use
+    /// `str`).
+    #[doc(hidden)]
+    pub fn try_new_in_domain<D: ?Sized + 'static, E: From<Error>>(
+        len: usize,
+        init: impl FnOnce(&mut [u8]) -> Result<(), E>,
+    ) -> Result<Self, E> {
+        let bytes = SecretVec::try_new_in_domain::<D, E>(len, |bytes: &mut [u8]| {
+            init(bytes)?;
+            match std::str::from_utf8(bytes) {
+                Ok(_) => Ok(()),
+                Err(err) => Err(E::from(Error::InvalidUtf8 {
+                    valid_up_to: err.valid_up_to(),
+                })),
+            }
+        })?;
+        Ok(SecretString { bytes })
+    }
+
+    /// Like [`from_bytes`](SecretString::from_bytes), in the storage `storage`.
+    ///
+    /// # Errors
+    /// As for [`from_bytes`](SecretString::from_bytes).
+    pub fn from_bytes_in(storage: S, source: &mut [u8]) -> Result<Self, Error> {
+        let result = Self::try_new_in(storage, source.len(), |bytes| {
+            bytes.copy_from_slice(source);
+            Ok::<(), Error>(())
+        });
+        source.zero();
+        result
+    }
+
+    /// Like [`from_string`](SecretString::from_string), in the storage `storage`.
+    ///
+    /// # Errors
+    /// An allocation error.
+    pub fn from_string_in(storage: S, source: &mut String) -> Result<Self, Error> {
+        let result = Self::try_new_in(storage, source.len(), |bytes| {
             bytes.copy_from_slice(source.as_bytes());
             Ok::<(), Error>(())
         });
@@ -142,17 +186,21 @@ fn corrupted() -> ! {
     panic!("secrets: a SecretString no longer holds UTF-8; its guarded memory was corrupted")
 }
 
-impl PartialEq for SecretString {
+impl<S: Storage> PartialEq for SecretString<S> {
     /// Compares in constant time for equal lengths; strings of different lengths are unequal.
     fn eq(&self, other: &Self) -> bool {
         self.bytes == other.bytes
     }
 }
 
-impl Eq for SecretString {}
+impl<S: Storage> Eq for SecretString<S> {}
 
-impl fmt::Debug for SecretString {
+impl<S: Storage> fmt::Debug for SecretString<S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("SecretString([REDACTED])")
+        if S::NAME == Dedicated::NAME {
+            f.write_str("SecretString([REDACTED])")
+        } else {
+            write!(f, "SecretString<{}>([REDACTED])", S::NAME)
+        }
     }
 }

@@ -1,12 +1,13 @@
 //! `SecretVec<T>`: a run of `Bytes` values in guarded memory, its length fixed at run time.
 
-use std::any::type_name;
+use std::any::{type_name, TypeId};
 use std::fmt;
 use std::marker::PhantomData;
 use std::mem::{align_of, size_of};
 
 use crate::bytes::{self, Bytes, ConstantEq, Randomizable, Zeroable};
 use crate::guarded::{Guarded, Ref, RefMut};
+use crate::storage::{Dedicated, Storage};
 use crate::Error;
 
 /// `len` values of a [`Bytes`] type in guarded memory, with the same protections as
@@ -23,20 +24,16 @@ use crate::Error;
 /// assert_eq!(seed.borrow().len(), 64);
 /// # Ok::<(), secrets_core::Error>(())
 /// ```
-pub struct SecretVec<T: Bytes> {
-    inner: Guarded,
+pub struct SecretVec<T: Bytes, S: Storage = Dedicated> {
+    inner: Guarded<S::Unit>,
     len: usize,
     marker: PhantomData<T>,
 }
 
 impl<T: Bytes> SecretVec<T> {
-    const SUPPORTED: () = assert!(
-        size_of::<T>() != 0 && align_of::<T>() <= 4096,
-        "SecretVec needs an element type that is not zero-sized and not aligned to more than a page"
-    );
-
     /// Allocates `len` values and lets `init` fill them (they start zeroed) while they are
-    /// writable; the vector is sealed when `init` returns.
+    /// writable; the vector is sealed when `init` returns. The values are in [`Dedicated`]
+    /// storage; [`new_in`](SecretVec::new_in) chooses another.
     ///
     /// # Errors
     /// [`Error::TooLarge`] when `len` values take more bytes than one secret may on this machine
@@ -51,10 +48,7 @@ impl<T: Bytes> SecretVec<T> {
     /// # Ok::<(), secrets_core::Error>(())
     /// ```
     pub fn new(len: usize, init: impl FnOnce(&mut [T])) -> Result<Self, Error> {
-        Self::try_new(len, |values: &mut [T]| {
-            init(values);
-            Ok::<(), Error>(())
-        })
+        Self::new_in(Dedicated, len, init)
     }
 
     /// Like [`new`](Self::new), for an `init` that can fail; on failure the pages are zeroed and
@@ -66,20 +60,7 @@ impl<T: Bytes> SecretVec<T> {
         len: usize,
         init: impl FnOnce(&mut [T]) -> Result<(), E>,
     ) -> Result<Self, E> {
-        let () = Self::SUPPORTED;
-        let () = T::LAYOUT_CHECKED;
-        let inner = Guarded::try_init(len, size_of::<T>(), |bytes| {
-            bytes.zero();
-            match bytes::slice_from_bytes_mut::<T>(bytes) {
-                Some(values) => init(values),
-                None => bytes::misaligned::<T>(),
-            }
-        })?;
-        Ok(SecretVec {
-            inner,
-            len,
-            marker: PhantomData,
-        })
+        Self::try_new_in(Dedicated, len, init)
     }
 
     /// `len` zeros.
@@ -87,7 +68,7 @@ impl<T: Bytes> SecretVec<T> {
     /// # Errors
     /// As for [`new`](Self::new).
     pub fn zero(len: usize) -> Result<Self, Error> {
-        Self::new(len, |_| {})
+        Self::zero_in(Dedicated, len)
     }
 
     /// `len` values from libsodium's CSPRNG.
@@ -98,7 +79,7 @@ impl<T: Bytes> SecretVec<T> {
     /// # Panics
     /// If libsodium's CSPRNG cannot be initialised.
     pub fn random(len: usize) -> Result<Self, Error> {
-        Self::new(len, |values| values.randomize())
+        Self::random_in(Dedicated, len)
     }
 
     /// Moves the values out of `source` into a new vector, zeroing `source` whether or not this
@@ -117,9 +98,98 @@ impl<T: Bytes> SecretVec<T> {
     /// # Ok::<(), secrets_core::Error>(())
     /// ```
     pub fn from_bytes(source: &mut [u8]) -> Result<Self, Error> {
+        Self::from_bytes_in(Dedicated, source)
+    }
+}
+
+impl<T: Bytes, S: Storage> SecretVec<T, S> {
+    const SUPPORTED: () = assert!(
+        size_of::<T>() != 0 && align_of::<T>() <= 4096,
+        "SecretVec needs an element type that is not zero-sized and not aligned to more than a page"
+    );
+
+    const FITS_ITS_STORAGE: () = assert!(
+        align_of::<T>() <= S::MAX_ALIGN,
+        "pooled storage holds values aligned to at most 16: keep this element type in dedicated \
+         storage (`SecretVec<T>`, the default)"
+    );
+
+    /// Like [`new`](SecretVec::new), in the storage `storage`.
+    ///
+    /// # Errors
+    /// As for [`new`](SecretVec::new).
+    pub fn new_in(storage: S, len: usize, init: impl FnOnce(&mut [T])) -> Result<Self, Error> {
+        Self::try_new_in(storage, len, |values: &mut [T]| {
+            init(values);
+            Ok::<(), Error>(())
+        })
+    }
+
+    /// Like [`try_new`](SecretVec::try_new), in the storage `storage`.
+    ///
+    /// # Errors
+    /// As for [`try_new`](SecretVec::try_new).
+    pub fn try_new_in<E: From<Error>>(
+        storage: S,
+        len: usize,
+        init: impl FnOnce(&mut [T]) -> Result<(), E>,
+    ) -> Result<Self, E> {
+        let _ = storage;
+        Self::try_new_in_domain::<T, E>(len, init)
+    }
+
+    /// Like [`try_new_in`](Self::try_new_in), placing the values among the secrets of domain
+    /// `D` (pooled storage shares a page only within one domain; the other constructors use
+    /// `T`).
+    #[doc(hidden)]
+    pub fn try_new_in_domain<D: ?Sized + 'static, E: From<Error>>(
+        len: usize,
+        init: impl FnOnce(&mut [T]) -> Result<(), E>,
+    ) -> Result<Self, E> {
+        let () = Self::SUPPORTED;
+        let () = Self::FITS_ITS_STORAGE;
+        let () = T::LAYOUT_CHECKED;
+        let unit = S::try_init(TypeId::of::<D>(), len, size_of::<T>(), |bytes| {
+            bytes.zero();
+            match bytes::slice_from_bytes_mut::<T>(bytes) {
+                Some(values) => init(values),
+                None => bytes::misaligned::<T>(),
+            }
+        })?;
+        Ok(SecretVec {
+            inner: Guarded::new(unit),
+            len,
+            marker: PhantomData,
+        })
+    }
+
+    /// Like [`zero`](SecretVec::zero), in the storage `storage`.
+    ///
+    /// # Errors
+    /// As for [`new`](SecretVec::new).
+    pub fn zero_in(storage: S, len: usize) -> Result<Self, Error> {
+        Self::new_in(storage, len, |_| {})
+    }
+
+    /// Like [`random`](SecretVec::random), in the storage `storage`.
+    ///
+    /// # Errors
+    /// As for [`new`](SecretVec::new).
+    ///
+    /// # Panics
+    /// If libsodium's CSPRNG cannot be initialised.
+    pub fn random_in(storage: S, len: usize) -> Result<Self, Error> {
+        Self::new_in(storage, len, |values| values.randomize())
+    }
+
+    /// Like [`from_bytes`](SecretVec::from_bytes), in the storage `storage`.
+    ///
+    /// # Errors
+    /// As for [`from_bytes`](SecretVec::from_bytes).
+    pub fn from_bytes_in(storage: S, source: &mut [u8]) -> Result<Self, Error> {
         let size = size_of::<T>();
         let result = if size != 0 && source.len() % size == 0 {
-            Self::try_new(source.len() / size, |values: &mut [T]| {
+            Self::try_new_in(storage, source.len() / size, |values: &mut [T]| {
                 bytes::slice_as_bytes_mut(values).copy_from_slice(source);
                 Ok::<(), Error>(())
             })
@@ -172,7 +242,7 @@ impl<T: Bytes> SecretVec<T> {
     }
 }
 
-impl<T: Bytes> PartialEq for SecretVec<T> {
+impl<T: Bytes, S: Storage> PartialEq for SecretVec<T, S> {
     /// Compares in constant time for equal lengths; vectors of different lengths are unequal
     /// (lengths are not secret).
     fn eq(&self, other: &Self) -> bool {
@@ -180,10 +250,19 @@ impl<T: Bytes> PartialEq for SecretVec<T> {
     }
 }
 
-impl<T: Bytes> Eq for SecretVec<T> {}
+impl<T: Bytes, S: Storage> Eq for SecretVec<T, S> {}
 
-impl<T: Bytes> fmt::Debug for SecretVec<T> {
+impl<T: Bytes, S: Storage> fmt::Debug for SecretVec<T, S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "SecretVec<{}>([REDACTED])", type_name::<T>())
+        if S::NAME == Dedicated::NAME {
+            write!(f, "SecretVec<{}>([REDACTED])", type_name::<T>())
+        } else {
+            write!(
+                f,
+                "SecretVec<{}, {}>([REDACTED])",
+                type_name::<T>(),
+                S::NAME
+            )
+        }
     }
 }

@@ -125,6 +125,115 @@ pub(crate) unsafe fn protect(addr: usize, len: usize, access: Access) -> Result<
     check(unsafe { libc::mprotect(addr as *mut libc::c_void, len, access.prot()) })
 }
 
+/// Sets `len` bytes at `addr` to zero with `sodium_memzero` (not optimised away).
+///
+/// # Safety
+/// `[addr, addr + len)` is readable and writable memory that the caller owns, and no reference
+/// into it is alive.
+pub(crate) unsafe fn zero(addr: usize, len: usize) {
+    // SAFETY: the caller guarantees the range is writable, owned and unaliased; `len` fits in
+    // `isize` because it lies inside one mapping.
+    let bytes = unsafe { std::slice::from_raw_parts_mut(addr as *mut u8, len) };
+    super::sodium::memzero(bytes);
+}
+
+/// Copies `bytes` to `addr`.
+///
+/// # Safety
+/// `[addr, addr + bytes.len())` is writable memory that the caller owns, does not overlap
+/// `bytes`, and no reference into it is alive.
+pub(crate) unsafe fn write_bytes(addr: usize, bytes: &[u8]) {
+    // SAFETY: the caller guarantees the destination is writable, owned and disjoint from
+    // `bytes`.
+    unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), addr as *mut u8, bytes.len()) }
+}
+
+/// Copies `len` bytes from `from` to `to`.
+///
+/// # Safety
+/// `[from, from + len)` is readable, `[to, to + len)` writable, both owned by the caller, they
+/// do not overlap, and no reference into the destination is alive.
+pub(crate) unsafe fn copy(from: usize, to: usize, len: usize) {
+    // SAFETY: the caller guarantees both ranges are accessible as required and disjoint.
+    unsafe { std::ptr::copy_nonoverlapping(from as *const u8, to as *mut u8, len) }
+}
+
+/// Whether the `len` bytes at `addr` are all zero (every byte is read: no early exit).
+///
+/// # Safety
+/// `[addr, addr + len)` is readable memory that nothing writes meanwhile.
+pub(crate) unsafe fn bytes_are_zero(addr: usize, len: usize) -> bool {
+    // SAFETY: the caller guarantees the range is readable and not written while this runs.
+    let found = unsafe { std::slice::from_raw_parts(addr as *const u8, len) };
+    found.iter().fold(0u8, |acc, &byte| acc | byte) == 0
+}
+
+/// Whether the bytes at `addr` equal `expected`, compared in constant time.
+///
+/// # Safety
+/// `[addr, addr + expected.len())` is readable memory that nothing writes meanwhile.
+pub(crate) unsafe fn bytes_equal(addr: usize, expected: &[u8]) -> bool {
+    // SAFETY: the caller guarantees the range is readable and not written while this runs.
+    let found = unsafe { std::slice::from_raw_parts(addr as *const u8, expected.len()) };
+    super::sodium::memeq(found, expected)
+}
+
+/// Reserves `len` bytes (whole pages) of address space: a private anonymous `PROT_NONE`
+/// `MAP_NORESERVE` mapping, which costs neither RAM nor lock; `Err(errno)` if `mmap` fails.
+pub(crate) fn reserve(len: usize) -> Result<usize, i32> {
+    // SAFETY: a fresh anonymous mapping at an address of the kernel's choosing touches no
+    // existing memory.
+    let addr = unsafe {
+        libc::mmap(
+            std::ptr::null_mut(),
+            len,
+            libc::PROT_NONE,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
+            -1,
+            0,
+        )
+    };
+    if addr == libc::MAP_FAILED {
+        Err(errno())
+    } else {
+        Ok(addr as usize)
+    }
+}
+
+/// Replaces `[addr, addr + len)` (whole pages inside a reservation of the caller's) with fresh
+/// private anonymous memory, readable and writable and zero.
+///
+/// # Safety
+/// The range lies inside a mapping the caller owns, and nothing refers to it.
+pub(crate) unsafe fn map_anonymous_at(addr: usize, len: usize) -> Result<(), i32> {
+    // SAFETY: MAP_FIXED replaces only the caller's own, unreferenced range.
+    let mapped = unsafe {
+        libc::mmap(
+            addr as *mut libc::c_void,
+            len,
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_FIXED,
+            -1,
+            0,
+        )
+    };
+    if mapped == libc::MAP_FAILED {
+        Err(errno())
+    } else {
+        Ok(())
+    }
+}
+
+/// Unmaps `[addr, addr + len)`.
+///
+/// # Safety
+/// The range is mapped, owned by the caller, and nothing refers to it or uses it afterwards.
+pub(crate) unsafe fn unmap(addr: usize, len: usize) {
+    // SAFETY: the caller owns the unused range; `munmap` of it cannot fail in a way that leaves
+    // anything to do.
+    unsafe { libc::munmap(addr as *mut libc::c_void, len) };
+}
+
 /// Locks the pages of `[addr, addr + len)` into RAM (they are also faulted in).
 pub(crate) fn lock(addr: usize, len: usize) -> Result<(), i32> {
     // SAFETY: `mlock` does not access the memory on behalf of the program; it fails with ENOMEM

@@ -9,21 +9,17 @@
 //! * [`process`]: process-wide hardening (core dumps, dumpability);
 //! * [`terminal`]: echo switched off while a password is typed (`termios`), with the `read(2)`,
 //!   `write(2)` and `raise(3)` that reading it needs;
-//! * [`spare`]: released `memfd_secret` regions, zeroed and sealed, kept for reuse;
 //! * [`stacklock`]: whether a stack page is locked already, so that a `Secret` leaves alone
-//!   the locks it did not take;
-//! * [`alloc`]: one guarded allocation from either backend (guard pages, canary, locked data),
-//!   with both layouts drawn in their modules.
+//!   the locks it did not take.
 //!
-//! Every `unsafe` block of the crate's memory handling is in these files, and each carries a
-//! `// SAFETY:` comment naming the invariant it relies on.
+//! This is the bottom layer: it names no `crate::Error` and no `Backend`, and never asks which
+//! backend is active. A failed call returns its `errno` (and, where several calls make one
+//! operation, the step that failed); the placement layer (`heap/`) decides what that means.
 
 pub mod aead;
-pub(crate) mod alloc;
 pub(crate) mod mem;
 pub(crate) mod process;
 pub(crate) mod secretmem;
 pub(crate) mod sodium;
-pub(crate) mod spare;
 pub(crate) mod stacklock;
 pub(crate) mod terminal;

@@ -114,6 +114,61 @@ pub(crate) fn map(region_len: usize) -> Result<usize, (Step, i32)> {
     Ok(region)
 }
 
+/// Maps `pages` pages of one new secret memory file, each as a mapping of its own between
+/// guard pages, and closes the file:
+///
+/// ```text
+///  | G | D0 | G | D1 | G | ... | D(pages-1) | G |      (2 * pages + 1 pages reserved)
+/// ```
+///
+/// Returns the address of the reservation (its first guard page). The data pages are
+/// `PROT_NONE` and untouched; the kernel has charged all of them to `RLIMIT_MEMLOCK` (EAGAIN
+/// from the `Map` step when that is used up). The descriptor is closed before this returns, so
+/// a child made by `fork` cannot map the file again.
+pub(crate) fn map_chunk(pages: usize) -> Result<usize, (Step, i32)> {
+    let page = mem::page_size();
+    let len = pages
+        .checked_mul(page)
+        .ok_or((Step::Create, libc::ENOMEM))?;
+    let reserve_len = pages
+        .checked_mul(2)
+        .and_then(|n| n.checked_add(1))
+        .and_then(|n| n.checked_mul(page))
+        .ok_or((Step::Reserve, libc::ENOMEM))?;
+    let fd = create(len).map_err(|errno| (Step::Create, errno))?;
+    let base = match mem::reserve(reserve_len) {
+        Ok(base) => base,
+        Err(errno) => {
+            close(fd);
+            return Err((Step::Reserve, errno));
+        }
+    };
+    for index in 0..pages {
+        let at = base + (2 * index + 1) * page;
+        // SAFETY: MAP_FIXED replaces one page of the reservation made just above, which no one
+        // else knows about; `index * page < len` fits `off_t` since `create(len)` accepted it.
+        let mapped = unsafe {
+            libc::mmap(
+                at as *mut libc::c_void,
+                page,
+                libc::PROT_NONE,
+                libc::MAP_SHARED | libc::MAP_FIXED,
+                fd,
+                (index * page) as libc::off_t,
+            )
+        };
+        if mapped == libc::MAP_FAILED {
+            let errno = mem::errno();
+            close(fd);
+            // SAFETY: the reservation (with the pages mapped into it so far) is ours alone.
+            unsafe { mem::unmap(base, reserve_len) };
+            return Err((Step::Map, errno));
+        }
+    }
+    close(fd);
+    Ok(base)
+}
+
 /// Unmaps a region made by [`map`] together with its guard pages.
 ///
 /// # Safety

@@ -4,20 +4,22 @@ use std::sync::OnceLock;
 
 use libsodium_sys as ffi;
 
-use crate::Error;
+/// libsodium could not be initialised (`sodium_init` failed): there is no CSPRNG.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct NotInitialised;
 
 /// Runs `sodium_init` once per process. libsodium must be initialised before its CSPRNG or its
 /// guarded heap is used; `sodium_init` is itself idempotent and thread-safe, the `OnceLock` only
 /// saves the call.
 #[inline]
-pub(crate) fn init() -> Result<(), Error> {
+pub(crate) fn init() -> Result<(), NotInitialised> {
     static READY: OnceLock<bool> = OnceLock::new();
     // SAFETY: `sodium_init` takes no arguments and may be called from any thread at any time.
     let ready = *READY.get_or_init(|| unsafe { ffi::sodium_init() } >= 0);
     if ready {
         Ok(())
     } else {
-        Err(Error::SodiumInit)
+        Err(NotInitialised)
     }
 }
 

@@ -18,7 +18,7 @@
 
 use std::sync::OnceLock;
 
-use super::{alloc, mem};
+use super::mem;
 
 /// Whether the page at `page` (page aligned) is locked, or otherwise kept out of swap:
 /// `Ok(true)` when the kernel refuses `MADV_COLD` for it with `EINVAL`, `Ok(false)` when it
@@ -39,13 +39,14 @@ pub(crate) fn is_locked(page: usize) -> Result<bool, i32> {
 
 /// Whether this kernel answers [`is_locked`] truthfully: a fresh page of our own reads as
 /// unlocked, and as locked once we lock it. Probed once; `false` (and probed again next time)
-/// if the probe itself cannot run (no page to map, no lock allowed).
-pub(crate) fn answers() -> bool {
+/// if the probe itself cannot run (no page to map, no lock allowed). `lock` locks the test page
+/// (the caller's `mlock`, which may first make room by releasing memory kept for reuse).
+pub(crate) fn answers(lock: fn(usize, usize) -> Result<(), i32>) -> bool {
     static ANSWERS: OnceLock<bool> = OnceLock::new();
     if let Some(&answers) = ANSWERS.get() {
         return answers;
     }
-    match probe() {
+    match probe(lock) {
         Some(answers) => *ANSWERS.get_or_init(|| answers),
         None => false,
     }
@@ -53,7 +54,7 @@ pub(crate) fn answers() -> bool {
 
 /// `Some(true)` if the kernel tells an unlocked page from a locked one, `Some(false)` if it
 /// does not, `None` if the test page could not be mapped or locked.
-fn probe() -> Option<bool> {
+fn probe(lock: fn(usize, usize) -> Result<(), i32>) -> Option<bool> {
     let page = mem::page_size();
     // SAFETY: a new private anonymous mapping, placed by the kernel where nothing else is; no
     // Rust object refers to it.
@@ -75,8 +76,7 @@ fn probe() -> Option<bool> {
     let answers = match mem::unlock(addr, page) {
         Err(_) => None,
         Ok(()) => match is_locked(addr) {
-            // `alloc::lock` makes room by releasing kept pages, as the caller's lock would.
-            Ok(false) => match alloc::lock(addr, page) {
+            Ok(false) => match lock(addr, page) {
                 Err(_) => None,
                 Ok(()) => Some(is_locked(addr) == Ok(true)),
             },

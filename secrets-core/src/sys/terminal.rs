@@ -33,7 +33,6 @@ use std::os::fd::{AsRawFd, BorrowedFd};
 use std::sync::atomic::{AtomicI32, Ordering};
 
 use super::mem::errno;
-use crate::Error;
 
 /// `read(2)` of at most `buf.len()` bytes into `buf`; `Ok(0)` is end of file. A read
 /// interrupted by a signal handler (EINTR) is retried.
@@ -229,14 +228,23 @@ pub(crate) struct EchoOff<'fd> {
     handlers: Option<Handlers>,
 }
 
+/// A terminal call that failed: which one, and its `errno`. The layer above turns it into the
+/// crate's error.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct TerminalFailure {
+    /// `tcgetattr` or `tcsetattr`.
+    pub(crate) operation: &'static str,
+    pub(crate) errno: i32,
+}
+
 impl<'fd> EchoOff<'fd> {
     /// Saves the modes of the terminal `fd` and switches echo and signal characters off.
     ///
     /// # Errors
-    /// [`Error::Terminal`] naming `tcgetattr` (`fd` is not a terminal: ENOTTY) or `tcsetattr`
+    /// [`TerminalFailure`] naming `tcgetattr` (`fd` is not a terminal: ENOTTY) or `tcsetattr`
     /// (for instance EIO, the terminal hung up); the terminal is then left as it was.
-    pub(crate) fn new(fd: BorrowedFd<'fd>) -> Result<Self, Error> {
-        let saved = get_attr(fd).map_err(|errno| Error::Terminal {
+    pub(crate) fn new(fd: BorrowedFd<'fd>) -> Result<Self, TerminalFailure> {
+        let saved = get_attr(fd).map_err(|errno| TerminalFailure {
             operation: "tcgetattr",
             errno,
         })?;
@@ -257,7 +265,7 @@ impl<'fd> EchoOff<'fd> {
             armed: true,
             handlers: Handlers::install(fd, &saved),
         };
-        set_attr(fd, &quiet).map_err(|errno| Error::Terminal {
+        set_attr(fd, &quiet).map_err(|errno| TerminalFailure {
             operation: "tcsetattr",
             errno,
         })?;
@@ -273,10 +281,10 @@ impl<'fd> EchoOff<'fd> {
     /// Puts the saved modes back, reporting a failure that `Drop` would have to swallow.
     ///
     /// # Errors
-    /// [`Error::Terminal`] naming `tcsetattr`: the terminal may still have echo off.
-    pub(crate) fn restore(mut self) -> Result<(), Error> {
+    /// [`TerminalFailure`] naming `tcsetattr`: the terminal may still have echo off.
+    pub(crate) fn restore(mut self) -> Result<(), TerminalFailure> {
         self.armed = false;
-        let restored = set_attr(self.fd, &self.saved).map_err(|errno| Error::Terminal {
+        let restored = set_attr(self.fd, &self.saved).map_err(|errno| TerminalFailure {
             operation: "tcsetattr",
             errno,
         });
@@ -386,10 +394,9 @@ mod tests {
     fn not_a_terminal_is_a_typed_error() {
         let file = File::open("/proc/self/status").expect("open a regular file");
         match EchoOff::new(file.as_fd()) {
-            Err(Error::Terminal { operation, errno }) => {
+            Err(TerminalFailure { operation, errno }) => {
                 assert_eq!((operation, errno), ("tcgetattr", libc::ENOTTY));
             }
-            Err(other) => panic!("expected Error::Terminal, got {other:?}"),
             Ok(_) => panic!("a regular file accepted as a terminal"),
         };
     }

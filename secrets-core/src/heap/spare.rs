@@ -21,8 +21,8 @@
 
 use std::sync::{Mutex, PoisonError};
 
-use super::alloc::Owner;
-use super::{mem, secretmem};
+use super::owner::Owner;
+use crate::sys::{mem, secretmem};
 
 /// Pages kept unless the program says otherwise: 64 KiB with 4 KiB pages.
 pub(crate) const DEFAULT_LIMIT: usize = 16;

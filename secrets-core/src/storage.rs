@@ -1,0 +1,166 @@
+//! Where a container keeps its secret: the [`Storage`] parameter of [`SecretBox`],
+//! [`SecretVec`] and [`SecretString`].
+//!
+//! The choice is part of the type, made per type by the program and never silently changed:
+//! `SecretBox<[u8; 32]>` is `SecretBox<[u8; 32], Dedicated>`, and a program that wants many small
+//! secrets writes `SecretBox<[u8; 32], Pooled>`. A function that needs the stronger guarantees
+//! of dedicated pages says so with the [`OwnPages`] bound, and a pooled secret passed to it is
+//! a compile error that says what to do.
+//!
+//! [`SecretBox`]: crate::SecretBox
+//! [`SecretVec`]: crate::SecretVec
+//! [`SecretString`]: crate::SecretString
+
+use std::any::TypeId;
+
+use crate::heap::dedicated::Allocation;
+use crate::heap::pool::{self, PooledUnit};
+use crate::heap::Unit;
+use crate::Error;
+
+mod sealed {
+    pub trait Sealed {}
+}
+
+/// How a container's secret is placed in guarded memory: [`Dedicated`] (the default) or
+/// [`Pooled`]. Implemented by those two types only.
+///
+/// | guarantee | [`Dedicated`] | [`Pooled`] |
+/// |---|---|---|
+/// | locked, `MADV_DONTDUMP`, `MADV_DONTFORK`; `memfd_secret` pages out of the direct map | yes | yes |
+/// | inaccessible at rest (`PROT_NONE`) | its own pages | a page shared with secrets of the same type |
+/// | readable while borrowed | the secret only | the secret (a copy in a scratch slot), the other borrowed copies on that scratch page, and the same-type neighbours on its page during each copy (about a microsecond) |
+/// | a one-byte overflow | faults at once (guard page) | overwrites the next canary: abort at release |
+/// | an underflow | canary, abort at release | canary, abort at release |
+/// | zeroed before release | yes | yes (slot at drop; scratch copy at the last borrow's end) |
+/// | locked memory per 32-byte secret | 4 KiB | 48 bytes |
+///
+/// ```
+/// use secrets_core::{Dedicated, SecretBox, Storage};
+/// assert_eq!(<Dedicated as Storage>::NAME, "dedicated");
+/// let key = SecretBox::<[u8; 32], Dedicated>::random_in(Dedicated)?;
+/// # let _ = key;
+/// # Ok::<(), secrets_core::Error>(())
+/// ```
+pub trait Storage: sealed::Sealed + Sized + Send + Sync + 'static {
+    /// The storage's name, as the audit table shows it: `"dedicated"` or `"pooled"`.
+    const NAME: &'static str;
+
+    /// The largest value (in bytes) a `SecretBox` of this storage may hold; checked at compile
+    /// time. A `SecretVec` or `SecretString` longer than this is placed on dedicated pages.
+    const MAX_BOX_SIZE: usize;
+
+    /// The strictest alignment a value of this storage may need; checked at compile time.
+    const MAX_ALIGN: usize;
+
+    /// The placed secret the container holds.
+    #[doc(hidden)]
+    type Unit: Unit;
+
+    /// Places `count` elements of `element_size` bytes, lets `init` fill them (they start as
+    /// whatever the placement gives; the containers zero them first), and seals them.
+    /// `domain` says which secrets may share a page (pooled storage): values of one type.
+    #[doc(hidden)]
+    fn try_init<E: From<Error>>(
+        domain: TypeId,
+        count: usize,
+        element_size: usize,
+        init: impl FnOnce(&mut [u8]) -> Result<(), E>,
+    ) -> Result<Self::Unit, E>;
+}
+
+/// Storages where every secret has pages of its own: today only [`Dedicated`].
+///
+/// Bound a function on it where sharing a page is not acceptable (a master key that must never
+/// be readable beside anything else, memory whose overflow must fault at once):
+///
+/// ```
+/// use secrets_core::{OwnPages, SecretBox};
+/// fn unlock<S: OwnPages>(master: &SecretBox<[u8; 32], S>) -> u8 {
+///     master.borrow()[0]
+/// }
+/// let master = SecretBox::<[u8; 32]>::zero()?;
+/// assert_eq!(unlock(&master), 0);
+/// # Ok::<(), secrets_core::Error>(())
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "this secret is in `{Self}` storage, which shares its pages with other secrets; \
+               this needs a secret on pages of its own",
+    label = "needs dedicated storage",
+    note = "make the secret with the default storage: `SecretBox<T>` (that is, \
+            `SecretBox<T, Dedicated>`), `SecretVec<T>` or `SecretString`"
+)]
+pub trait OwnPages: Storage {}
+
+/// Each secret on pages of its own, between guard pages: the default storage.
+///
+/// One page range per secret (4 KiB of locked memory for a 32-byte key, three or four
+/// mappings); an overflow faults at once, and nothing else is readable while it is borrowed.
+/// See [`Storage`] for the comparison.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Dedicated;
+
+impl sealed::Sealed for Dedicated {}
+impl OwnPages for Dedicated {}
+
+impl Storage for Dedicated {
+    const NAME: &'static str = "dedicated";
+    const MAX_BOX_SIZE: usize = usize::MAX;
+    const MAX_ALIGN: usize = 4096;
+    type Unit = Allocation;
+
+    fn try_init<E: From<Error>>(
+        _domain: TypeId,
+        count: usize,
+        element_size: usize,
+        init: impl FnOnce(&mut [u8]) -> Result<(), E>,
+    ) -> Result<Allocation, E> {
+        Allocation::new_with(count, element_size, init)
+    }
+}
+
+/// Many small secrets of one type share a locked page: the storage for programs that hold
+/// thousands of secrets or more.
+///
+/// A 32-byte secret takes a 48-byte slot (with its canary) instead of a 4 KiB page, so the
+/// default 8 MiB `RLIMIT_MEMLOCK` holds about 170,000 of them instead of 2,048. The pages are
+/// locked, `MADV_DONTDUMP`, `MADV_DONTFORK`, `PROT_NONE` at rest (`memfd_secret` pages where
+/// the kernel offers them), each a mapping of its own between guard pages, and hold secrets of
+/// one type only. What it gives up, against [`Dedicated`] (see the table on [`Storage`]):
+///
+/// * a borrow reads a *copy* of the value in a locked scratch slot; the shared page is readable
+///   only while the copy is made (about a microsecond), and then so are its neighbours of the
+///   same type. A `Ref` points into scratch, next to other live borrowed copies;
+/// * a write past the end of a value changes the next canary rather than faulting: the process
+///   aborts when the slot is next copied or released;
+/// * values longer than 1,024 bytes (a `SecretVec` or `SecretString`) are placed on dedicated
+///   pages, with every guarantee of those; a `SecretBox` of a larger type does not compile.
+///
+/// ```
+/// use secrets_core::{Pooled, SecretBox};
+/// let keys = (0..1000)
+///     .map(|_| SecretBox::<[u8; 32], _>::random_in(Pooled))
+///     .collect::<Result<Vec<_>, _>>()?;
+/// assert_eq!(keys[7].borrow().len(), 32);
+/// # Ok::<(), secrets_core::Error>(())
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Pooled;
+
+impl sealed::Sealed for Pooled {}
+
+impl Storage for Pooled {
+    const NAME: &'static str = "pooled";
+    const MAX_BOX_SIZE: usize = pool::MAX_LEN;
+    const MAX_ALIGN: usize = pool::MAX_ALIGN;
+    type Unit = PooledUnit;
+
+    fn try_init<E: From<Error>>(
+        domain: TypeId,
+        count: usize,
+        element_size: usize,
+        init: impl FnOnce(&mut [u8]) -> Result<(), E>,
+    ) -> Result<PooledUnit, E> {
+        pool::place(domain, count, element_size, init)
+    }
+}
