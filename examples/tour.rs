@@ -9,9 +9,8 @@ use std::error::Error;
 use std::path::{Path, PathBuf};
 
 use secrets_core::kdf::{self, Argon2idParams};
-use secrets_core::{
-    active_backend, audit, harden_process, Randomizable, Secret, SecretBox, SecretString,
-};
+use secrets_core::prelude::*;
+use secrets_core::{active_backend, audit, harden_process};
 use secrets_nonce::{
     open, seal, ChaCha20Poly1305Ietf, ChaCha20Poly1305IetfKey, NonceSequence, UnusedNonce,
     UsedNonce, XChaCha20Poly1305, XChaCha20Poly1305Key,

@@ -10,6 +10,7 @@
 //! machine's memory; the child is what may die.
 
 use secrets_core::__private::aead::Algorithm as Raw;
+use secrets_core::prelude::*;
 use secrets_integration_tests::in_child;
 use secrets_nonce::{
     open, open_into, seal, Aes256Gcm, Aes256GcmKey, ChaCha20Poly1305Ietf, ChaCha20Poly1305IetfKey,

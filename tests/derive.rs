@@ -1,8 +1,9 @@
 //! `#[derive(Bytes)]` and `#[derive(Secret)]` at run time: constant-time equality, redacted
-//! `Debug`, forwarded constructors, the audit registry and live counts.
+//! `Debug`, the constructors of each kind (from `secrets_core::prelude`), the audit registry
+//! and live counts.
 
 use secrets_core::audit;
-use secrets_core::{Bytes, ConstantEq, Secret, SecretBox, SecretString, SecretVec};
+use secrets_core::prelude::*;
 
 /// The master key of a vault.
 #[derive(Secret)]
@@ -57,6 +58,32 @@ fn bytes_derive_stores_a_struct() {
     Secret::<Pair<u16>>::zero(|p| assert_eq!(p.a + p.b, 0)).unwrap();
 }
 
+/// With every trait of the prelude in scope, each kind finds its own constructors: the blanket
+/// impls of `BoxSecret`, `VecSecret` and `StringSecret` apply only to their own storage.
+#[test]
+fn each_kind_resolves_its_own_methods_with_every_trait_in_scope() {
+    let key = MasterKey::random().unwrap();
+    let seed = Seed::random(64).unwrap();
+    let words = Seed::from_bytes(&mut [1, 2, 3]).unwrap();
+    let pass = Passphrase::from_bytes(&mut b"pw".to_vec()).unwrap();
+    let session = SessionKey::from_bytes(&mut [4; 32]).unwrap();
+    assert_eq!(key.borrow().len(), 32);
+    assert_eq!(seed.len(), 64);
+    assert_eq!(words.len(), 3);
+    assert_eq!(pass.len(), 2);
+    assert_eq!(session.expose(|k| k[31]), 4);
+    let same = MasterKey::from_inner(SecretBox::new(|k| *k = *key.borrow()).unwrap());
+    assert_eq!(same, key);
+    // The containers are secret types too (so `kdf` can return them); their own methods win.
+    assert_eq!(SecretVec::<u8>::random(3).unwrap().len(), 3);
+    assert_eq!(
+        SecretString::from_bytes(&mut b"abc".to_vec())
+            .unwrap()
+            .len(),
+        3
+    );
+}
+
 #[test]
 fn secret_eq_is_over_the_bytes() {
     let a = MasterKey::new(|k| *k = [5; 32]).unwrap();
@@ -91,6 +118,7 @@ fn audit_lists_the_types_and_counts_live_instances() {
     assert_eq!(master.storage(), "SecretBox<[u8; 32]>");
     assert_eq!(master.size(), Some(32));
     assert_eq!(master.description(), Some("the vault's master key"));
+    assert_eq!(master.placement(), Some("dedicated"));
     let seed = types.iter().find(|t| t.name() == "Seed").expect("Seed");
     assert_eq!(seed.size(), None);
     let pass = types

@@ -4,7 +4,8 @@
 use std::os::unix::fs::{chown, symlink, PermissionsExt};
 use std::path::{Path, PathBuf};
 
-use secrets_core::{Error, Randomizable, Secret, SecretBox, SecretVec};
+use secrets_core::prelude::*;
+use secrets_core::Error;
 use secrets_integration_tests::pty::{has_controlling_terminal, new_session, Pty};
 use secrets_integration_tests::scan::{find_in_ordinary_memory, Needle};
 use secrets_integration_tests::{in_child, PrivateDir};

@@ -21,7 +21,7 @@ use std::os::unix::fs::FileExt;
 use libsodium_sys as ffi;
 use secrets_core::__private::aead::{scrub, Algorithm as Raw};
 use secrets_core::kdf::{self, Argon2idParams};
-use secrets_core::{Randomizable, SecretBox, SecretVec};
+use secrets_core::prelude::*;
 use secrets_integration_tests::in_child;
 use secrets_integration_tests::scan::{below, find_in_ordinary_memory, Needle};
 use secrets_nonce::{

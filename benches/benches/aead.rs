@@ -38,7 +38,7 @@ use std::time::Duration;
 
 use criterion::Criterion;
 use secrets_benches::{init_sodium, xchacha_open, xchacha_seal, RawGuarded, XCHACHA_NONCE_LEN};
-use secrets_core::SecretVec;
+use secrets_core::prelude::*;
 use secrets_core::{set_backend, Backend};
 use secrets_nonce::{open, seal, Sealer, UnusedNonce, XChaCha20Poly1305, XChaCha20Poly1305Key};
 

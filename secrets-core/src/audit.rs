@@ -1,9 +1,10 @@
 //! Which types in this program may hold secrets, and how many of each are alive.
 //!
 //! Every `#[derive(Secret)]` type registers itself at link time (through the `inventory`
-//! crate: no call at run time is needed), with its name, module, storage and an optional
-//! description. [`types`] lists them; [`check_allowlist`] compares them with a reviewed list, so
-//! that a test fails when someone adds a secret type without review:
+//! crate: no call at run time is needed), with its name, module, storage (the field's type and
+//! where the container places it, its [`Container::STORAGE`](crate::Container::STORAGE)) and an
+//! optional description. [`types`] lists them; [`check_allowlist`] compares them with a
+//! reviewed list, so that a test fails when someone adds a secret type without review:
 //!
 //! ```
 //! # use secrets_core::audit;
@@ -58,6 +59,7 @@ pub struct SecretType {
     name: &'static str,
     module_path: &'static str,
     storage: &'static str,
+    placement: Option<&'static str>,
     size: Option<usize>,
     description: Option<&'static str>,
     live: &'static LiveCount,
@@ -71,6 +73,7 @@ impl SecretType {
         name: &'static str,
         module_path: &'static str,
         storage: &'static str,
+        placement: Option<&'static str>,
         size: Option<usize>,
         description: Option<&'static str>,
         live: &'static LiveCount,
@@ -79,6 +82,7 @@ impl SecretType {
             name,
             module_path,
             storage,
+            placement,
             size,
             description,
             live,
@@ -105,8 +109,16 @@ impl SecretType {
         self.storage
     }
 
-    /// The size of the secret in bytes, when the type fixes it (`SecretBox`); `None` for
-    /// `SecretVec` and `SecretString`, whose length is chosen at run time.
+    /// Where its container places the secret ([`Container::STORAGE`](crate::Container::STORAGE),
+    /// today always `"dedicated"`: pages of its own); `None` for a generic type, which
+    /// registers once for all its instances.
+    pub fn placement(&self) -> Option<&'static str> {
+        self.placement
+    }
+
+    /// The size of the secret in bytes, when the type fixes it (`SecretBox`,
+    /// [`Container::SIZE`](crate::Container::SIZE)); `None` for `SecretVec` and `SecretString`,
+    /// whose length is chosen at run time, and for a generic type.
     pub fn size(&self) -> Option<usize> {
         self.size
     }
@@ -129,14 +141,16 @@ pub fn types() -> Vec<&'static SecretType> {
     types
 }
 
-/// A table of [`types`] for people: path, storage, size, live count, description.
+/// A table of [`types`] for people: path, storage (the field's type), placement, size, live
+/// count, description.
 pub fn table() -> String {
-    let rows: Vec<[String; 5]> = types()
+    let rows: Vec<[String; 6]> = types()
         .into_iter()
         .map(|t| {
             [
                 t.path(),
                 t.storage.to_owned(),
+                t.placement.unwrap_or("per instance").to_owned(),
                 t.size
                     .map_or_else(|| "run time".to_owned(), |s| format!("{s} B")),
                 t.live().to_string(),
@@ -144,7 +158,15 @@ pub fn table() -> String {
             ]
         })
         .collect();
-    let header = ["type", "storage", "size", "live", "description"].map(str::to_owned);
+    let header = [
+        "type",
+        "storage",
+        "placement",
+        "size",
+        "live",
+        "description",
+    ]
+    .map(str::to_owned);
     let mut widths = header.clone().map(|h| h.len());
     for row in &rows {
         for (width, cell) in widths.iter_mut().zip(row) {

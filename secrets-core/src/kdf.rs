@@ -4,12 +4,12 @@
 //! Outputs are made inside guarded memory: the derived bytes never exist anywhere else.
 //! libsodium's BLAKE2b leaves its final block, which holds the key, in a dead stack frame, so
 //! every derivation zeroes the stack below it afterwards (`sodium_stackzero`, 48 KiB; checked by
-//! `tests/stack_residue.rs`). Any container or `#[derive(Secret)]` type over a
-//! `SecretBox<[u8; N]>` can be the output type.
+//! `tests/stack_residue.rs`). The output type is any [`SecretType`] over a
+//! `SecretBox<[u8; N]>`: a `#[derive(Secret)]` type or the `SecretBox` itself.
 //!
 //! ```
 //! use secrets_core::kdf::{self, Argon2idParams};
-//! use secrets_core::{Secret, SecretBox, SecretString};
+//! use secrets_core::prelude::*;
 //!
 //! #[derive(Secret)]
 //! struct VaultKey(SecretBox<[u8; 32]>);
@@ -25,7 +25,7 @@
 //! ```
 
 use crate::sys::sodium;
-use crate::{Error, SecretBox};
+use crate::{Error, SecretBox, SecretType};
 
 /// Bytes of salt Argon2id takes (`crypto_pwhash_SALTBYTES`).
 pub const SALT_LEN: usize = 16;
@@ -67,22 +67,6 @@ impl Argon2idParams {
     };
 }
 
-/// Types made from guarded storage: the containers themselves and every `#[derive(Secret)]`
-/// type. Lets functions such as [`argon2id`] return whichever the caller names.
-pub trait FromStorage {
-    /// The storage the type wraps.
-    type Storage;
-    /// Wraps `storage`.
-    fn from_storage(storage: Self::Storage) -> Self;
-}
-
-impl<T: crate::Bytes> FromStorage for SecretBox<T> {
-    type Storage = SecretBox<T>;
-    fn from_storage(storage: SecretBox<T>) -> Self {
-        storage
-    }
-}
-
 /// Derives a key of `N` bytes from `password` and `salt` with Argon2id
 /// (`crypto_pwhash`, `ALG_ARGON2ID13`), in guarded memory.
 ///
@@ -95,16 +79,17 @@ pub fn argon2id<K, const N: usize>(
     params: Argon2idParams,
 ) -> Result<K, Error>
 where
-    K: FromStorage<Storage = SecretBox<[u8; N]>>,
+    K: SecretType<Storage = SecretBox<[u8; N]>>,
 {
-    SecretBox::try_new(|out: &mut [u8; N]| {
-        sodium::argon2id(out, password, salt, params.ops_limit, params.mem_limit).map_err(|()| {
-            Error::KeyDerivation {
-                algorithm: "Argon2id",
-            }
+    K::__make(|| {
+        SecretBox::try_new(|out: &mut [u8; N]| {
+            sodium::argon2id(out, password, salt, params.ops_limit, params.mem_limit).map_err(
+                |()| Error::KeyDerivation {
+                    algorithm: "Argon2id",
+                },
+            )
         })
     })
-    .map(K::from_storage)
 }
 
 /// Derives subkey number `id` of `N` bytes (16 to 64) from a 32-byte master key, under an
@@ -119,12 +104,13 @@ pub fn derive_subkey<K, const N: usize>(
     context: &[u8; 8],
 ) -> Result<K, Error>
 where
-    K: FromStorage<Storage = SecretBox<[u8; N]>>,
+    K: SecretType<Storage = SecretBox<[u8; N]>>,
 {
-    SecretBox::try_new(|out: &mut [u8; N]| {
-        sodium::kdf_derive(out, id, context, master).map_err(|()| Error::KeyDerivation {
-            algorithm: "crypto_kdf",
+    K::__make(|| {
+        SecretBox::try_new(|out: &mut [u8; N]| {
+            sodium::kdf_derive(out, id, context, master).map_err(|()| Error::KeyDerivation {
+                algorithm: "crypto_kdf",
+            })
         })
     })
-    .map(K::from_storage)
 }

@@ -34,6 +34,27 @@
 //! # Ok::<(), secrets_core::Error>(())
 //! ```
 //!
+//! # A type for each secret
+//!
+//! `#[derive(Secret)]` makes a newtype over one container a secret type of its own, so that a
+//! master key cannot be passed where a session key is wanted. The derive implements one trait,
+//! [`SecretType`]; the methods come from this crate through it and its extension traits for
+//! each kind of container ([`BoxSecret`], [`VecSecret`], [`StringSecret`]), which
+//! [`prelude`] brings into scope:
+//!
+//! ```
+//! use secrets_core::prelude::*;
+//!
+//! #[derive(Secret)]
+//! #[secret(description = "the vault's master key")]
+//! struct MasterKey(SecretBox<[u8; 32]>);
+//!
+//! let key = MasterKey::random()?;
+//! assert_eq!(key.borrow().len(), 32);
+//! println!("{key:?}");                    // MasterKey([REDACTED])
+//! # Ok::<(), secrets_core::Error>(())
+//! ```
+//!
 //! # Where the `unsafe` code is
 //!
 //! `unsafe` lives in the files marked below and nowhere else (`tests/unsafe_inventory.rs`
@@ -73,6 +94,7 @@ pub mod kdf;
 mod keyfile;
 mod password;
 mod refusals;
+mod secret_type;
 mod stack;
 mod storage;
 mod string;
@@ -85,7 +107,7 @@ pub use bytes::{Bytes, ConstantEq, Randomizable, Zeroable};
 pub use error::Error;
 pub use guarded::{Ref, RefMut};
 pub use harden::{harden_process, HardeningReport, Measure};
-pub use kdf::FromStorage;
+pub use secret_type::{BoxSecret, Container, SecretType, StringSecret, VecSecret};
 pub use stack::Secret;
 pub use storage::{Dedicated, OwnPages, Pooled, Storage};
 pub use string::SecretString;
@@ -94,12 +116,43 @@ pub use vec::SecretVec;
 #[cfg(feature = "derive")]
 pub use secrets_derive::{Bytes, Secret};
 
+/// What a program that defines or uses secret types needs in scope:
+/// `use secrets_core::prelude::*;`.
+///
+/// The methods of a `#[derive(Secret)]` type (`random`, `new`, `borrow`, `load`, `len`...) come
+/// from the traits [`SecretType`], [`BoxSecret`], [`VecSecret`] and [`StringSecret`], which
+/// must be in scope to call them; this module also brings the containers, both derives and the
+/// byte traits.
+///
+/// ```
+/// use secrets_core::prelude::*;
+///
+/// #[derive(Secret)]
+/// struct MasterKey(SecretBox<[u8; 32]>);
+///
+/// #[derive(Secret)]
+/// struct Seed(SecretVec<u8>);
+///
+/// let key = MasterKey::random()?;
+/// let seed = Seed::random(64)?;
+/// assert_eq!(key.borrow().len(), 32);
+/// assert_eq!(seed.len(), 64);
+/// # Ok::<(), secrets_core::Error>(())
+/// ```
+pub mod prelude {
+    pub use crate::secret_type::{BoxSecret, Container, SecretType, StringSecret, VecSecret};
+    pub use crate::{
+        Bytes, ConstantEq, Randomizable, Secret, SecretBox, SecretString, SecretVec, Zeroable,
+    };
+}
+
 /// Items used by the code that `secrets-derive` generates and by `secrets-nonce`. Not part of
 /// the API: use `secrets-nonce` for encryption, which makes nonce reuse a compile error.
 #[doc(hidden)]
 pub mod __private {
     pub use crate::bytes::ImplementedByDeriveBytes;
     pub use crate::refusals::{SecretsCannotBeCloned, SecretsCannotBePrinted};
+    pub use crate::secret_type::{placement_of, size_of_secret, ImplementedByDeriveSecret};
     pub use crate::sys::aead;
     pub use inventory;
 }

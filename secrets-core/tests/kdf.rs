@@ -2,7 +2,8 @@
 //! kdf vectors), with the outputs in guarded memory.
 
 use secrets_core::kdf::{self, Argon2idParams};
-use secrets_core::{Error, Secret, SecretBox};
+use secrets_core::prelude::*;
+use secrets_core::Error;
 
 fn unhex(text: &str) -> Vec<u8> {
     let text: String = text.split_whitespace().collect();

@@ -37,9 +37,14 @@ pub fn derive_bytes(input: TokenStream) -> TokenStream {
 }
 
 /// Makes a newtype over guarded storage (`SecretBox<T>`, `SecretVec<T>` or `SecretString`) a
-/// secret type of its own: constant-time `==`, a `Debug` that prints `Name([REDACTED])`, the
-/// storage's constructors and borrows, a live-instance count, and an entry in
-/// `secrets_core::audit`. Such a type has no `Clone`, `Copy` or `Display`.
+/// secret type of its own: constant-time `==`, a `Debug` that prints `Name([REDACTED])`, a
+/// live-instance count, and an entry in `secrets_core::audit`. Such a type has no `Clone`,
+/// `Copy` or `Display`.
+///
+/// It implements one trait, `secrets_core::SecretType`; the constructors and borrows
+/// (`random`, `new`, `load`, `borrow`, `expose`...) come from `secrets-core` through that trait
+/// and its extension traits, so bring them into scope with `use secrets_core::prelude::*;`. The
+/// field's type is checked by the trait's `Container` bound, not by name here.
 ///
 /// `#[secret(description = "...")]` documents the type in the audit.
 ///

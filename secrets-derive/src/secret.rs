@@ -3,24 +3,18 @@
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned, ToTokens};
 use syn::ext::IdentExt;
-use syn::{Data, DeriveInput, GenericArgument, Member, PathArguments, Type};
+use syn::{Data, DeriveInput, Member, Type};
 
 use crate::errors::Errors;
-
-/// The guarded storage a secret type wraps.
-enum Storage<'a> {
-    Box(&'a Type),
-    Vec(&'a Type),
-    String,
-}
 
 /// What generation needs to know about the input.
 struct Model<'a> {
     input: &'a DeriveInput,
     /// How the one field is reached: `self.0` or `self.key`.
     member: Member,
+    /// The field's type: guarded storage, which the `Container` bound of `SecretType` checks
+    /// (with a message that says what to use), so this macro needs no list of containers.
     field_ty: &'a Type,
-    storage: Storage<'a>,
     description: Option<String>,
 }
 
@@ -66,15 +60,6 @@ fn parse(input: &DeriveInput) -> syn::Result<Model<'_>> {
              `SecretBox` of a `#[repr(C)]` `#[derive(Bytes)]` struct",
         );
     }
-    let storage = storage_of(&field.ty);
-    if storage.is_none() {
-        errors.at(
-            &field.ty,
-            "the field of a `#[derive(Secret)]` type must be guarded storage from \
-             `secrets_core`: `SecretBox<T>`, `SecretVec<T>` or `SecretString`; a plain value \
-             would live in ordinary, swappable, dumpable memory",
-        );
-    }
     errors.finish()?;
     let member = match &field.ident {
         Some(ident) => Member::Named(ident.clone()),
@@ -84,7 +69,6 @@ fn parse(input: &DeriveInput) -> syn::Result<Model<'_>> {
         input,
         member,
         field_ty: &field.ty,
-        storage: storage.unwrap_or(Storage::String),
         description,
     })
 }
@@ -148,25 +132,6 @@ fn parse_attrs(input: &DeriveInput, errors: &mut Errors) -> Option<String> {
     description
 }
 
-/// Recognises `SecretBox<T>`, `SecretVec<T>` and `SecretString` (with or without a path).
-fn storage_of(ty: &Type) -> Option<Storage<'_>> {
-    let Type::Path(path) = ty else { return None };
-    let last = path.path.segments.last()?;
-    let only_type_argument = || match &last.arguments {
-        PathArguments::AngleBracketed(args) if args.args.len() == 1 => match args.args.first() {
-            Some(GenericArgument::Type(inner)) => Some(inner),
-            _ => None,
-        },
-        _ => None,
-    };
-    match last.ident.unraw().to_string().as_str() {
-        "SecretBox" => only_type_argument().map(Storage::Box),
-        "SecretVec" => only_type_argument().map(Storage::Vec),
-        "SecretString" if last.arguments.is_none() => Some(Storage::String),
-        _ => None,
-    }
-}
-
 /// `SecretBox < [u8 ; 32] >` as written by a person: `SecretBox<[u8; 32]>`.
 fn tidy(tokens: impl ToTokens) -> String {
     let mut text = tokens.to_token_stream().to_string();
@@ -199,25 +164,31 @@ fn generate(model: &Model<'_>) -> TokenStream {
     let field_ty = model.field_ty;
     let (impl_generics, ty_generics, where_clause) = input.generics.split_for_impl();
     let construct = match member {
-        Member::Named(ident) => quote!(Self { #ident: inner }),
-        Member::Unnamed(_) => quote!(Self(inner)),
+        Member::Named(ident) => quote!(Self { #ident: storage }),
+        Member::Unnamed(_) => quote!(Self(storage)),
     };
     let storage_text = tidy(field_ty);
-    let size = match &model.storage {
-        // A generic type registers once for all its instances: no single size.
-        Storage::Box(_) if !input.generics.params.is_empty() => {
-            quote!(::core::option::Option::None)
-        }
-        Storage::Box(inner) => {
-            quote!(::core::option::Option::Some(::core::mem::size_of::<#inner>()))
-        }
-        Storage::Vec(_) | Storage::String => quote!(::core::option::Option::None),
+    let (placement, size) = if input.generics.params.is_empty() {
+        // Asked through the `SecretType` impl below rather than the field's type, so that a
+        // field that is no container is reported once, at that impl's `Container` bound.
+        (
+            quote!(::core::option::Option::Some(
+                ::secrets_core::__private::placement_of::<#name>()
+            )),
+            quote!(::secrets_core::__private::size_of_secret::<#name>()),
+        )
+    } else {
+        // A generic type registers once for all its instances, in a `static` that cannot name
+        // its parameters: no single container to ask.
+        (
+            quote!(::core::option::Option::None),
+            quote!(::core::option::Option::None),
+        )
     };
     let description = match &model.description {
         Some(text) => quote!(::core::option::Option::Some(#text)),
         None => quote!(::core::option::Option::None),
     };
-    let methods = methods(model);
 
     // `Display` exists only under a bound that nothing satisfies, so `format!("{}", key)` fails
     // with the message of `SecretsCannotBePrinted`, and a user's own `impl Display` conflicts.
@@ -257,6 +228,7 @@ fn generate(model: &Model<'_>) -> TokenStream {
                     #name_text,
                     ::core::module_path!(),
                     #storage_text,
+                    #placement,
                     #size,
                     #description,
                     &#live,
@@ -264,12 +236,34 @@ fn generate(model: &Model<'_>) -> TokenStream {
             }
 
             #[automatically_derived]
-            impl #impl_generics #name #ty_generics #where_clause {
-                fn __secrets_wrap(inner: #field_ty) -> Self {
+            impl #impl_generics ::secrets_core::__private::ImplementedByDeriveSecret
+                for #name #ty_generics #where_clause
+            {
+                fn only_derive_is_allowed_to_implement_this_trait() {}
+            }
+
+            // The one trait: every method users call (constructors, borrows, key files) comes
+            // from `secrets_core` through it.
+            #[automatically_derived]
+            impl #impl_generics ::secrets_core::SecretType for #name #ty_generics #where_clause {
+                type Storage = #field_ty;
+
+                fn __wrap(storage: #field_ty) -> Self {
                     #live.increment();
                     #construct
                 }
 
+                fn __storage(&self) -> &#field_ty {
+                    &self.#member
+                }
+
+                fn __storage_mut(&mut self) -> &mut #field_ty {
+                    &mut self.#member
+                }
+            }
+
+            #[automatically_derived]
+            impl #impl_generics #name #ty_generics #where_clause {
                 /// Refused: found before `Clone::clone`, so `key.clone()` reports why.
                 #[doc(hidden)]
                 #[allow(clippy::should_implement_trait)]
@@ -278,21 +272,6 @@ fn generate(model: &Model<'_>) -> TokenStream {
                     &'__secrets_clone Self: ::secrets_core::__private::SecretsCannotBeCloned,
                 {
                     ::core::unreachable!("secret types cannot be cloned; this bound never holds")
-                }
-
-                /// Wraps guarded storage made elsewhere (e.g. loaded from a key file).
-                #vis fn from_inner(inner: #field_ty) -> Self {
-                    Self::__secrets_wrap(inner)
-                }
-
-                #methods
-            }
-
-            #[automatically_derived]
-            impl #impl_generics ::secrets_core::kdf::FromStorage for #name #ty_generics #where_clause {
-                type Storage = #field_ty;
-                fn from_storage(storage: #field_ty) -> Self {
-                    Self::__secrets_wrap(storage)
                 }
             }
 
@@ -305,7 +284,7 @@ fn generate(model: &Model<'_>) -> TokenStream {
 
             #[automatically_derived]
             impl #impl_generics ::core::cmp::PartialEq for #name #ty_generics #where_clause {
-                /// Compares the two secrets in constant time.
+                /// Compares the two secrets in constant time (the container's `==`).
                 fn eq(&self, other: &Self) -> bool {
                     self.#member == other.#member
                 }
@@ -326,186 +305,10 @@ fn generate(model: &Model<'_>) -> TokenStream {
     }
 }
 
-/// The storage's constructors and borrows, forwarded.
-fn methods(model: &Model<'_>) -> TokenStream {
-    let vis = &model.input.vis;
-    let member = &model.member;
-    let result = quote!(::core::result::Result);
-    let error = quote!(::secrets_core::Error);
-    let fn_once = quote!(::core::ops::FnOnce);
-    let from = quote!(::core::convert::From);
-    let common = |value: TokenStream| {
-        quote! {
-            /// Opens the secret read-only until the returned `Ref` is dropped.
-            #vis fn borrow(&self) -> ::secrets_core::Ref<'_, #value> {
-                self.#member.borrow()
-            }
-
-            /// Opens the secret read-write until the returned `RefMut` is dropped.
-            #vis fn borrow_mut(&mut self) -> ::secrets_core::RefMut<'_, #value> {
-                self.#member.borrow_mut()
-            }
-
-            /// Runs `f` with the secret opened read-only, and closes it again.
-            #vis fn expose<R>(&self, f: impl #fn_once(&#value) -> R) -> R {
-                f(&self.#member.borrow())
-            }
-
-            /// Runs `f` with the secret opened read-write, and closes it again.
-            #vis fn expose_mut<R>(&mut self, f: impl #fn_once(&mut #value) -> R) -> R {
-                f(&mut self.#member.borrow_mut())
-            }
-        }
-    };
-    match &model.storage {
-        Storage::Box(t) => {
-            let common = common(quote!(#t));
-            quote! {
-                /// A new secret, filled by `init` (it starts zeroed) in guarded memory.
-                #vis fn new(init: impl #fn_once(&mut #t)) -> #result<Self, #error> {
-                    ::secrets_core::SecretBox::<#t>::new(init).map(Self::__secrets_wrap)
-                }
-
-                /// Like `new`, for an `init` that can fail.
-                #vis fn try_new<E: #from<#error>>(
-                    init: impl #fn_once(&mut #t) -> #result<(), E>,
-                ) -> #result<Self, E> {
-                    ::secrets_core::SecretBox::<#t>::try_new(init).map(Self::__secrets_wrap)
-                }
-
-                /// A secret of zeros.
-                #vis fn zero() -> #result<Self, #error> {
-                    ::secrets_core::SecretBox::<#t>::zero().map(Self::__secrets_wrap)
-                }
-
-                /// A secret from libsodium's CSPRNG.
-                #vis fn random() -> #result<Self, #error> {
-                    ::secrets_core::SecretBox::<#t>::random().map(Self::__secrets_wrap)
-                }
-
-                /// Moves a secret out of `source`, zeroing it whether or not this succeeds.
-                #vis fn from_bytes(source: &mut [u8]) -> #result<Self, #error> {
-                    ::secrets_core::SecretBox::<#t>::from_bytes(source).map(Self::__secrets_wrap)
-                }
-
-                /// Loads the secret from a key file (mode 0400 or 0600, exact length).
-                #vis fn load(
-                    path: impl ::core::convert::AsRef<::std::path::Path>,
-                ) -> #result<Self, #error> {
-                    ::secrets_core::SecretBox::<#t>::load(path).map(Self::__secrets_wrap)
-                }
-
-                /// Writes the secret to a new key file, mode 0400, atomically.
-                #vis fn store(
-                    &self,
-                    path: impl ::core::convert::AsRef<::std::path::Path>,
-                ) -> #result<(), #error> {
-                    self.#member.store(path)
-                }
-
-                #common
-            }
-        }
-        Storage::Vec(t) => {
-            let common = common(quote!([#t]));
-            quote! {
-                /// A new secret of `len` values, filled by `init` (they start zeroed).
-                #vis fn new(len: usize, init: impl #fn_once(&mut [#t])) -> #result<Self, #error> {
-                    ::secrets_core::SecretVec::<#t>::new(len, init).map(Self::__secrets_wrap)
-                }
-
-                /// Like `new`, for an `init` that can fail.
-                #vis fn try_new<E: #from<#error>>(
-                    len: usize,
-                    init: impl #fn_once(&mut [#t]) -> #result<(), E>,
-                ) -> #result<Self, E> {
-                    ::secrets_core::SecretVec::<#t>::try_new(len, init).map(Self::__secrets_wrap)
-                }
-
-                /// `len` zeros.
-                #vis fn zero(len: usize) -> #result<Self, #error> {
-                    ::secrets_core::SecretVec::<#t>::zero(len).map(Self::__secrets_wrap)
-                }
-
-                /// `len` values from libsodium's CSPRNG.
-                #vis fn random(len: usize) -> #result<Self, #error> {
-                    ::secrets_core::SecretVec::<#t>::random(len).map(Self::__secrets_wrap)
-                }
-
-                /// Moves the values out of `source`, zeroing it whether or not this succeeds.
-                #vis fn from_bytes(source: &mut [u8]) -> #result<Self, #error> {
-                    ::secrets_core::SecretVec::<#t>::from_bytes(source).map(Self::__secrets_wrap)
-                }
-
-                /// Loads the secret from a key file (mode 0400 or 0600).
-                #vis fn load(
-                    path: impl ::core::convert::AsRef<::std::path::Path>,
-                ) -> #result<Self, #error> {
-                    ::secrets_core::SecretVec::<#t>::load(path).map(Self::__secrets_wrap)
-                }
-
-                /// Writes the secret to a new key file, mode 0400, atomically.
-                #vis fn store(
-                    &self,
-                    path: impl ::core::convert::AsRef<::std::path::Path>,
-                ) -> #result<(), #error> {
-                    self.#member.store(path)
-                }
-
-                /// The number of values.
-                #vis fn len(&self) -> usize {
-                    self.#member.len()
-                }
-
-                /// Whether there are no values.
-                #vis fn is_empty(&self) -> bool {
-                    self.#member.is_empty()
-                }
-
-                #common
-            }
-        }
-        Storage::String => {
-            let common = common(quote!(str));
-            quote! {
-                /// `len` bytes filled by `init`, then checked to be UTF-8.
-                #vis fn try_new<E: #from<#error>>(
-                    len: usize,
-                    init: impl #fn_once(&mut [u8]) -> #result<(), E>,
-                ) -> #result<Self, E> {
-                    ::secrets_core::SecretString::try_new(len, init).map(Self::__secrets_wrap)
-                }
-
-                /// Moves UTF-8 text out of `source`, zeroing it whether or not this succeeds.
-                #vis fn from_bytes(source: &mut [u8]) -> #result<Self, #error> {
-                    ::secrets_core::SecretString::from_bytes(source).map(Self::__secrets_wrap)
-                }
-
-                /// Moves the text of `source` into guarded memory and zeroes `source`.
-                #vis fn from_string(
-                    source: &mut ::std::string::String,
-                ) -> #result<Self, #error> {
-                    ::secrets_core::SecretString::from_string(source).map(Self::__secrets_wrap)
-                }
-
-                /// The length of the text in bytes.
-                #vis fn len(&self) -> usize {
-                    self.#member.len()
-                }
-
-                /// Whether the text is empty.
-                #vis fn is_empty(&self) -> bool {
-                    self.#member.is_empty()
-                }
-
-                #common
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use proc_macro2::TokenStream;
+
     use super::expand;
 
     /// Expands `#[derive(Secret)]` on `input`: the generated code, or the error's message.
@@ -550,6 +353,105 @@ mod tests {
         ] {
             let code = expanded(input).unwrap_or_else(|err| panic!("refused: {err}"));
             assert!(syn::parse_str::<syn::File>(&code).is_ok(), "{code}");
+        }
+    }
+
+    /// What the derive emits for one box type, checked in at
+    /// `tests/expand/master_key.expanded.rs` (as zerocopy checks in its derives' output) so
+    /// that every change to the generated code shows up in review. Compared token by token;
+    /// after an intended change, regenerate it with
+    /// `SECRETS_EXPAND=overwrite cargo test -p secrets-derive` and read the diff.
+    #[test]
+    fn the_expansion_of_a_box_type_is_the_checked_in_one() {
+        const PATH: &str = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/expand/master_key.expanded.rs"
+        );
+        let generated = super::expand(&syn::parse_quote! {
+            /// The vault's master key.
+            #[derive(Secret)]
+            #[secret(description = "the vault's master key")]
+            pub struct MasterKey(SecretBox<[u8; 32]>);
+        })
+        .unwrap_or_else(|err| panic!("refused: {err}"));
+        if std::env::var_os("SECRETS_EXPAND").is_some_and(|v| v == "overwrite") {
+            let header = "// What `#[derive(Secret)]` emits for\n\
+                          // `pub struct MasterKey(SecretBox<[u8; 32]>);`,\n\
+                          // checked by `secret::tests` in `src/secret.rs`. Regenerate with\n\
+                          // `SECRETS_EXPAND=overwrite cargo test -p secrets-derive`.\n";
+            std::fs::write(PATH, format!("{header}{generated}"))
+                .unwrap_or_else(|err| panic!("{PATH}: {err}"));
+            let status = std::process::Command::new("rustfmt")
+                .args(["--edition", "2021", PATH])
+                .status()
+                .unwrap_or_else(|err| panic!("rustfmt: {err}"));
+            assert!(status.success(), "rustfmt failed on {PATH}");
+        }
+        let text = std::fs::read_to_string(PATH).unwrap_or_else(|err| panic!("{PATH}: {err}"));
+        let expected: TokenStream = text.parse().unwrap_or_else(|err| panic!("{PATH}: {err}"));
+        assert!(
+            tokens(generated.clone()) == tokens(expected),
+            "#[derive(Secret)] now emits something else than {PATH}; if that is intended, \
+             regenerate it with `SECRETS_EXPAND=overwrite cargo test -p secrets-derive` and read \
+             the diff. Emitted:\n{generated}"
+        );
+    }
+
+    /// Each token's text, with the groups' delimiters: what the compiler sees, without the
+    /// spacing that differs between generated and parsed tokens (`> ;` and `>;`).
+    fn tokens(stream: TokenStream) -> Vec<String> {
+        let mut out = Vec::new();
+        for tree in stream {
+            match tree {
+                proc_macro2::TokenTree::Group(group) => {
+                    let (open, close) = match group.delimiter() {
+                        proc_macro2::Delimiter::Parenthesis => ("(", ")"),
+                        proc_macro2::Delimiter::Brace => ("{", "}"),
+                        proc_macro2::Delimiter::Bracket => ("[", "]"),
+                        proc_macro2::Delimiter::None => ("", ""),
+                    };
+                    out.push(open.to_owned());
+                    out.extend(tokens(group.stream()));
+                    out.push(close.to_owned());
+                }
+                other => out.push(other.to_string()),
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn the_description_reaches_the_audit_entry() {
+        let code = expanded(syn::parse_quote! {
+            #[secret(description = "rotated \"yearly\"")]
+            struct Key(SecretBox<[u8; 32]>);
+        })
+        .unwrap_or_else(|err| panic!("refused: {err}"));
+        assert!(code.contains(r#"Some ("rotated \"yearly\"")"#), "{code}");
+    }
+
+    #[test]
+    fn unknown_secret_attributes_are_refused() {
+        let err = expanded(syn::parse_quote! {
+            #[secret(colour = "red")]
+            #[secret(description = 7)]
+            struct Key(SecretBox<[u8; 32]>);
+        })
+        .expect_err("refused");
+        assert!(err.contains("unknown `secret` attribute"), "{err}");
+    }
+
+    /// The macro knows no container names: the field's type is checked by the `Container`
+    /// bound of `SecretType` (whose message says what to use), so a new container needs no
+    /// change here.
+    #[test]
+    fn any_field_type_is_left_to_the_container_bound() {
+        for input in [
+            syn::parse_quote! { struct Key([u8; 32]); },
+            syn::parse_quote! { struct Key(my::NewStorage<u8>); },
+        ] {
+            let code = expanded(input).unwrap_or_else(|err| panic!("refused: {err}"));
+            assert!(code.contains("type Storage ="), "{code}");
         }
     }
 

@@ -58,7 +58,7 @@ pub fn open<K: Key>(
 /// [`Error::Forged`] `out` is zeroed.
 ///
 /// ```
-/// use secrets_core::SecretVec;
+/// use secrets_core::prelude::*;
 /// use secrets_nonce::{open_into, seal, UnusedNonce, XChaCha20Poly1305Key};
 ///
 /// let key = XChaCha20Poly1305Key::random()?;
@@ -87,6 +87,7 @@ pub fn open_into<K: Key>(
 /// backend). Keep it for the span of a batch, not for the life of the program.
 ///
 /// ```
+/// use secrets_core::prelude::*;
 /// use secrets_nonce::{Sealer, UnusedNonce, XChaCha20Poly1305Key};
 ///
 /// let key = XChaCha20Poly1305Key::random()?;

@@ -4,7 +4,7 @@ use std::fmt::Debug;
 use std::hash::Hash;
 
 use secrets_core::__private::aead::{self, Algorithm as Raw};
-use secrets_core::{Ref, Secret, SecretBox};
+use secrets_core::{Ref, Secret, SecretBox, SecretType};
 
 /// The authentication tag that every ciphertext carries, in bytes.
 pub const TAG_LEN: usize = aead::TAG_LEN;
@@ -66,7 +66,8 @@ macro_rules! algorithm {
         #[doc = $key_doc]
         ///
         /// A `#[derive(Secret)]` type: 32 bytes in guarded memory, compared in constant time,
-        /// never printed, never cloned.
+        /// never printed, never cloned. Its constructors (`random`, `from_bytes`, `load`...)
+        /// come from `secrets_core::prelude`.
         #[derive(Secret)]
         #[secret(description = $key_doc)]
         pub struct $key(SecretBox<[u8; 32]>);

@@ -13,10 +13,13 @@
 //!   copied and compared, and never sealed with.
 //!
 //! The algorithm is part of every type: a key, nonce or used nonce of one algorithm cannot be
-//! used with another. Keys are `#[derive(Secret)]` types in guarded memory, and [`open`]
-//! decrypts straight into a `SecretVec<u8>`, so the plaintext never lands in ordinary memory.
+//! used with another. Keys are `#[derive(Secret)]` types in guarded memory (their
+//! constructors, such as `random`, come into scope with `use secrets_core::prelude::*;`), and
+//! [`open`] decrypts straight into a `SecretVec<u8>`, so the plaintext never lands in ordinary
+//! memory.
 //!
 //! ```
+//! use secrets_core::prelude::*; // the keys' constructors and borrows
 //! use secrets_nonce::{open, seal, UnusedNonce, XChaCha20Poly1305, XChaCha20Poly1305Key};
 //!
 //! let key = XChaCha20Poly1305Key::random()?;

@@ -15,6 +15,7 @@ use crate::Error;
 /// at most once. Sealing twice with the same one fails to compile with "use of moved value":
 ///
 /// ```compile_fail,E0382
+/// use secrets_core::prelude::*;
 /// use secrets_nonce::{seal, UnusedNonce, XChaCha20Poly1305, XChaCha20Poly1305Key};
 /// let key = XChaCha20Poly1305Key::random()?;
 /// let nonce = UnusedNonce::<XChaCha20Poly1305>::random();
@@ -200,6 +201,7 @@ fn hex(bytes: &[u8]) -> String {
 /// that the application keeps unique, e.g. a sender id. A `NonceSequence` cannot be cloned.
 ///
 /// ```
+/// use secrets_core::prelude::*;
 /// use secrets_nonce::{ChaCha20Poly1305Ietf, ChaCha20Poly1305IetfKey, NonceSequence, open, seal};
 ///
 /// let key = ChaCha20Poly1305IetfKey::random()?;

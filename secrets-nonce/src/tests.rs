@@ -1,7 +1,7 @@
 //! Known answers and tamper checks that need a nonce with chosen bytes (only this module can
 //! make one: `UnusedNonce::for_known_answer_test` exists only under `cfg(test)`).
 
-use secrets_core::SecretBox;
+use secrets_core::prelude::*;
 
 use crate::{
     open, seal, ChaCha20Poly1305Ietf, ChaCha20Poly1305IetfKey, Error, UnusedNonce, UsedNonce,

@@ -2,7 +2,7 @@
 
 use std::collections::HashSet;
 
-use secrets_core::Randomizable;
+use secrets_core::prelude::*;
 use secrets_nonce::{
     open, seal, Aes256Gcm, Aes256GcmKey, ChaCha20Poly1305Ietf, ChaCha20Poly1305IetfKey, Error,
     NonceSequence, UnusedNonce, UsedNonce, XChaCha20Poly1305, XChaCha20Poly1305Key, TAG_LEN,

@@ -17,7 +17,8 @@ use std::os::unix::fs::PermissionsExt;
 use std::os::unix::net::UnixStream;
 use std::path::Path;
 
-use secrets_core::{Error, SecretBox, SecretString, SecretVec};
+use secrets_core::prelude::*;
+use secrets_core::Error;
 use secrets_nonce::{
     Aes256Gcm, Aes256GcmKey, Algorithm, ChaCha20Poly1305Ietf, ChaCha20Poly1305IetfKey, Key,
     NonceSequence, UnusedNonce, UsedNonce, XChaCha20Poly1305, XChaCha20Poly1305Key, TAG_LEN,

@@ -6,7 +6,7 @@
 // compare the two keys, or borrow the key and use `secrets_core::ConstantEq`:
 // `key.borrow().constant_eq(&guess)`.
 
-use secrets_core::{Secret, SecretBox};
+use secrets_core::prelude::*;
 
 #[derive(Secret)]
 struct MasterKey(SecretBox<[u8; 32]>);

@@ -2,7 +2,7 @@
 // Why it must not compile: printing a secret puts it in logs, terminals and crash reports.
 // Instead: print a non-secret fact (a key id, a length); `{:?}` prints `MasterKey([REDACTED])`.
 
-use secrets_core::{Secret, SecretBox};
+use secrets_core::prelude::*;
 
 #[derive(Secret)]
 struct MasterKey(SecretBox<[u8; 32]>);

@@ -7,7 +7,7 @@
 
 use std::fmt;
 
-use secrets_core::{Secret, SecretString};
+use secrets_core::prelude::*;
 
 #[derive(Secret)]
 struct ApiToken(SecretString);

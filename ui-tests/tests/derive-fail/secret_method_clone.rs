@@ -5,7 +5,7 @@
 // independent secret really is wanted, make it with `MasterKey::new(|k| ...)` and copy the
 // bytes inside the closure, where both are guarded.
 
-use secrets_core::{Secret, SecretBox};
+use secrets_core::prelude::*;
 
 #[derive(Secret)]
 struct MasterKey(SecretBox<[u8; 32]>);

@@ -3,7 +3,7 @@
 // used in the role of another (a master key must never encrypt traffic).
 // Instead: derive a `SessionKey` from the master key, and pass that.
 
-use secrets_core::{Secret, SecretBox};
+use secrets_core::prelude::*;
 
 #[derive(Secret)]
 struct MasterKey(SecretBox<[u8; 32]>);

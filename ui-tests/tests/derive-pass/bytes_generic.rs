@@ -2,7 +2,7 @@
 // type it is stored with: `Pair<u64>` has no padding, so it can live in a `SecretBox` (and in a
 // `#[derive(Secret)]` type over one).
 
-use secrets_core::{Bytes, Secret, SecretBox};
+use secrets_core::prelude::*;
 
 #[derive(Bytes)]
 #[repr(C)]

@@ -37,6 +37,9 @@ mod keys {
     pub struct Shares(SecretBox<Pair<u64>>);
 }
 
+// The methods come from `secrets_core`'s traits, not from the derive.
+use secrets_core::prelude::*;
+
 fn main() -> Result<(), secrets_core::Error> {
     let key = keys::SigningKey::new(|k| k.secret = [1; 32])?;
     assert_eq!(key.borrow().secret[0], 1);

@@ -1,7 +1,8 @@
 // Supported: `#[secret(description = "...")]`, which documents the type in
 // `secrets_core::audit`, beside its path, storage, size and live count.
 
-use secrets_core::{audit, Secret, SecretBox};
+use secrets_core::audit;
+use secrets_core::prelude::*;
 
 #[derive(Secret)]
 #[secret(description = "the vault's master key; rotated yearly")]
@@ -16,6 +17,7 @@ fn main() -> Result<(), secrets_core::Error> {
         Some("the vault's master key; rotated yearly")
     );
     assert_eq!(entry.storage(), "SecretBox<[u8; 32]>");
+    assert_eq!(entry.placement(), Some("dedicated"));
     assert_eq!(entry.size(), Some(32));
     assert_eq!(entry.live(), 1);
     Ok(())

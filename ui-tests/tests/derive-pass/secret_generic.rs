@@ -2,7 +2,7 @@
 // `T`. It registers once in the audit (with no single size) and its instances share one live
 // count.
 
-use secrets_core::{Bytes, Secret, SecretBox};
+use secrets_core::prelude::*;
 
 #[derive(Secret)]
 pub struct Key<T: Bytes>(SecretBox<T>);

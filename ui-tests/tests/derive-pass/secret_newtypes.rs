@@ -1,9 +1,9 @@
 // Supported: `#[derive(Secret)]` on tuple and named newtypes over each kind of guarded storage
-// (`SecretBox<T>`, `SecretVec<T>`, `SecretString`), written with or without a path, and the
-// methods the derive forwards: constructors, borrows, `expose`, constant-time `==` and a
-// redacted `Debug`.
+// (`SecretBox<T>`, `SecretVec<T>`, `SecretString`), written with or without a path; the
+// methods `secrets_core::prelude` brings for each kind (constructors, borrows, `expose`), and
+// the constant-time `==` and redacted `Debug` the derive writes.
 
-use secrets_core::{Secret, SecretBox, SecretString, SecretVec};
+use secrets_core::prelude::*;
 
 #[derive(Secret)]
 pub struct MasterKey(SecretBox<[u8; 32]>);

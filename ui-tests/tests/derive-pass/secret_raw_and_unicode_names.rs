@@ -5,7 +5,7 @@
 
 #![allow(non_camel_case_types)]
 
-use secrets_core::{Secret, SecretBox, SecretString, SecretVec};
+use secrets_core::prelude::*;
 
 #[derive(Secret)]
 pub struct r#type(SecretBox<[u8; 32]>);

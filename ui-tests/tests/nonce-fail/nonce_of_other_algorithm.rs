@@ -5,6 +5,7 @@
 // Instead: take the nonce for the key's algorithm: `NonceSequence::<ChaCha20Poly1305Ietf>`, or
 // switch to an `XChaCha20Poly1305Key`.
 
+use secrets_core::prelude::*;
 use secrets_nonce::{seal, ChaCha20Poly1305IetfKey, UnusedNonce, XChaCha20Poly1305};
 
 fn main() -> Result<(), secrets_nonce::Error> {

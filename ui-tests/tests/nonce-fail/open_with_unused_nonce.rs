@@ -5,6 +5,7 @@
 // Instead: open with the `UsedNonce` returned by `seal` (or read back with
 // `UsedNonce::from_bytes` from where it was stored).
 
+use secrets_core::prelude::*;
 use secrets_nonce::{open, seal, UnusedNonce, XChaCha20Poly1305, XChaCha20Poly1305Key};
 
 fn main() -> Result<(), secrets_nonce::Error> {

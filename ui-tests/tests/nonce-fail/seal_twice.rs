@@ -5,6 +5,7 @@
 // Instead: take a fresh nonce for every message: `UnusedNonce::random()` again, or
 // `sequence.next()` from a `NonceSequence`.
 
+use secrets_core::prelude::*;
 use secrets_nonce::{seal, UnusedNonce, XChaCha20Poly1305, XChaCha20Poly1305Key};
 
 fn main() -> Result<(), secrets_nonce::Error> {

@@ -3,6 +3,7 @@
 // again with it is nonce reuse. A `UsedNonce` can only be stored and given to `open`.
 // Instead: take a fresh `UnusedNonce` for the new message.
 
+use secrets_core::prelude::*;
 use secrets_nonce::{seal, UnusedNonce, XChaCha20Poly1305, XChaCha20Poly1305Key};
 
 fn main() -> Result<(), secrets_nonce::Error> {

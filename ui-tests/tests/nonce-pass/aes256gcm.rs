@@ -1,6 +1,7 @@
 // Supported: AES-256-GCM with 96-bit nonces from a `NonceSequence`. AES-256-GCM needs AES-NI
 // and CLMUL; on other CPUs `seal` returns `Error::Unavailable`, which this handles.
 
+use secrets_core::prelude::*;
 use secrets_nonce::{open, seal, Aes256Gcm, Aes256GcmKey, Error, NonceSequence};
 
 fn main() -> Result<(), Error> {

@@ -1,6 +1,7 @@
 // Supported: ChaCha20-Poly1305 (RFC 8439) with 96-bit nonces from one `NonceSequence` per key,
 // passed by `&mut` to the code that seals.
 
+use secrets_core::prelude::*;
 use secrets_nonce::{
     open, seal, ChaCha20Poly1305Ietf, ChaCha20Poly1305IetfKey, Error, NonceSequence, UsedNonce,
 };

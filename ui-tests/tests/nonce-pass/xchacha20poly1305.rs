@@ -1,6 +1,7 @@
 // Supported: XChaCha20-Poly1305 with a random nonce per message; the `UsedNonce` is stored
 // beside the ciphertext as bytes, read back, and opened with.
 
+use secrets_core::prelude::*;
 use secrets_nonce::{open, seal, UnusedNonce, UsedNonce, XChaCha20Poly1305, XChaCha20Poly1305Key};
 
 fn main() -> Result<(), secrets_nonce::Error> {
