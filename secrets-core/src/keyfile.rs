@@ -21,6 +21,7 @@ use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 use crate::bytes::{self, Bytes, Randomizable};
+use crate::storage::{Dedicated, Storage};
 use crate::sys::process;
 use crate::{Error, SecretBox, SecretVec};
 
@@ -164,6 +165,23 @@ impl<T: Bytes> SecretBox<T> {
     /// # Ok::<(), secrets_core::Error>(())
     /// ```
     pub fn load(path: impl AsRef<Path>) -> Result<Self, Error> {
+        Self::load_in(Dedicated, path)
+    }
+}
+
+impl<T: Bytes, S: Storage> SecretBox<T, S> {
+    /// Like [`load`](SecretBox::load), into the storage `storage`.
+    ///
+    /// # Errors
+    /// As for [`load`](SecretBox::load).
+    pub fn load_in(storage: S, path: impl AsRef<Path>) -> Result<Self, Error> {
+        let _ = storage;
+        Self::load_in_domain::<T>(path)
+    }
+
+    /// Like [`load_in`](Self::load_in), placing the key among the secrets of domain `D`.
+    #[doc(hidden)]
+    pub fn load_in_domain<D: ?Sized + 'static>(path: impl AsRef<Path>) -> Result<Self, Error> {
         let path = path.as_ref();
         let (mut file, len) = open_checked(path)?;
         let expected = std::mem::size_of::<T>();
@@ -174,7 +192,9 @@ impl<T: Bytes> SecretBox<T> {
                 found: len,
             });
         }
-        Self::try_new(|value: &mut T| read_exactly(&mut file, path, bytes::as_bytes_mut(value)))
+        Self::try_new_in_domain::<D, Error>(|value: &mut T| {
+            read_exactly(&mut file, path, bytes::as_bytes_mut(value))
+        })
     }
 
     /// Writes the key to a new file at `path` with mode 0400, atomically: a crash or error
@@ -225,6 +245,24 @@ impl<T: Bytes> SecretVec<T> {
     /// # Ok::<(), secrets_core::Error>(())
     /// ```
     pub fn load(path: impl AsRef<Path>) -> Result<Self, Error> {
+        Self::load_in(Dedicated, path)
+    }
+}
+
+impl<T: Bytes, S: Storage> SecretVec<T, S> {
+    /// Like [`load`](SecretVec::load), into the storage `storage`.
+    ///
+    /// # Errors
+    /// As for [`load`](SecretVec::load).
+    pub fn load_in(storage: S, path: impl AsRef<Path>) -> Result<Self, Error> {
+        let _ = storage;
+        Self::load_in_domain::<T>(path)
+    }
+
+    /// Like [`load_in`](Self::load_in), placing the key among the secrets of domain `D`.
+    #[doc(hidden)]
+    pub fn load_in_domain<D: ?Sized + 'static>(path: impl AsRef<Path>) -> Result<Self, Error> {
+        let minimum = SecretVec::<T>::MIN_KEY_FILE_LEN;
         let path = path.as_ref();
         let (mut file, file_len) = open_checked(path)?;
         let size = std::mem::size_of::<T>();
@@ -239,14 +277,14 @@ impl<T: Bytes> SecretVec<T> {
                 found: len,
             });
         }
-        if len < Self::MIN_KEY_FILE_LEN {
+        if len < minimum {
             return Err(Error::KeyFileTooShort {
                 path: path.to_owned(),
-                minimum: Self::MIN_KEY_FILE_LEN,
+                minimum,
                 found: file_len,
             });
         }
-        Self::try_new(len / size, |values: &mut [T]| {
+        Self::try_new_in_domain::<D, Error>(len / size, |values: &mut [T]| {
             read_exactly(&mut file, path, bytes::slice_as_bytes_mut(values))
         })
     }

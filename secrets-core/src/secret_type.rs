@@ -16,7 +16,8 @@ use std::mem::size_of;
 use std::path::Path;
 
 use crate::guarded::{Ref, RefMut};
-use crate::{Bytes, Error, SecretBox, SecretString, SecretVec};
+use crate::storage::Storage;
+use crate::{Bytes, Error, Randomizable, SecretBox, SecretString, SecretVec, Zeroable};
 
 mod sealed {
     /// Not nameable outside this module, so only this crate implements [`Container`](super::Container).
@@ -72,11 +73,11 @@ pub trait Container: sealed::Sealed + Sized + 'static {
     fn borrow_mut(&mut self) -> RefMut<'_, Self::Value>;
 }
 
-impl<T: Bytes> sealed::Sealed for SecretBox<T> {}
+impl<T: Bytes, S: Storage> sealed::Sealed for SecretBox<T, S> {}
 
-impl<T: Bytes> Container for SecretBox<T> {
+impl<T: Bytes, S: Storage> Container for SecretBox<T, S> {
     type Value = T;
-    const STORAGE: &'static str = "dedicated";
+    const STORAGE: &'static str = S::NAME;
     const SIZE: Option<usize> = Some(size_of::<T>());
 
     fn borrow(&self) -> Ref<'_, T> {
@@ -88,11 +89,11 @@ impl<T: Bytes> Container for SecretBox<T> {
     }
 }
 
-impl<T: Bytes> sealed::Sealed for SecretVec<T> {}
+impl<T: Bytes, S: Storage> sealed::Sealed for SecretVec<T, S> {}
 
-impl<T: Bytes> Container for SecretVec<T> {
+impl<T: Bytes, S: Storage> Container for SecretVec<T, S> {
     type Value = [T];
-    const STORAGE: &'static str = "dedicated";
+    const STORAGE: &'static str = S::NAME;
     const SIZE: Option<usize> = None;
 
     fn borrow(&self) -> Ref<'_, [T]> {
@@ -104,11 +105,11 @@ impl<T: Bytes> Container for SecretVec<T> {
     }
 }
 
-impl sealed::Sealed for SecretString {}
+impl<S: Storage> sealed::Sealed for SecretString<S> {}
 
-impl Container for SecretString {
+impl<S: Storage> Container for SecretString<S> {
     type Value = str;
-    const STORAGE: &'static str = "dedicated";
+    const STORAGE: &'static str = S::NAME;
     const SIZE: Option<usize> = None;
 
     fn borrow(&self) -> Ref<'_, str> {
@@ -191,9 +192,8 @@ pub trait SecretType: Sized + 'static + ImplementedByDeriveSecret {
     /// the API.
     #[doc(hidden)]
     fn __make<E>(make: impl FnOnce() -> Result<Self::Storage, E>) -> Result<Self, E> {
-        // The allocation domain goes here: each secret type will get pages of its own, keyed
-        // by `TypeId::of::<Self>()`, handed to `make` so the container is placed in that
-        // domain. Only this function changes; the derive and the constructors do not.
+        // `make` places the value in this type's own domain (`try_new_in_domain::<Self>`):
+        // pooled storage never puts two secret types on one page.
         make().map(Self::__wrap)
     }
 
@@ -272,11 +272,11 @@ pub const fn size_of_secret<S: SecretType>() -> Option<usize> {
 
 // Each container is a secret type wrapping itself, so `kdf` and other functions generic over
 // secret types can return a bare container.
-impl<T: Bytes> ImplementedByDeriveSecret for SecretBox<T> {
+impl<T: Bytes, S: Storage> ImplementedByDeriveSecret for SecretBox<T, S> {
     fn only_derive_is_allowed_to_implement_this_trait() {}
 }
 
-impl<T: Bytes> SecretType for SecretBox<T> {
+impl<T: Bytes, S: Storage> SecretType for SecretBox<T, S> {
     type Storage = Self;
 
     fn __wrap(storage: Self) -> Self {
@@ -292,11 +292,11 @@ impl<T: Bytes> SecretType for SecretBox<T> {
     }
 }
 
-impl<T: Bytes> ImplementedByDeriveSecret for SecretVec<T> {
+impl<T: Bytes, S: Storage> ImplementedByDeriveSecret for SecretVec<T, S> {
     fn only_derive_is_allowed_to_implement_this_trait() {}
 }
 
-impl<T: Bytes> SecretType for SecretVec<T> {
+impl<T: Bytes, S: Storage> SecretType for SecretVec<T, S> {
     type Storage = Self;
 
     fn __wrap(storage: Self) -> Self {
@@ -312,11 +312,11 @@ impl<T: Bytes> SecretType for SecretVec<T> {
     }
 }
 
-impl ImplementedByDeriveSecret for SecretString {
+impl<S: Storage> ImplementedByDeriveSecret for SecretString<S> {
     fn only_derive_is_allowed_to_implement_this_trait() {}
 }
 
-impl SecretType for SecretString {
+impl<S: Storage> SecretType for SecretString<S> {
     type Storage = Self;
 
     fn __wrap(storage: Self) -> Self {
@@ -401,34 +401,49 @@ pub trait BoxSecret: SecretType {
     fn store(&self, path: impl AsRef<Path>) -> Result<(), Error>;
 }
 
-impl<X, T: Bytes> BoxSecret for X
+impl<X, T: Bytes, S: Storage> BoxSecret for X
 where
-    X: SecretType<Storage = SecretBox<T>>,
+    X: SecretType<Storage = SecretBox<T, S>>,
 {
     type Inner = T;
 
     fn new(init: impl FnOnce(&mut T)) -> Result<Self, Error> {
-        X::__make(|| SecretBox::new(init))
+        Self::try_new(|value: &mut T| {
+            init(value);
+            Ok::<(), Error>(())
+        })
     }
 
     fn try_new<E: From<Error>>(init: impl FnOnce(&mut T) -> Result<(), E>) -> Result<Self, E> {
-        X::__make(|| SecretBox::try_new(init))
+        X::__make(|| SecretBox::<T, S>::try_new_in_domain::<X, E>(init))
     }
 
     fn zero() -> Result<Self, Error> {
-        X::__make(SecretBox::zero)
+        Self::new(|_| {})
     }
 
     fn random() -> Result<Self, Error> {
-        X::__make(SecretBox::random)
+        Self::new(|value| value.randomize())
     }
 
     fn from_bytes(source: &mut [u8]) -> Result<Self, Error> {
-        X::__make(|| SecretBox::from_bytes(source))
+        let result = if source.len() == size_of::<T>() {
+            Self::try_new(|value: &mut T| {
+                crate::bytes::as_bytes_mut(value).copy_from_slice(source);
+                Ok::<(), Error>(())
+            })
+        } else {
+            Err(Error::LengthMismatch {
+                expected: size_of::<T>(),
+                found: source.len(),
+            })
+        };
+        source.zero();
+        result
     }
 
     fn load(path: impl AsRef<Path>) -> Result<Self, Error> {
-        X::__make(|| SecretBox::load(path))
+        X::__make(|| SecretBox::<T, S>::load_in_domain::<X>(path))
     }
 
     fn store(&self, path: impl AsRef<Path>) -> Result<(), Error> {
@@ -513,37 +528,53 @@ pub trait VecSecret: SecretType {
     fn is_empty(&self) -> bool;
 }
 
-impl<X, T: Bytes> VecSecret for X
+impl<X, T: Bytes, S: Storage> VecSecret for X
 where
-    X: SecretType<Storage = SecretVec<T>>,
+    X: SecretType<Storage = SecretVec<T, S>>,
 {
     type Element = T;
 
     fn new(len: usize, init: impl FnOnce(&mut [T])) -> Result<Self, Error> {
-        X::__make(|| SecretVec::new(len, init))
+        Self::try_new(len, |values: &mut [T]| {
+            init(values);
+            Ok::<(), Error>(())
+        })
     }
 
     fn try_new<E: From<Error>>(
         len: usize,
         init: impl FnOnce(&mut [T]) -> Result<(), E>,
     ) -> Result<Self, E> {
-        X::__make(|| SecretVec::try_new(len, init))
+        X::__make(|| SecretVec::<T, S>::try_new_in_domain::<X, E>(len, init))
     }
 
     fn zero(len: usize) -> Result<Self, Error> {
-        X::__make(|| SecretVec::zero(len))
+        Self::new(len, |_| {})
     }
 
     fn random(len: usize) -> Result<Self, Error> {
-        X::__make(|| SecretVec::random(len))
+        Self::new(len, |values| values.randomize())
     }
 
     fn from_bytes(source: &mut [u8]) -> Result<Self, Error> {
-        X::__make(|| SecretVec::from_bytes(source))
+        let size = size_of::<T>();
+        let result = if size != 0 && source.len() % size == 0 {
+            Self::try_new(source.len() / size, |values: &mut [T]| {
+                crate::bytes::slice_as_bytes_mut(values).copy_from_slice(source);
+                Ok::<(), Error>(())
+            })
+        } else {
+            Err(Error::LengthNotMultiple {
+                element_size: size,
+                found: source.len(),
+            })
+        };
+        source.zero();
+        result
     }
 
     fn load(path: impl AsRef<Path>) -> Result<Self, Error> {
-        X::__make(|| SecretVec::load(path))
+        X::__make(|| SecretVec::<T, S>::load_in_domain::<X>(path))
     }
 
     fn store(&self, path: impl AsRef<Path>) -> Result<(), Error> {
@@ -606,23 +637,33 @@ pub trait StringSecret: SecretType {
     fn is_empty(&self) -> bool;
 }
 
-impl<X> StringSecret for X
+impl<X, S: Storage> StringSecret for X
 where
-    X: SecretType<Storage = SecretString>,
+    X: SecretType<Storage = SecretString<S>>,
 {
     fn try_new<E: From<Error>>(
         len: usize,
         init: impl FnOnce(&mut [u8]) -> Result<(), E>,
     ) -> Result<Self, E> {
-        X::__make(|| SecretString::try_new(len, init))
+        X::__make(|| SecretString::<S>::try_new_in_domain::<X, E>(len, init))
     }
 
     fn from_bytes(source: &mut [u8]) -> Result<Self, Error> {
-        X::__make(|| SecretString::from_bytes(source))
+        let result = Self::try_new(source.len(), |bytes| {
+            bytes.copy_from_slice(source);
+            Ok::<(), Error>(())
+        });
+        source.zero();
+        result
     }
 
     fn from_string(source: &mut String) -> Result<Self, Error> {
-        X::__make(|| SecretString::from_string(source))
+        let result = Self::try_new(source.len(), |bytes| {
+            bytes.copy_from_slice(source.as_bytes());
+            Ok::<(), Error>(())
+        });
+        zeroize::Zeroize::zeroize(source);
+        result
     }
 
     fn len(&self) -> usize {
