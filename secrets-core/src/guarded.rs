@@ -144,6 +144,11 @@ impl<U: Unit> Guarded<U> {
         })
     }
 
+    /// Where the value lies at rest; see [`Unit::rest_address`].
+    pub(crate) fn rest_address(&self) -> usize {
+        self.unit.rest_address()
+    }
+
     /// [`Guarded::try_read`], panicking with the error's text if the value cannot be opened.
     pub(crate) fn read(&self) -> Ref<'_, [u8]> {
         self.try_read().unwrap_or_else(|err| cannot_open(&err))

@@ -151,6 +151,7 @@ pub mod prelude {
 #[doc(hidden)]
 pub mod __private {
     pub use crate::bytes::ImplementedByDeriveBytes;
+    pub use crate::heap::pool::pages as pool_pages;
     pub use crate::refusals::{SecretsCannotBeCloned, SecretsCannotBePrinted};
     pub use crate::secret_type::{placement_of, size_of_secret, ImplementedByDeriveSecret};
     pub use crate::sys::aead;

@@ -150,6 +150,31 @@ impl<S: Storage> SecretString<S> {
         self.bytes.is_empty()
     }
 
+    /// Like [`borrow`](Self::borrow), returning an error instead of panicking when the text
+    /// cannot be opened.
+    ///
+    /// # Errors
+    /// [`Error::ScratchExhausted`] when [`Pooled`](crate::Pooled) text has no scratch slot to
+    /// be copied into (never with dedicated storage).
+    ///
+    /// # Panics
+    /// As for [`borrow`](Self::borrow).
+    pub fn try_borrow(&self) -> Result<Ref<'_, str>, Error> {
+        Ok(Ref::map(
+            self.bytes.try_borrow()?,
+            |bytes| match std::str::from_utf8(bytes) {
+                Ok(text) => text,
+                Err(_) => corrupted(),
+            },
+        ))
+    }
+
+    /// Where the text lies at rest, for tests of what surrounds it. Not part of the API.
+    #[doc(hidden)]
+    pub fn __rest_address(&self) -> usize {
+        self.bytes.__rest_address()
+    }
+
     /// Opens the text read-only until the returned [`Ref`] (and every other `Ref` to it) is
     /// dropped.
     ///

@@ -213,6 +213,49 @@ impl<T: Bytes, S: Storage> SecretVec<T, S> {
         self.len == 0
     }
 
+    /// Like [`borrow`](Self::borrow), returning an error instead of panicking when the values
+    /// cannot be opened.
+    ///
+    /// # Errors
+    /// [`Error::ScratchExhausted`] when [`Pooled`](crate::Pooled) values have no scratch slot
+    /// to be copied into (never with dedicated storage).
+    ///
+    /// # Panics
+    /// As for [`borrow`](Self::borrow), if a page's protection cannot be changed.
+    pub fn try_borrow(&self) -> Result<Ref<'_, [T]>, Error> {
+        Ok(Ref::map(
+            self.inner.try_read()?,
+            |bytes| match bytes::slice_from_bytes::<T>(bytes) {
+                Some(values) => values,
+                None => bytes::misaligned::<T>(),
+            },
+        ))
+    }
+
+    /// Like [`borrow_mut`](Self::borrow_mut), returning an error instead of panicking when the
+    /// values cannot be opened.
+    ///
+    /// # Errors
+    /// As for [`try_borrow`](Self::try_borrow).
+    ///
+    /// # Panics
+    /// As for [`borrow`](Self::borrow), if a page's protection cannot be changed.
+    pub fn try_borrow_mut(&mut self) -> Result<RefMut<'_, [T]>, Error> {
+        Ok(RefMut::map(
+            self.inner.try_write()?,
+            |bytes| match bytes::slice_from_bytes_mut::<T>(bytes) {
+                Some(values) => values,
+                None => bytes::misaligned::<T>(),
+            },
+        ))
+    }
+
+    /// Where the values lie at rest, for tests of what surrounds them. Not part of the API.
+    #[doc(hidden)]
+    pub fn __rest_address(&self) -> usize {
+        self.inner.rest_address()
+    }
+
     /// Opens the values read-only until the returned [`Ref`] (and every other `Ref` to this
     /// vector) is dropped.
     ///

@@ -217,6 +217,10 @@ impl super::Unit for Allocation {
         self.region.owner.is_here()
     }
 
+    fn rest_address(&self) -> usize {
+        self.region.data.as_ptr() as usize
+    }
+
     fn open_read(&self) -> Result<NonNull<u8>, Error> {
         self.set_access_or_panic(Access::Read);
         Ok(self.region.data)

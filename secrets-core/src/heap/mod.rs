@@ -51,6 +51,10 @@ pub trait Unit: Send + Sync + 'static {
     /// it (`MADV_DONTFORK`). One atomic load.
     fn is_owned_here(&self) -> bool;
 
+    /// Where the value lies at rest (the first byte of a dedicated region's data, or of a
+    /// pooled slot's value): for tests that check what is around it. Not an address to read.
+    fn rest_address(&self) -> usize;
+
     /// Makes the value readable for the first reader and returns where it can be read, until
     /// `close_read`.
     ///

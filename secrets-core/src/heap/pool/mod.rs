@@ -596,6 +596,10 @@ impl Unit for PooledSlot {
         self.owner.is_here()
     }
 
+    fn rest_address(&self) -> usize {
+        self.cell.addr() + self.class.value_offset(self.id.slot as usize, self.len)
+    }
+
     fn open_read(&self) -> Result<NonNull<u8>, Error> {
         let scratch = self.copy_out()?;
         self.read_scratch.store(scratch.pack(), Ordering::Relaxed);
@@ -660,6 +664,13 @@ impl Unit for PooledUnit {
         match self {
             PooledUnit::Slot(slot) => slot.is_owned_here(),
             PooledUnit::Pages(pages) => pages.is_owned_here(),
+        }
+    }
+
+    fn rest_address(&self) -> usize {
+        match self {
+            PooledUnit::Slot(slot) => slot.rest_address(),
+            PooledUnit::Pages(pages) => pages.rest_address(),
         }
     }
 
@@ -732,8 +743,28 @@ pub(crate) fn place<E: From<Error>>(
     placed.map(PooledUnit::Slot)
 }
 
-/// How many data pages, scratch pages and empty pages the pool has mapped, and the slots in
-/// use, for tests and the capacity report.
+/// The pages the pool has mapped in this process, each with its role (`"data"`, `"scratch"`
+/// or `"empty"`), for tests that inspect them (smaps, reads from a child). Not part of the
+/// API.
+pub fn pages() -> Vec<(usize, &'static str)> {
+    with_state(|state| {
+        state
+            .pages
+            .iter()
+            .filter(|meta| state.chunks[meta.chunk as usize].mapped)
+            .map(|meta| {
+                let role = match meta.role {
+                    Role::Data(..) => "data",
+                    Role::Scratch(_) => "scratch",
+                    Role::Empty => "empty",
+                };
+                (meta.cell.addr(), role)
+            })
+            .collect()
+    })
+}
+
+/// How many data pages, scratch pages and empty pages the pool has mapped.
 #[cfg_attr(not(test), allow(dead_code))]
 pub(crate) fn census() -> (usize, usize, usize) {
     with_state(|state| {
