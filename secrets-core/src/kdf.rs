@@ -25,7 +25,7 @@
 //! ```
 
 use crate::sys::sodium;
-use crate::{Error, SecretBox, SecretType};
+use crate::{Error, OwnPages, SecretBox, SecretType, Storage};
 
 /// Bytes of salt Argon2id takes (`crypto_pwhash_SALTBYTES`).
 pub const SALT_LEN: usize = 16;
@@ -70,19 +70,25 @@ impl Argon2idParams {
 /// Derives a key of `N` bytes from `password` and `salt` with Argon2id
 /// (`crypto_pwhash`, `ALG_ARGON2ID13`), in guarded memory.
 ///
+/// A key derived from a password is a root key (everything it protects falls with it), so its
+/// type must keep it on pages of its own ([`OwnPages`]): a `#[derive(Secret)]` type over
+/// `SecretBox<[u8; N], Pooled>` does not compile here, with a message that says to use
+/// dedicated storage.
+///
 /// # Errors
 /// [`Error::KeyDerivation`] if libsodium refuses the parameters (below its minimums, `N` < 16)
 /// or cannot get the memory; an allocation error for the output.
-pub fn argon2id<K, const N: usize>(
+pub fn argon2id<K, S, const N: usize>(
     password: &[u8],
     salt: &[u8; SALT_LEN],
     params: Argon2idParams,
 ) -> Result<K, Error>
 where
-    K: SecretType<Storage = SecretBox<[u8; N]>>,
+    K: SecretType<Storage = SecretBox<[u8; N], S>>,
+    S: OwnPages,
 {
     K::__make(|| {
-        SecretBox::try_new(|out: &mut [u8; N]| {
+        SecretBox::<[u8; N], S>::try_new_in_domain::<K, Error>(|out: &mut [u8; N]| {
             sodium::argon2id(out, password, salt, params.ops_limit, params.mem_limit).map_err(
                 |()| Error::KeyDerivation {
                     algorithm: "Argon2id",
@@ -94,20 +100,22 @@ where
 
 /// Derives subkey number `id` of `N` bytes (16 to 64) from a 32-byte master key, under an
 /// 8-byte `context` that names its use (`crypto_kdf_derive_from_key`, BLAKE2b). Different ids
-/// or contexts give independent keys.
+/// or contexts give independent keys. The output may be in any storage: a vault's thousands of
+/// item keys can be [`Pooled`](crate::Pooled).
 ///
 /// # Errors
 /// [`Error::KeyDerivation`] if `N` is not within 16..=64; an allocation error for the output.
-pub fn derive_subkey<K, const N: usize>(
+pub fn derive_subkey<K, S, const N: usize>(
     master: &[u8; 32],
     id: u64,
     context: &[u8; 8],
 ) -> Result<K, Error>
 where
-    K: SecretType<Storage = SecretBox<[u8; N]>>,
+    K: SecretType<Storage = SecretBox<[u8; N], S>>,
+    S: Storage,
 {
     K::__make(|| {
-        SecretBox::try_new(|out: &mut [u8; N]| {
+        SecretBox::<[u8; N], S>::try_new_in_domain::<K, Error>(|out: &mut [u8; N]| {
             sodium::kdf_derive(out, id, context, master).map_err(|()| Error::KeyDerivation {
                 algorithm: "crypto_kdf",
             })
