@@ -11,6 +11,7 @@
 //! | [`used_nonce`] | `used_nonce` | any bytes to `UsedNonce::from_bytes`, each algorithm |
 //! | [`aead_open`] | `aead_open` | any nonce, aad and ciphertext to `open`/`open_into`, each algorithm; round trips with one bit flipped |
 //! | [`lengths`] | `lengths` | lengths near 0, near page boundaries and near `usize::MAX` to the constructors |
+//! | [`pooled_ops`] | `pooled_ops` | any sequence of make, borrow, write, nested borrow and drop over pooled secrets of every size class (and past it), checked against a model |
 
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
@@ -18,7 +19,7 @@ use std::os::unix::net::UnixStream;
 use std::path::Path;
 
 use secrets_core::prelude::*;
-use secrets_core::Error;
+use secrets_core::{Error, Pooled, SecretBox, SecretVec};
 use secrets_nonce::{
     Aes256Gcm, Aes256GcmKey, Algorithm, ChaCha20Poly1305Ietf, ChaCha20Poly1305IetfKey, Key,
     NonceSequence, UnusedNonce, UsedNonce, XChaCha20Poly1305, XChaCha20Poly1305Key, TAG_LEN,
@@ -392,5 +393,80 @@ pub fn lengths(data: &[u8]) {
             vec.len()
         });
         check("SecretVec::<u64>::zero", count, result, false);
+    }
+}
+
+/// One fuzz case for pooled storage: `data` is a program of operations on up to 32 live
+/// `SecretVec<u8, Pooled>` (lengths 0 to 1,100: every size class, and past the largest, where
+/// values go to dedicated pages) and `SecretBox<[u8; 32], Pooled>`, each checked against a
+/// model of what every live secret must hold. Any difference, panic or crash is a bug: slots
+/// that overlap, a write-back to the wrong slot, a scratch copy left behind, a canary hit.
+pub fn pooled_ops(data: &[u8]) {
+    const SLOTS: usize = 32;
+    /// A live pooled secret and what it must hold.
+    type Modelled<S, M> = Option<(S, M)>;
+    type PooledKey = SecretBox<[u8; 32], Pooled>;
+    let mut vecs: Vec<Modelled<SecretVec<u8, Pooled>, Vec<u8>>> =
+        (0..SLOTS).map(|_| None).collect();
+    let mut boxes: Vec<Modelled<PooledKey, [u8; 32]>> = (0..SLOTS).map(|_| None).collect();
+    let mut bytes = data.iter().copied();
+    while let (Some(op), Some(arg)) = (bytes.next(), bytes.next()) {
+        let slot = usize::from(arg) % SLOTS;
+        match op % 7 {
+            0 => {
+                // Make a vector: its length from the next two bytes, its fill from `arg`.
+                let len = (usize::from(bytes.next().unwrap_or(0)) << 8
+                    | usize::from(bytes.next().unwrap_or(0)))
+                    % 1101;
+                let model: Vec<u8> = (0..len).map(|i| arg.wrapping_add(i as u8)).collect();
+                let made =
+                    SecretVec::<u8, Pooled>::new_in(Pooled, len, |v| v.copy_from_slice(&model))
+                        .expect("a pooled vector");
+                vecs[slot] = Some((made, model));
+            }
+            1 => {
+                let model = [arg; 32];
+                let made = SecretBox::<[u8; 32], Pooled>::new_in(Pooled, |v| *v = model)
+                    .expect("a pooled box");
+                boxes[slot] = Some((made, model));
+            }
+            2 => vecs[slot] = None,
+            3 => boxes[slot] = None,
+            4 => {
+                if let Some((secret, model)) = &mut vecs[slot] {
+                    let at = usize::from(bytes.next().unwrap_or(0));
+                    if !model.is_empty() {
+                        let at = at % model.len();
+                        let mut write = secret.borrow_mut();
+                        write[at] ^= 0x5a;
+                        model[at] ^= 0x5a;
+                    }
+                }
+            }
+            5 => {
+                if let Some((secret, model)) = &mut boxes[slot] {
+                    let at = usize::from(bytes.next().unwrap_or(0)) % 32;
+                    secret.borrow_mut()[at] = arg;
+                    model[at] = arg;
+                }
+            }
+            _ => {
+                // Nested borrows of one secret share a copy; borrows of others are their own.
+                if let (Some((a, model_a)), Some((b, model_b))) = (&vecs[slot], &boxes[slot]) {
+                    let first = a.borrow();
+                    let second = a.borrow();
+                    let other = b.borrow();
+                    assert_eq!(&*first, &model_a[..]);
+                    assert_eq!(first.as_ptr(), second.as_ptr());
+                    assert_eq!(&*other, model_b);
+                }
+            }
+        }
+    }
+    for (secret, model) in vecs.iter().flatten() {
+        assert_eq!(&*secret.borrow(), &model[..], "a pooled vector changed");
+    }
+    for (secret, model) in boxes.iter().flatten() {
+        assert_eq!(&*secret.borrow(), model, "a pooled box changed");
     }
 }
