@@ -8,6 +8,7 @@
 //! | [`pty`] | pseudo-terminals, and whether the process has a controlling terminal |
 //! | [`scan`] | searching ordinary writable memory for a secret, and running an operation deeper on the stack |
 //! | [`caps`] | capabilities and resource limits, for the tests that exhaust one |
+//! | `pressure` | using up the map count, and holding back every `mprotect` a random time |
 //! | `seccomp` | making one system call fail, as an older kernel or a seccomp policy would |
 //! | [`fuzz`] | the bodies of the cargo-fuzz targets, also run briefly by `fuzz_smoke` |
 //! | [`tempdir`] | a private (0700) temporary directory, removed on drop and on panic |
@@ -24,6 +25,8 @@ pub mod caps;
 pub mod child;
 pub mod fuzz;
 pub mod layout;
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+pub mod pressure;
 pub mod pty;
 pub mod scan;
 #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
