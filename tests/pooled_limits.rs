@@ -634,11 +634,9 @@ fn map_count_pressure_never_gives_an_unguarded_slot() {
 
 /// As above, and every error names the map count. Fails under memfd_secret: once a few
 /// pressure mappings are released, a chunk that fails part-way is unmapped before its `ENOMEM`
-/// is explained, and `heap/limits.rs` `at_map_count` (a margin of 16 mappings; a chunk adds up
-/// to 33) then finds the process "well below" the limit and reports `Error::OutOfMemory`.
+/// is explained: `heap/limits.rs` counts the mappings the chunk made and removed (up to 33)
+/// when it decides whether the map count explains the failure.
 #[test]
-#[ignore = "bug: memfd_secret pool chunks at the map count give Error::OutOfMemory (heap/limits.rs \
-            MARGIN 16 < the 33 mappings of a chunk, counted after the chunk was unmapped)"]
 fn map_count_pressure_gives_a_typed_error_never_an_unguarded_slot() {
     for_each_backend(
         "map_count_pressure_gives_a_typed_error_never_an_unguarded_slot",
@@ -885,12 +883,10 @@ const LIMIT_1_MIB: u64 = MIB;
 /// made before the class's first data page so that what can be made can be read): every other
 /// pool page is empty and must be unmapped before `Error::Lock` is reported.
 ///
-/// Fails under both backends: 256 dedicated, then 240 (the chunk of the scratch page stays
-/// mapped whole, 1 scratch and 15 empty pages; `release_empty` unmaps only chunks whose every
-/// page is empty).
+/// Found failing at first under both backends: 256 dedicated, then 240 (the chunk of the
+/// scratch page stayed mapped whole); now a scratch page whose class has no data page left is
+/// released with its chunk.
 #[test]
-#[ignore = "bug: the pool keeps the whole chunk of its scratch page (15 empty pages) locked \
-            when a dedicated secret hits Error::Lock"]
 fn empty_chunks_are_released_before_a_lock_error() {
     for_each_backend("empty_chunks_are_released_before_a_lock_error", |backend| {
         limit_locked_memory(LIMIT_1_MIB);

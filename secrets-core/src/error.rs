@@ -246,14 +246,16 @@ impl fmt::Display for Error {
                 f,
                 "could not place guard pages around a {requested}-byte secret: {}; \
                  the process is probably at vm.max_map_count ({}): free some secrets, \
-                 keep many small secrets in one SecretVec, or raise vm.max_map_count",
+                 keep small secrets in pooled storage (`SecretBox<T, Pooled>`: two mappings \
+                 per page of them), or raise vm.max_map_count",
                 os(errno),
                 map_count(max_map_count),
             ),
             Error::Lock { requested, locked, limit: memlock, errno } => write!(
                 f,
                 "could not lock {locked} bytes into RAM for a {requested}-byte secret: {} \
-                 (RLIMIT_MEMLOCK is {}); hold fewer secrets at once, raise the limit \
+                 (RLIMIT_MEMLOCK is {}); hold fewer secrets at once, keep small ones in \
+                 pooled storage (48 bytes locked for 32, not a page), raise the limit \
                  (`ulimit -l`, systemd's LimitMEMLOCK=) or grant CAP_IPC_LOCK",
                 os(errno),
                 limit(memlock),

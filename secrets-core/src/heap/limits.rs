@@ -11,11 +11,14 @@ use super::spare;
 /// the process holds nearly that many mappings (an allocation adds at most five, so a failure
 /// leaves it within a few of the limit). ENOMEM far below it is memory, the address space
 /// (`RLIMIT_AS`) or a cgroup limit running out, and is reported as such.
-fn at_map_count(errno: i32) -> bool {
+///
+/// `undone` is how many mappings the failed operation made and removed again before the
+/// failure was reported (a pool chunk is up to 33), which the count read now no longer shows.
+fn at_map_count(errno: i32, undone: u64) -> bool {
     const MARGIN: u64 = 16;
     errno == libc::ENOMEM
         && match (mem::mapping_count(), mem::max_map_count()) {
-            (Some(count), Some(max)) => count.saturating_add(MARGIN) >= max,
+            (Some(count), Some(max)) => count.saturating_add(MARGIN + undone) >= max,
             // Without the figures, keep the old explanation: it is the likeliest one.
             _ => true,
         }
@@ -30,7 +33,19 @@ pub(crate) fn mapping_error(
     errno: i32,
     at_count: fn(usize, i32, Option<u64>) -> Error,
 ) -> Error {
-    if at_map_count(errno) {
+    mapping_error_after(0, requested, operation, errno, at_count)
+}
+
+/// [`mapping_error`] for an operation that made `undone` mappings and removed them again
+/// before its failure is classified (mapping a pool chunk unmaps the part already made).
+pub(crate) fn mapping_error_after(
+    undone: u64,
+    requested: usize,
+    operation: &'static str,
+    errno: i32,
+    at_count: fn(usize, i32, Option<u64>) -> Error,
+) -> Error {
+    if at_map_count(errno, undone) {
         at_count(requested, errno, mem::max_map_count())
     } else {
         Error::OutOfMemory {

@@ -5,7 +5,7 @@
 
 use super::canary;
 use super::dedicated::{canary_smashed, CANARY_SIZE};
-use super::limits::{guard_error, map_error, mapping_error, release_kept};
+use super::limits::{guard_error, map_error, mapping_error, mapping_error_after, release_kept};
 use super::owner::Owner;
 use super::source::{PageSource, Region};
 use super::spare;
@@ -26,23 +26,27 @@ fn map_secretmem(len: usize, region_len: usize) -> Result<usize, Error> {
         }
         mapped => mapped,
     };
-    mapped.map_err(|(step, errno)| secretmem_error(len, region_len, step, errno))
+    // A failed `map` leaves at most the reservation's split behind: three mappings.
+    mapped.map_err(|(step, errno)| secretmem_error(len, region_len, step, errno, 3))
 }
 
 /// The error for a failed step of `secretmem::map` (or of mapping a pool chunk) that asked for
 /// `region_len` bytes of secret memory to hold `len` bytes of data.
+/// `undone` is how many mappings the failed call made and removed again (see
+/// [`super::limits::mapping_error_after`]).
 pub(crate) fn secretmem_error(
     len: usize,
     region_len: usize,
     step: secretmem::Step,
     errno: i32,
+    undone: u64,
 ) -> Error {
     match step {
         secretmem::Step::Create => Error::SecretMemory {
             requested: len,
             errno,
         },
-        secretmem::Step::Reserve => mapping_error(len, "mmap", errno, map_error),
+        secretmem::Step::Reserve => mapping_error_after(undone, len, "mmap", errno, map_error),
         // The kernel charges secret memory to RLIMIT_MEMLOCK and says EAGAIN when it is used
         // up; ENOMEM near the map count means the split of the reservation hit it.
         secretmem::Step::Map if errno == libc::EAGAIN => Error::Lock {
@@ -51,7 +55,7 @@ pub(crate) fn secretmem_error(
             limit: mem::memlock_limit(),
             errno,
         },
-        secretmem::Step::Map => mapping_error(len, "mmap", errno, guard_error),
+        secretmem::Step::Map => mapping_error_after(undone, len, "mmap", errno, guard_error),
     }
 }
 
@@ -131,8 +135,11 @@ impl PageSource for MemfdSecretPages {
             }
             mapped => mapped,
         };
+        // A chunk that failed half-way was unmapped before the error comes here: up to one
+        // mapping per page and guard.
+        let undone = (2 * pages + 1) as u64;
         let base = mapped.map_err(|(step, errno)| {
-            secretmem_error(requested, pages.saturating_mul(page), step, errno)
+            secretmem_error(requested, pages.saturating_mul(page), step, errno, undone)
         })?;
         let len = (2 * pages + 1) * page;
         if let Err(errno) = mem::dont_fork(base, len) {

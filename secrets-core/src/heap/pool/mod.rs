@@ -335,11 +335,6 @@ impl State {
         class: Class,
         requested: usize,
     ) -> Result<SlotId, Error> {
-        if self.scratch_pages[class.index()] == 0 {
-            // Scratch for this class before its first data page, while the lock limit still
-            // leaves room: so that what can be made can also be read.
-            self.add_scratch_page(class, requested)?;
-        }
         let page = match self
             .partial
             .get(&(domain, class))
@@ -419,8 +414,21 @@ impl State {
         }
     }
 
-    /// Unmaps every chunk none of whose pages holds a secret or scratch; returns how many.
+    /// Unmaps every chunk that holds nothing: each of its pages empty, or a scratch page with
+    /// no borrow in it whose class has no data page left (a class in use keeps its scratch, so
+    /// that its secrets stay readable at the lock limit). Returns how many chunks.
     fn release_empty(&mut self) -> usize {
+        let mut class_in_use = [false; classes::COUNT];
+        for meta in &self.pages {
+            if let Role::Data(_, class) = meta.role {
+                class_in_use[class.index()] = true;
+            }
+        }
+        let idle = |meta: &PageMeta| match meta.role {
+            Role::Empty => true,
+            Role::Scratch(class) => meta.count == 0 && !class_in_use[class.index()],
+            Role::Data(..) => false,
+        };
         let mut released = 0;
         for index in 0..self.chunks.len() {
             let chunk = &self.chunks[index];
@@ -428,17 +436,23 @@ impl State {
                 continue;
             }
             let ids = chunk.first..chunk.first + chunk.pages as u32;
-            if !ids
-                .clone()
-                .all(|id| self.pages[id as usize].role == Role::Empty)
-            {
+            if !ids.clone().all(|id| idle(&self.pages[id as usize])) {
                 continue;
             }
-            self.empty.retain(|id| !ids.contains(id));
             let (base, pages) = (chunk.base, chunk.pages);
+            self.empty.retain(|id| !ids.contains(id));
+            for id in ids {
+                let meta = &mut self.pages[id as usize];
+                if let Role::Scratch(class) = meta.role {
+                    self.scratch_partial[class.index()].retain(|&page| page != id);
+                    self.scratch_pages[class.index()] -= 1;
+                }
+                meta.role = Role::Empty;
+            }
             // SAFETY: the chunk came from this pool's source in this process (the pool is made
-            // anew after a fork), every page of it is empty (zeroed, no slot in use, no
-            // reference: copies happen only under a slot in use), and it is off every list.
+            // anew after a fork), no page of it holds a secret or a borrowed copy (scratch
+            // slots are zeroed when their borrow ends), nothing refers into it (copies happen
+            // only for a slot in use), and it is off every list.
             unsafe { self.source.unmap_chunk(base, pages) };
             self.chunks[index].mapped = false;
             released += 1;
@@ -717,6 +731,9 @@ pub(crate) fn place<E: From<Error>>(
         return Allocation::new_with(count, element_size, init).map(PooledUnit::Pages);
     };
     crate::sys::sodium::init().map_err(Error::from)?;
+    // The scratch slot is taken before the data slot, so a class's first scratch page is
+    // mapped before its first data page, while the lock limit still leaves room: what can be
+    // made can also be read.
     let scratch = take_scratch(class, len)?;
     let value_at = scratch.cell.addr() + class.value_offset(scratch.id.slot as usize, len);
     // SAFETY: the scratch slot is ours (its bit is set), read-write, `len` bytes at `value_at`
