@@ -1,7 +1,7 @@
-//! `seal`, `open` and `open_into`, and the [`Sealer`] that keeps a key open across a batch.
+//! `seal`, `open`, `open_in` and `open_into`, and the [`Sealer`] that keeps a key open across a batch.
 
 use secrets_core::__private::aead::{self, Refused};
-use secrets_core::{Ref, SecretVec};
+use secrets_core::{Ref, SecretVec, Storage};
 
 use crate::algorithm::{Algorithm, Key, TAG_LEN};
 use crate::nonce::{UnusedNonce, UsedNonce};
@@ -47,6 +47,45 @@ pub fn open<K: Key>(
     ciphertext: &[u8],
 ) -> Result<SecretVec<u8>, Error> {
     Sealer::new(key).open(nonce, aad, ciphertext)
+}
+
+/// Like [`open`], decrypting into a new `SecretVec<u8, S>` in the storage `storage`.
+///
+/// [`open`] puts every plaintext on dedicated pages of its own: a fresh guarded allocation
+/// (guard pages, a locked page, several system calls), which costs far more than decrypting a
+/// short message. With [`Pooled`](secrets_core::Pooled) storage a short plaintext (up to 1,024
+/// bytes; longer ones still get dedicated pages) takes a slot on a shared page that is locked,
+/// out of core dumps and `PROT_NONE` at rest, at the price of two `mprotect`s, and many
+/// thousands fit under the lock limit where dedicated storage holds one per page. The pooled
+/// guarantees, and what a borrow exposes of a plaintext's neighbours, are in the table of
+/// [`secrets_core::Storage`].
+///
+/// The plaintext is decrypted where `init` of [`SecretVec::try_new_in`] is given it, never in
+/// ordinary memory; libsodium's stack is scrubbed after the call as for [`open`].
+///
+/// # Errors
+/// As for [`open`]. On [`Error::Forged`] the plaintext's slot (or pages) is zeroed and released,
+/// nothing is left allocated.
+///
+/// ```
+/// use secrets_core::prelude::*;
+/// use secrets_core::Pooled;
+/// use secrets_nonce::{open_in, seal, UnusedNonce, XChaCha20Poly1305Key};
+///
+/// let key = XChaCha20Poly1305Key::random()?;
+/// let (used, sealed) = seal(&key, UnusedNonce::random(), b"item 7", b"the launch code")?;
+/// let plaintext: SecretVec<u8, Pooled> = open_in(Pooled, &key, &used, b"item 7", &sealed)?;
+/// assert_eq!(&*plaintext.borrow(), b"the launch code");
+/// # Ok::<(), secrets_nonce::Error>(())
+/// ```
+pub fn open_in<K: Key, S: Storage>(
+    storage: S,
+    key: &K,
+    nonce: &UsedNonce<K::Algorithm>,
+    aad: &[u8],
+    ciphertext: &[u8],
+) -> Result<SecretVec<u8, S>, Error> {
+    Sealer::new(key).open_in(storage, nonce, aad, ciphertext)
 }
 
 /// Checks and decrypts `ciphertext` into `out`, a buffer the caller provides: typically the
@@ -159,6 +198,23 @@ impl<'k, K: Key> Sealer<'k, K> {
     ) -> Result<SecretVec<u8>, Error> {
         let len = self.plaintext_len(ciphertext)?;
         SecretVec::try_new(len, |plaintext: &mut [u8]| {
+            self.open_into(nonce, aad, ciphertext, plaintext)
+        })
+    }
+
+    /// [`open_in`](crate::open_in) with the open key.
+    ///
+    /// # Errors
+    /// As for [`open_in`](crate::open_in).
+    pub fn open_in<S: Storage>(
+        &self,
+        storage: S,
+        nonce: &UsedNonce<K::Algorithm>,
+        aad: &[u8],
+        ciphertext: &[u8],
+    ) -> Result<SecretVec<u8, S>, Error> {
+        let len = self.plaintext_len(ciphertext)?;
+        SecretVec::<u8, S>::try_new_in(storage, len, |plaintext: &mut [u8]| {
             self.open_into(nonce, aad, ciphertext, plaintext)
         })
     }

@@ -43,7 +43,7 @@ mod algorithm;
 mod error;
 mod nonce;
 
-pub use aead::{open, open_into, seal, Sealer};
+pub use aead::{open, open_in, open_into, seal, Sealer};
 pub use algorithm::{
     Aes256Gcm, Aes256GcmKey, Algorithm, ChaCha20Poly1305Ietf, ChaCha20Poly1305IetfKey,
     CounterNonce, Key, RandomNonce, XChaCha20Poly1305, XChaCha20Poly1305Key, TAG_LEN,

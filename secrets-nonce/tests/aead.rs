@@ -220,3 +220,73 @@ fn open_into_fills_a_reused_guarded_buffer_and_checks_its_length() {
     );
     assert_eq!(out, [0; 5], "a forged message leaves no plaintext behind");
 }
+
+#[test]
+fn open_in_pooled_round_trips_short_and_long_messages() {
+    use secrets_core::{Dedicated, Pooled, SecretVec};
+    use secrets_nonce::{open_in, Sealer};
+    let key = XChaCha20Poly1305Key::random().expect("key");
+    // Up to 1,024 bytes in a pooled slot; longer plaintexts on dedicated pages.
+    for len in [
+        0,
+        1,
+        15,
+        16,
+        17,
+        63,
+        64,
+        65,
+        1023,
+        1024,
+        1025,
+        4096,
+        16 * 1024,
+    ] {
+        let mut message = vec![0u8; len];
+        message.randomize();
+        let (used, sealed) = seal(&key, UnusedNonce::random(), b"aad", &message).expect("seal");
+        let pooled: SecretVec<u8, Pooled> =
+            open_in(Pooled, &key, &used, b"aad", &sealed).expect("open_in(Pooled)");
+        assert_eq!(&*pooled.borrow(), &message[..], "pooled, length {len}");
+        let dedicated: SecretVec<u8, Dedicated> =
+            open_in(Dedicated, &key, &used, b"aad", &sealed).expect("open_in(Dedicated)");
+        assert_eq!(
+            &*dedicated.borrow(),
+            &message[..],
+            "dedicated, length {len}"
+        );
+        let batched = Sealer::new(&key)
+            .open_in(Pooled, &used, b"aad", &sealed)
+            .expect("Sealer::open_in(Pooled)");
+        assert_eq!(&*batched.borrow(), &message[..], "sealer, length {len}");
+    }
+}
+
+#[test]
+fn open_in_pooled_refuses_what_open_refuses() {
+    use secrets_core::Pooled;
+    use secrets_nonce::open_in;
+    let key = XChaCha20Poly1305Key::random().expect("key");
+    let (used, sealed) =
+        seal(&key, UnusedNonce::random(), b"aad", b"sixty-four bytes?").expect("seal");
+    for bit in [0, 8 * sealed.len() - 1] {
+        let mut forged = sealed.clone();
+        forged[bit / 8] ^= 1 << (bit % 8);
+        assert_eq!(
+            open_in(Pooled, &key, &used, b"aad", &forged).map(|_| ()),
+            Err(Error::Forged),
+            "bit {bit} flipped"
+        );
+    }
+    assert_eq!(
+        open_in(Pooled, &key, &used, b"other aad", &sealed).map(|_| ()),
+        Err(Error::Forged)
+    );
+    assert_eq!(
+        open_in(Pooled, &key, &used, b"aad", &sealed[..TAG_LEN - 1]).map(|_| ()),
+        Err(Error::Truncated {
+            minimum: TAG_LEN,
+            found: TAG_LEN - 1
+        })
+    );
+}
