@@ -32,8 +32,8 @@ use secrets_integration_tests::caps::{
 };
 use secrets_integration_tests::pressure::{delay_mprotect, xorshift, MapPressure};
 use secrets_integration_tests::{
-    backend_name, data_perms, for_each_backend, guard_perms, mappings, page_size, Access,
-    BackendOutcomes, ChildOutcome, Vma,
+    backend_name, data_perms, for_each_backend, for_each_locking_backend, guard_perms, mappings,
+    page_size, Access, BackendOutcomes, ChildOutcome, Vma,
 };
 
 /// A pooled 32-byte secret: the type the capacity target is stated for.
@@ -187,7 +187,7 @@ fn check_sampled_values(live: &[Pooled32]) {
 
 #[test]
 fn capacity_pooled_under_8_mib() {
-    for_each_backend("capacity_pooled_under_8_mib", |backend| {
+    for_each_locking_backend("capacity_pooled_under_8_mib", |backend| {
         limit_locked_memory(LIMIT_8_MIB);
         let before = locked_bytes();
         let (live, err, elapsed) = fill_pooled(RUNAWAY);
@@ -241,7 +241,7 @@ fn capacity_pooled_under_8_mib() {
 /// The control: dedicated storage under the same limit holds one secret per locked page.
 #[test]
 fn control_dedicated_under_8_mib_stops_near_2048() {
-    for_each_backend("control_dedicated_under_8_mib_stops_near_2048", |backend| {
+    for_each_locking_backend("control_dedicated_under_8_mib_stops_near_2048", |backend| {
         limit_locked_memory(LIMIT_8_MIB);
         let began = Instant::now();
         let (live, err) = fill_dedicated();
@@ -269,7 +269,7 @@ fn control_dedicated_under_8_mib_stops_near_2048() {
 
 #[test]
 fn capacity_pooled_under_64_kib() {
-    for_each_backend("capacity_pooled_under_64_kib", |backend| {
+    for_each_locking_backend("capacity_pooled_under_64_kib", |backend| {
         limit_locked_memory(LIMIT_64_KIB);
         let (mut live, err, elapsed) = fill_pooled(RUNAWAY);
         let (data, scratch) = (pool_pages_of("data").len(), pool_pages_of("scratch").len());
@@ -625,7 +625,7 @@ fn map_count_scenario(backend: Backend, expected: Errors) {
 /// Never an unguarded slot, and never a panic, at the map count.
 #[test]
 fn map_count_pressure_never_gives_an_unguarded_slot() {
-    for_each_backend(
+    for_each_locking_backend(
         "map_count_pressure_never_gives_an_unguarded_slot",
         |backend| map_count_scenario(backend, Errors::Typed),
     )
@@ -638,7 +638,7 @@ fn map_count_pressure_never_gives_an_unguarded_slot() {
 /// when it decides whether the map count explains the failure.
 #[test]
 fn map_count_pressure_gives_a_typed_error_never_an_unguarded_slot() {
-    for_each_backend(
+    for_each_locking_backend(
         "map_count_pressure_gives_a_typed_error_never_an_unguarded_slot",
         |backend| map_count_scenario(backend, Errors::MapOrGuard),
     )
@@ -650,7 +650,7 @@ fn map_count_pressure_gives_a_typed_error_never_an_unguarded_slot() {
 
 #[test]
 fn scratch_exhausted_is_a_typed_error() {
-    for_each_backend("scratch_exhausted_is_a_typed_error", |backend| {
+    for_each_locking_backend("scratch_exhausted_is_a_typed_error", |backend| {
         limit_locked_memory(LIMIT_64_KIB);
         let (mut live, err, _) = fill_pooled(RUNAWAY);
         assert!(matches!(err, Error::Lock { .. }), "{err:?}");
@@ -888,7 +888,7 @@ const LIMIT_1_MIB: u64 = MIB;
 /// released with its chunk.
 #[test]
 fn empty_chunks_are_released_before_a_lock_error() {
-    for_each_backend("empty_chunks_are_released_before_a_lock_error", |backend| {
+    for_each_locking_backend("empty_chunks_are_released_before_a_lock_error", |backend| {
         limit_locked_memory(LIMIT_1_MIB);
         let (dedicated, err) = fill_dedicated();
         assert!(matches!(err, Error::Lock { .. }), "{err:?}");

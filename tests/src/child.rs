@@ -176,6 +176,49 @@ pub fn in_child(test_name: &str, body: impl FnOnce()) -> ChildOutcome {
     outcome
 }
 
+/// Environment variable that says `mlock` does nothing in this build: AddressSanitizer's
+/// interceptor returns 0 without locking. `.ci/run` sets it for its ASan stage. Read by this
+/// harness only.
+pub const MLOCK_IS_NOOP_ENV: &str = "SECRETS_TEST_MLOCK_IS_NOOP";
+
+/// [`for_each_backend`] for a scenario that depends on `mlock` really locking (it counts locked
+/// pages or reaches `RLIMIT_MEMLOCK`): when [`MLOCK_IS_NOOP_ENV`] is set, only the backends
+/// whose pages the kernel locks itself (`memfd_secret`) run, and the others are named on
+/// stdout as left out; otherwise every backend runs.
+///
+/// # Panics
+/// As for [`for_each_backend`].
+pub fn for_each_locking_backend(test_name: &str, body: impl FnOnce(Backend)) -> BackendOutcomes {
+    if std::env::var_os(MLOCK_IS_NOOP_ENV).is_none() || is_child_of(test_name) {
+        return for_each_backend(test_name, body);
+    }
+    check_caller(test_name);
+    let backends: Vec<Backend> = BACKENDS
+        .iter()
+        .copied()
+        .filter(|&backend| backend == Backend::MemfdSecret)
+        .collect();
+    println!(
+        "{test_name}: {MLOCK_IS_NOOP_ENV} is set (mlock does nothing in this build): running \
+         under {} only",
+        backends
+            .iter()
+            .map(|&b| backend_name(b))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let outcomes: Vec<ChildOutcome> = backends
+        .iter()
+        .map(|&backend| run_child(test_name, Some(backend)))
+        .collect();
+    let not_started: Vec<String> = outcomes
+        .iter()
+        .filter_map(|outcome| outcome.started().err())
+        .collect();
+    assert!(not_started.is_empty(), "{}", not_started.join("\n\n"));
+    BackendOutcomes(outcomes)
+}
+
 /// Runs `body` once per backend of [`BACKENDS`], each time in a child process of its own that has
 /// chosen that backend (with `set_backend`, before any secret exists) and passes it to `body`.
 /// Returns the children's outcomes, for the test to check against each backend's expectations.

@@ -35,8 +35,8 @@ pub mod smaps;
 pub mod tempdir;
 
 pub use child::{
-    child_command, disable_core_dumps, for_each_backend, in_child, is_child_of, BackendOutcomes,
-    ChildOutcome, BACKEND_ENV, CHILD_ENV,
+    child_command, disable_core_dumps, for_each_backend, for_each_locking_backend, in_child,
+    is_child_of, BackendOutcomes, ChildOutcome, BACKEND_ENV, CHILD_ENV, MLOCK_IS_NOOP_ENV,
 };
 pub use layout::{
     backend_name, data_perms, guard_perms, header_perms, page_size, released_range, Access,
