@@ -29,10 +29,11 @@
 //! * **Canaries** surround every slot (data and scratch); the slack before a short value is
 //!   zero and checked with them. They are checked at every copy and when the slot is released;
 //!   a mismatch aborts the process, as a smashed canary of a dedicated region does.
-//! * **Release** zeroes the slot at once (under the page lock, `sodium_memzero`). An empty page
-//!   stays mapped, zeroed and `PROT_NONE`, for the next secret of any type (its canaries are
-//!   laid out anew). [`release_empty`] unmaps the chunks that hold nothing, before a lock or map
-//!   error is reported.
+//! * **Release** zeroes the slot at once (under the page lock, `sodium_memzero`). A page that
+//!   empties stays mapped, zeroed and `PROT_NONE`, with its canaries, for the next secret of
+//!   its type and class; another type takes it only when no never-used page is left (and lays
+//!   its canaries out anew). [`release_empty`] unmaps the chunks that hold nothing, before a
+//!   lock or map error is reported.
 //! * **Fork**: every page is `MADV_DONTFORK` and no `memfd_secret` descriptor stays open. A
 //!   child's pool starts empty; borrowing an inherited pooled secret panics (as for dedicated
 //!   storage), and dropping it touches nothing.
@@ -159,6 +160,11 @@ struct State {
     scratch_pages: [u32; classes::COUNT],
     /// Empty pages, free for any role.
     empty: Vec<u32>,
+    /// Data pages that emptied: zeroed, `PROT_NONE`, canaries laid out, still on their
+    /// domain's partial list, so the next secret of that domain and class takes a slot without
+    /// laying the page out again; taken for another role when `empty` runs dry. May name a
+    /// page that has since been used again: checked when taken.
+    idle: Vec<u32>,
     /// Scratch slots in use: live pooled borrows (and values being made).
     scratch_in_use: usize,
 }
@@ -179,6 +185,7 @@ fn state() -> MutexGuard<'static, Option<State>> {
             scratch_partial: Default::default(),
             scratch_pages: [0; classes::COUNT],
             empty: Vec::new(),
+            idle: Vec::new(),
             scratch_in_use: 0,
         });
     }
@@ -268,7 +275,7 @@ impl State {
     /// An empty page (mapping a chunk if there is none), given `role`: zeroed, canaries laid
     /// out for its class, and left `PROT_NONE` (data) or read-write (scratch).
     fn take_empty(&mut self, role: Role, requested: usize) -> Result<u32, Error> {
-        let page = match self.empty.pop() {
+        let page = match self.empty.pop().or_else(|| self.take_idle()) {
             Some(page) => page,
             None => {
                 self.grow(requested)?;
@@ -313,6 +320,21 @@ impl State {
             _ => cell.with_open(Access::ReadWrite, lay_out),
         }
         Ok(page)
+    }
+
+    /// An idle data page, taken off its domain's partial list; `None` if there is none.
+    fn take_idle(&mut self) -> Option<u32> {
+        while let Some(page) = self.idle.pop() {
+            let meta = &self.pages[page as usize];
+            if let (Role::Data(domain, class), 0) = (meta.role, meta.count) {
+                if let Some(pages) = self.partial.get_mut(&(domain, class)) {
+                    pages.retain(|&p| p != page);
+                }
+                self.pages[page as usize].role = Role::Empty;
+                return Some(page);
+            }
+        }
+        None
     }
 
     /// Takes the lowest free slot of `page`, which has one.
@@ -401,13 +423,11 @@ impl State {
                 }
             }
             Role::Data(domain, class) => {
-                let partial = self.partial.entry((domain, class)).or_default();
+                if was_full {
+                    self.partial.entry((domain, class)).or_default().push(id.page);
+                }
                 if count == 0 {
-                    partial.retain(|&p| p != id.page);
-                    self.pages[id.page as usize].role = Role::Empty;
-                    self.empty.push(id.page);
-                } else if was_full {
-                    partial.push(id.page);
+                    self.idle.push(id.page);
                 }
             }
             Role::Empty => {}
@@ -420,14 +440,14 @@ impl State {
     fn release_empty(&mut self) -> usize {
         let mut class_in_use = [false; classes::COUNT];
         for meta in &self.pages {
-            if let Role::Data(_, class) = meta.role {
+            if let (Role::Data(_, class), 1..) = (meta.role, meta.count) {
                 class_in_use[class.index()] = true;
             }
         }
         let idle = |meta: &PageMeta| match meta.role {
             Role::Empty => true,
             Role::Scratch(class) => meta.count == 0 && !class_in_use[class.index()],
-            Role::Data(..) => false,
+            Role::Data(..) => meta.count == 0,
         };
         let mut released = 0;
         for index in 0..self.chunks.len() {
@@ -441,13 +461,22 @@ impl State {
             }
             let (base, pages) = (chunk.base, chunk.pages);
             self.empty.retain(|id| !ids.contains(id));
+            self.idle.retain(|id| !ids.contains(id));
             for id in ids {
                 let meta = &mut self.pages[id as usize];
-                if let Role::Scratch(class) = meta.role {
-                    self.scratch_partial[class.index()].retain(|&page| page != id);
-                    self.scratch_pages[class.index()] -= 1;
+                match meta.role {
+                    Role::Scratch(class) => {
+                        self.scratch_partial[class.index()].retain(|&page| page != id);
+                        self.scratch_pages[class.index()] -= 1;
+                    }
+                    Role::Data(domain, class) => {
+                        if let Some(pages) = self.partial.get_mut(&(domain, class)) {
+                            pages.retain(|&page| page != id);
+                        }
+                    }
+                    Role::Empty => {}
                 }
-                meta.role = Role::Empty;
+                self.pages[id as usize].role = Role::Empty;
             }
             // SAFETY: the chunk came from this pool's source in this process (the pool is made
             // anew after a fork), no page of it holds a secret or a borrowed copy (scratch
