@@ -7,6 +7,7 @@
 //! | [`smaps`] | what the kernel says about this process's mappings |
 //! | [`pty`] | pseudo-terminals, and whether the process has a controlling terminal |
 //! | [`scan`] | searching ordinary writable memory for a secret, and running an operation deeper on the stack |
+//! | [`probe`] | this process seen from outside its Rust code: `/proc/self/mem`, `/proc/self/fd`, a forked child |
 //! | [`caps`] | capabilities and resource limits, for the tests that exhaust one |
 //! | `seccomp` | making one system call fail, as an older kernel or a seccomp policy would |
 //! | [`fuzz`] | the bodies of the cargo-fuzz targets, also run briefly by `fuzz_smoke` |
@@ -24,6 +25,7 @@ pub mod caps;
 pub mod child;
 pub mod fuzz;
 pub mod layout;
+pub mod probe;
 pub mod pty;
 pub mod scan;
 #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
