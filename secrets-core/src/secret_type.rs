@@ -200,6 +200,12 @@ pub trait SecretType: Sized + 'static + ImplementedByDeriveSecret {
     /// Wraps guarded storage made elsewhere (e.g. loaded from a key file or derived with
     /// [`kdf`](crate::kdf)).
     ///
+    /// The storage stays where it was placed: a [`Pooled`](crate::Pooled) value made with a
+    /// container's own constructor shares pages with other values of its element type, not
+    /// with this secret type's own. To keep a pooled secret type on pages of its own type,
+    /// make its values with the type's constructors (`BoxSecret::new`, ..., `kdf` functions,
+    /// `load`), which place them in its domain.
+    ///
     /// ```
     /// use secrets_core::prelude::*;
     ///
@@ -211,8 +217,8 @@ pub trait SecretType: Sized + 'static + ImplementedByDeriveSecret {
     /// # Ok::<(), secrets_core::Error>(())
     /// ```
     fn from_inner(storage: Self::Storage) -> Self {
-        // Storage made elsewhere is not moved into this type's allocation domain; once there
-        // are domains, this is where such storage would be checked or copied over.
+        // Storage made elsewhere keeps its domain (see above): moving it would need a second
+        // placement and a copy, which a wrapper should not do behind the caller's back.
         Self::__wrap(storage)
     }
 

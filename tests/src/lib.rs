@@ -7,6 +7,7 @@
 //! | [`smaps`] | what the kernel says about this process's mappings |
 //! | [`pty`] | pseudo-terminals, and whether the process has a controlling terminal |
 //! | [`scan`] | searching ordinary writable memory for a secret, and running an operation deeper on the stack |
+//! | [`probe`] | this process seen from outside its Rust code: `/proc/self/mem`, `/proc/self/fd`, a forked child |
 //! | [`caps`] | capabilities and resource limits, for the tests that exhaust one |
 //! | `pressure` | using up the map count, and holding back every `mprotect` a random time |
 //! | `seccomp` | making one system call fail, as an older kernel or a seccomp policy would |
@@ -27,6 +28,7 @@ pub mod fuzz;
 pub mod layout;
 #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
 pub mod pressure;
+pub mod probe;
 pub mod pty;
 pub mod scan;
 #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]

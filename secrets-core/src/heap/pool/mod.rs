@@ -424,7 +424,10 @@ impl State {
             }
             Role::Data(domain, class) => {
                 if was_full {
-                    self.partial.entry((domain, class)).or_default().push(id.page);
+                    self.partial
+                        .entry((domain, class))
+                        .or_default()
+                        .push(id.page);
                 }
                 if count == 0 {
                     self.idle.push(id.page);
