@@ -29,8 +29,8 @@ use secrets_core::{Backend, Pooled};
 use secrets_integration_tests::probe::{fork_and_wait, read_own_memory, secretmem_fds, Ended};
 use secrets_integration_tests::scan::{find_in_ordinary_memory, Needle};
 use secrets_integration_tests::{
-    data_perms, for_each_backend, guard_perms, mapping_count, mapping_of, mappings, page_size,
-    Access, Vma,
+    data_perms, for_each_backend, for_each_locking_backend, guard_perms, mapping_count, mapping_of,
+    mappings, page_size, Access, Vma,
 };
 
 type Key = SecretBox<[u8; 32], Pooled>;
@@ -102,7 +102,7 @@ const AT_REST_COUNT: u32 = 20_000;
 /// a larger mapping (the guard check would see another pool page or an accessible neighbour).
 #[test]
 fn pooled_pages_at_rest() {
-    for_each_backend("pooled_pages_at_rest", |backend| {
+    for_each_locking_backend("pooled_pages_at_rest", |backend| {
         let page = page_size();
         let maps_before = mapping_count();
         let started = Instant::now();
