@@ -12,11 +12,8 @@
 //! which forks the *grandchild* that plays the attacker. The grandchild leaves with `_exit`, so
 //! nothing of the test runner's state is run or dropped twice.
 
-use std::io::Read as _;
-use std::os::fd::FromRawFd as _;
-use std::panic::AssertUnwindSafe;
-
 use secrets_core::{set_backend, set_spare_pages, Backend, SecretBox};
+use secrets_integration_tests::probe::{fork_and_wait, Ended, PANICKED};
 use secrets_integration_tests::{data_perms, in_child, mapping_of, page_size, Access};
 
 const MARKER_LEN: usize = 32;
@@ -24,8 +21,6 @@ const MARKER_LEN: usize = 32;
 const READ_MARKER: i32 = 42;
 /// The grandchild's exit code when it read something else.
 const READ_OTHER: i32 = 43;
-/// The grandchild's exit code when its body panicked (the code Rust gives a panicking `main`).
-const PANICKED: i32 = 101;
 
 /// Printed by a scenario that ran to its end. A child that ran no test at all (a misspelt test
 /// name) also exits 0, so its success alone would prove nothing.
@@ -42,70 +37,6 @@ fn run_scenario(test_name: &str, scenario: impl FnOnce()) {
         outcome.stdout.contains(DONE),
         "the scenario did not run: {outcome:?}"
     );
-}
-
-/// How a forked grandchild ended.
-#[derive(Debug, PartialEq, Eq)]
-enum Ended {
-    Exited(i32),
-    Signaled(i32),
-}
-
-#[derive(Debug)]
-struct Forked {
-    ended: Ended,
-    /// What the grandchild wrote to its stderr (a pipe of its own).
-    stderr: String,
-}
-
-/// Forks; the grandchild runs `body` and `_exit`s with the code it returns ([`PANICKED`] if it
-/// panics). The parent waits for it and returns how it ended.
-fn fork_and_wait(body: impl FnOnce() -> i32) -> Forked {
-    let mut pipe = [0; 2];
-    // SAFETY: `pipe` is a valid array of two descriptors for `pipe(2)` to fill.
-    assert_eq!(unsafe { libc::pipe(pipe.as_mut_ptr()) }, 0, "pipe");
-    let [read_end, write_end] = pipe;
-    // SAFETY: the grandchild only runs `body` and then `_exit`s; this process was made by
-    // `in_child` for this one scenario, and its other thread (libtest's main thread) is parked
-    // waiting for this test and holds no lock the grandchild needs.
-    let pid = unsafe { libc::fork() };
-    assert!(pid >= 0, "fork: {}", std::io::Error::last_os_error());
-    if pid == 0 {
-        // SAFETY: both descriptors are this process's own; after `dup2` the panic message
-        // and anything else written to stderr go to the pipe.
-        unsafe { libc::dup2(write_end, libc::STDERR_FILENO) };
-        // SAFETY: the grandchild's copy of the read end, used by no one here.
-        unsafe { libc::close(read_end) };
-        // SAFETY: stderr is its duplicate now; the original is used by no one.
-        unsafe { libc::close(write_end) };
-        let code = std::panic::catch_unwind(AssertUnwindSafe(body)).unwrap_or(PANICKED);
-        // SAFETY: `_exit` ends the grandchild at once, without running the test runner's
-        // destructors or exit handlers, which belong to the parent.
-        unsafe { libc::_exit(code) };
-    }
-    // SAFETY: closes the grandchild's end in this process, which uses it no more.
-    unsafe { libc::close(write_end) };
-    // SAFETY: `read_end` is open, this process's own, and owned by the `File` from here on.
-    let mut stderr_pipe = unsafe { std::fs::File::from_raw_fd(read_end) };
-    let mut stderr = String::new();
-    // The grandchild's end closes when it exits, which ends this read.
-    stderr_pipe
-        .read_to_string(&mut stderr)
-        .expect("read the grandchild's stderr");
-    let mut status = 0;
-    // SAFETY: `pid` is our child and `status` a valid place for `waitpid` to write.
-    let waited = unsafe { libc::waitpid(pid, &mut status, 0) };
-    assert_eq!(waited, pid, "waitpid: {}", std::io::Error::last_os_error());
-    let ended = if libc::WIFSIGNALED(status) {
-        Ended::Signaled(libc::WTERMSIG(status))
-    } else if libc::WIFEXITED(status) {
-        Ended::Exited(libc::WEXITSTATUS(status))
-    } else {
-        panic!("grandchild neither exited nor was killed: status {status:#x}");
-    };
-    let forked = Forked { ended, stderr };
-    println!("grandchild: {forked:?}");
-    forked
 }
 
 fn random_marker() -> [u8; MARKER_LEN] {

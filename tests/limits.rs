@@ -14,8 +14,9 @@ use std::time::Instant;
 
 use secrets_core::{set_backend, Backend, Error, Secret, SecretBox, SecretVec};
 use secrets_integration_tests::caps::{
-    drop_ipc_lock, locked_bytes, max_map_count, memlock_limit, set_memlock_limit,
+    drop_ipc_lock, locked_bytes, memlock_limit, set_memlock_limit,
 };
+use secrets_integration_tests::pressure::MapPressure as Pressure;
 use secrets_integration_tests::{
     backend_name, data_perms, for_each_backend, guard_perms, in_child, mapping_count, mappings,
     page_size, Access, Vma,
@@ -42,69 +43,6 @@ fn vma_at(vmas: &[Vma], addr: usize) -> Option<&Vma> {
 
 fn perms_at(vmas: &[Vma], addr: usize) -> &str {
     vma_at(vmas, addr).map_or("unmapped", |vma| vma.perms.as_str())
-}
-
-/// One-page mappings that use up the map count, alternately readable and inaccessible so that
-/// neighbours never merge into one mapping.
-struct Pressure {
-    pages: Vec<usize>,
-}
-
-impl Pressure {
-    /// Maps pages until only `spare` more mappings are allowed.
-    fn leaving(spare: usize) -> Pressure {
-        let max = max_map_count();
-        let mut pages = Vec::with_capacity(max);
-        let want = max - mapping_count() - spare;
-        let page = page_size();
-        for i in 0..want {
-            let prot = if i % 2 == 0 {
-                libc::PROT_READ
-            } else {
-                libc::PROT_NONE
-            };
-            // SAFETY: a fresh private anonymous mapping that nothing in Rust refers to.
-            let addr = unsafe {
-                libc::mmap(
-                    std::ptr::null_mut(),
-                    page,
-                    prot,
-                    libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
-                    -1,
-                    0,
-                )
-            };
-            assert_ne!(
-                addr,
-                libc::MAP_FAILED,
-                "mmap number {i} of {want}: {}",
-                std::io::Error::last_os_error()
-            );
-            pages.push(addr as usize);
-        }
-        let pressure = Pressure { pages };
-        println!(
-            "vm.max_map_count {max}: {} pressure mappings, {} mappings in all",
-            pressure.pages.len(),
-            mapping_count()
-        );
-        pressure
-    }
-
-    /// Unmaps `count` pressure pages, freeing as many mappings.
-    fn release(&mut self, count: usize) {
-        for addr in self.pages.drain(self.pages.len().saturating_sub(count)..) {
-            // SAFETY: a page mapped in `leaving`, unmapped once; nothing refers to it.
-            let ret = unsafe { libc::munmap(addr as *mut libc::c_void, page_size()) };
-            assert_eq!(ret, 0, "munmap: {}", std::io::Error::last_os_error());
-        }
-    }
-}
-
-impl Drop for Pressure {
-    fn drop(&mut self) {
-        self.release(self.pages.len());
-    }
 }
 
 /// Allocates with `attempt` until it fails, then frees one pressure mapping at a time and

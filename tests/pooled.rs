@@ -126,7 +126,7 @@ fn pooled_pages_at_rest() {
                 "the {role} page {addr:#x} must be a mapping of its own: {own:?}"
             );
             let expected = match role {
-                "data" | "empty" => data_perms(backend, Access::None),
+                "data" | "idle" | "empty" => data_perms(backend, Access::None),
                 "scratch" => data_perms(backend, Access::ReadWrite),
                 other => panic!("pool_pages() reported an unknown role {other:?}"),
             };

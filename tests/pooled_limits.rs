@@ -108,7 +108,7 @@ fn fill_dedicated() -> (Vec<SecretBox<[u8; 32]>>, Error) {
     (live, err)
 }
 
-/// The pool's pages with `role` ("data", "scratch", "empty").
+/// The pool's pages with `role` ("data", "idle", "scratch", "empty").
 fn pool_pages_of(role: &str) -> Vec<usize> {
     pool_pages()
         .into_iter()

@@ -17,10 +17,11 @@
 //! plain ones; closing the page without holding the lock, in 3 of 3 delayed and 1 of 3 plain.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{mpsc, Arc, Barrier};
+use std::sync::Barrier;
 use std::time::{Duration, Instant};
 
 use secrets_core::{Backend, SecretBox};
+use secrets_integration_tests::pressure::{delay_mprotect, xorshift};
 use secrets_integration_tests::{
     data_perms, for_each_backend, in_child, mapping_of, page_size, Access, ChildOutcome,
 };
@@ -105,14 +106,6 @@ impl Drop for Inside<'_> {
 /// The longest pause between two borrows of one thread, in `spin_loop` hints (a few
 /// microseconds at most).
 const MAX_PAUSE_SPINS: u32 = 64;
-
-/// A step of Marsaglia's xorshift32: cheap, repeatable pseudo-random numbers for timing jitter.
-fn xorshift(mut x: u32) -> u32 {
-    x ^= x << 13;
-    x ^= x >> 17;
-    x ^= x << 5;
-    x
-}
 
 /// How long each thread of [`hammer`] keeps reading.
 #[derive(Clone, Copy)]
@@ -263,127 +256,6 @@ enum Mprotect {
     AsIs,
     /// Each one held back a random time before it starts: see [`delay_mprotect`].
     Delayed,
-}
-
-/// Holds every `mprotect` of the calling thread, and of the threads it starts afterwards, for a
-/// random time up to `max_delay` before the kernel carries it out; calls held at the same time
-/// may go ahead in a different order than they were made. This widens the window between a
-/// thread deciding to change the protection and the change happening from a few nanoseconds to
-/// tens of microseconds, as if the thread had been preempted right there.
-///
-/// Without it, some ordering bugs are nearly invisible: a thread that publishes "readers: 1" and
-/// only then opens the page lets another thread read too early, but that reader's page fault
-/// waits for the `mprotect` already under way (it holds the mapping's lock) and then finds the
-/// page open, so nothing faults unless the reader arrives in the few instructions before the
-/// system call takes the lock.
-///
-/// A seccomp filter passes each `mprotect` to a supervisor thread, which hands it to one of a few
-/// worker threads that sleep the delay and then let the call go ahead unchanged. They are started
-/// before the filter, so it does not apply to them. The filter cannot be removed: call this in a
-/// child. Returns the number of `mprotect` calls held so far.
-fn delay_mprotect(max_delay: Duration) -> Arc<AtomicUsize> {
-    const WORKERS: usize = 4;
-    let calls = Arc::new(AtomicUsize::new(0));
-    let workers: Vec<mpsc::Sender<(libc::c_int, u64, Duration)>> = (0..WORKERS)
-        .map(|_| {
-            let (send, receive) = mpsc::channel::<(libc::c_int, u64, Duration)>();
-            std::thread::spawn(move || {
-                for (listener, id, delay) in receive {
-                    std::thread::sleep(delay);
-                    let go_ahead = libc::seccomp_notif_resp {
-                        id,
-                        val: 0,
-                        error: 0,
-                        flags: libc::SECCOMP_USER_NOTIF_FLAG_CONTINUE as u32,
-                    };
-                    // SAFETY: `go_ahead` is a valid `seccomp_notif_resp` for the kernel to read.
-                    // An error (ENOENT: the calling thread is gone) leaves nothing to do.
-                    unsafe { libc::ioctl(listener, libc::SECCOMP_IOCTL_NOTIF_SEND, &go_ahead) };
-                }
-            });
-            send
-        })
-        .collect();
-    let (send_listener, receive_listener) = mpsc::channel::<libc::c_int>();
-    let counter = Arc::clone(&calls);
-    std::thread::spawn(move || {
-        let Ok(listener) = receive_listener.recv() else {
-            return;
-        };
-        let mut random: u32 = 0x2545_F491;
-        for worker in workers.iter().cycle() {
-            // SAFETY: `seccomp_notif` is plain integers, and the kernel requires it zeroed.
-            let mut call: libc::seccomp_notif = unsafe { std::mem::zeroed() };
-            // SAFETY: `call` is a valid `seccomp_notif` for the kernel to fill.
-            if unsafe { libc::ioctl(listener, libc::SECCOMP_IOCTL_NOTIF_RECV, &mut call) } != 0 {
-                match std::io::Error::last_os_error().raw_os_error() {
-                    // Interrupted, or the calling thread went away before we read the call.
-                    Some(libc::EINTR | libc::ENOENT) => continue,
-                    _ => return,
-                }
-            }
-            counter.fetch_add(1, Ordering::Relaxed);
-            random = xorshift(random);
-            let delay = max_delay * (random % 1024) / 1024;
-            if worker.send((listener, call.id, delay)).is_err() {
-                return;
-            }
-        }
-    });
-
-    let statement = |code: u32, k: u32, jt: u8, jf: u8| libc::sock_filter {
-        code: code as u16,
-        jt,
-        jf,
-        k,
-    };
-    // The filter does not check `seccomp_data.arch`, as a sandbox must: it only holds calls back,
-    // so an `mprotect` made through another ABI would merely go ahead at once.
-    let mut filter = [
-        // Load `seccomp_data.nr`, the system call number (offset 0).
-        statement(libc::BPF_LD | libc::BPF_W | libc::BPF_ABS, 0, 0, 0),
-        // `mprotect`: fall through to the notification; anything else: skip to "allow".
-        statement(
-            libc::BPF_JMP | libc::BPF_JEQ | libc::BPF_K,
-            libc::SYS_mprotect as u32,
-            0,
-            1,
-        ),
-        statement(
-            libc::BPF_RET | libc::BPF_K,
-            libc::SECCOMP_RET_USER_NOTIF,
-            0,
-            0,
-        ),
-        statement(libc::BPF_RET | libc::BPF_K, libc::SECCOMP_RET_ALLOW, 0, 0),
-    ];
-    let program = libc::sock_fprog {
-        len: filter.len() as u16,
-        filter: filter.as_mut_ptr(),
-    };
-    // SAFETY: `prctl(PR_SET_NO_NEW_PRIVS)` takes plain integers; it is required to install a
-    // filter without CAP_SYS_ADMIN.
-    let ret = unsafe { libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) };
-    assert_eq!(ret, 0, "PR_SET_NO_NEW_PRIVS");
-    // SAFETY: `program` points at `filter`, a valid classic BPF program that outlives the call
-    // (the kernel copies it).
-    let listener = unsafe {
-        libc::syscall(
-            libc::SYS_seccomp,
-            libc::SECCOMP_SET_MODE_FILTER,
-            libc::SECCOMP_FILTER_FLAG_NEW_LISTENER,
-            &program as *const libc::sock_fprog,
-        )
-    };
-    assert!(
-        listener >= 0,
-        "seccomp(SECCOMP_SET_MODE_FILTER, NEW_LISTENER): {}",
-        std::io::Error::last_os_error()
-    );
-    send_listener
-        .send(listener as libc::c_int)
-        .expect("the supervisor thread is waiting");
-    calls
 }
 
 /// Reports how a stress child ended, explaining a SIGSEGV.

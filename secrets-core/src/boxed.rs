@@ -215,8 +215,16 @@ impl<T: Bytes, S: Storage> SecretBox<T, S> {
     /// # Errors
     /// As for [`from_bytes`](SecretBox::from_bytes).
     pub fn from_bytes_in(storage: S, source: &mut [u8]) -> Result<Self, Error> {
+        let _ = storage;
+        Self::from_bytes_in_domain::<T>(source)
+    }
+
+    /// Like [`from_bytes_in`](Self::from_bytes_in), placing the value among the secrets of
+    /// domain `D` (see [`try_new_in_domain`](Self::try_new_in_domain)).
+    #[doc(hidden)]
+    pub fn from_bytes_in_domain<D: ?Sized + 'static>(source: &mut [u8]) -> Result<Self, Error> {
         let result = if source.len() == size_of::<T>() {
-            Self::try_new_in(storage, |value: &mut T| {
+            Self::try_new_in_domain::<D, Error>(|value: &mut T| {
                 bytes::as_bytes_mut(value).copy_from_slice(source);
                 Ok::<(), Error>(())
             })

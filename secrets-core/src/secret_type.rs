@@ -17,7 +17,7 @@ use std::path::Path;
 
 use crate::guarded::{Ref, RefMut};
 use crate::storage::Storage;
-use crate::{Bytes, Error, Randomizable, SecretBox, SecretString, SecretVec, Zeroable};
+use crate::{Bytes, Error, Randomizable, SecretBox, SecretString, SecretVec};
 
 mod sealed {
     /// Not nameable outside this module, so only this crate implements [`Container`](super::Container).
@@ -433,19 +433,7 @@ where
     }
 
     fn from_bytes(source: &mut [u8]) -> Result<Self, Error> {
-        let result = if source.len() == size_of::<T>() {
-            Self::try_new(|value: &mut T| {
-                crate::bytes::as_bytes_mut(value).copy_from_slice(source);
-                Ok::<(), Error>(())
-            })
-        } else {
-            Err(Error::LengthMismatch {
-                expected: size_of::<T>(),
-                found: source.len(),
-            })
-        };
-        source.zero();
-        result
+        X::__make(|| SecretBox::<T, S>::from_bytes_in_domain::<X>(source))
     }
 
     fn load(path: impl AsRef<Path>) -> Result<Self, Error> {
@@ -563,20 +551,7 @@ where
     }
 
     fn from_bytes(source: &mut [u8]) -> Result<Self, Error> {
-        let size = size_of::<T>();
-        let result = if size != 0 && source.len() % size == 0 {
-            Self::try_new(source.len() / size, |values: &mut [T]| {
-                crate::bytes::slice_as_bytes_mut(values).copy_from_slice(source);
-                Ok::<(), Error>(())
-            })
-        } else {
-            Err(Error::LengthNotMultiple {
-                element_size: size,
-                found: source.len(),
-            })
-        };
-        source.zero();
-        result
+        X::__make(|| SecretVec::<T, S>::from_bytes_in_domain::<X>(source))
     }
 
     fn load(path: impl AsRef<Path>) -> Result<Self, Error> {
@@ -655,21 +630,11 @@ where
     }
 
     fn from_bytes(source: &mut [u8]) -> Result<Self, Error> {
-        let result = Self::try_new(source.len(), |bytes| {
-            bytes.copy_from_slice(source);
-            Ok::<(), Error>(())
-        });
-        source.zero();
-        result
+        X::__make(|| SecretString::<S>::from_bytes_in_domain::<X>(source))
     }
 
     fn from_string(source: &mut String) -> Result<Self, Error> {
-        let result = Self::try_new(source.len(), |bytes| {
-            bytes.copy_from_slice(source.as_bytes());
-            Ok::<(), Error>(())
-        });
-        zeroize::Zeroize::zeroize(source);
-        result
+        X::__make(|| SecretString::<S>::from_string_in_domain::<X>(source))
     }
 
     fn len(&self) -> usize {

@@ -119,7 +119,15 @@ impl<S: Storage> SecretString<S> {
     /// # Errors
     /// As for [`from_bytes`](SecretString::from_bytes).
     pub fn from_bytes_in(storage: S, source: &mut [u8]) -> Result<Self, Error> {
-        let result = Self::try_new_in(storage, source.len(), |bytes| {
+        let _ = storage;
+        Self::from_bytes_in_domain::<str>(source)
+    }
+
+    /// Like [`from_bytes_in`](Self::from_bytes_in), placing the text among the secrets of
+    /// domain `D` (see [`try_new_in_domain`](Self::try_new_in_domain)).
+    #[doc(hidden)]
+    pub fn from_bytes_in_domain<D: ?Sized + 'static>(source: &mut [u8]) -> Result<Self, Error> {
+        let result = Self::try_new_in_domain::<D, Error>(source.len(), |bytes| {
             bytes.copy_from_slice(source);
             Ok::<(), Error>(())
         });
@@ -132,7 +140,15 @@ impl<S: Storage> SecretString<S> {
     /// # Errors
     /// An allocation error.
     pub fn from_string_in(storage: S, source: &mut String) -> Result<Self, Error> {
-        let result = Self::try_new_in(storage, source.len(), |bytes| {
+        let _ = storage;
+        Self::from_string_in_domain::<str>(source)
+    }
+
+    /// Like [`from_string_in`](Self::from_string_in), placing the text among the secrets of
+    /// domain `D` (see [`try_new_in_domain`](Self::try_new_in_domain)).
+    #[doc(hidden)]
+    pub fn from_string_in_domain<D: ?Sized + 'static>(source: &mut String) -> Result<Self, Error> {
+        let result = Self::try_new_in_domain::<D, Error>(source.len(), |bytes| {
             bytes.copy_from_slice(source.as_bytes());
             Ok::<(), Error>(())
         });

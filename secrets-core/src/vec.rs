@@ -187,9 +187,17 @@ impl<T: Bytes, S: Storage> SecretVec<T, S> {
     /// # Errors
     /// As for [`from_bytes`](SecretVec::from_bytes).
     pub fn from_bytes_in(storage: S, source: &mut [u8]) -> Result<Self, Error> {
+        let _ = storage;
+        Self::from_bytes_in_domain::<T>(source)
+    }
+
+    /// Like [`from_bytes_in`](Self::from_bytes_in), placing the values among the secrets of
+    /// domain `D` (see [`try_new_in_domain`](Self::try_new_in_domain)).
+    #[doc(hidden)]
+    pub fn from_bytes_in_domain<D: ?Sized + 'static>(source: &mut [u8]) -> Result<Self, Error> {
         let size = size_of::<T>();
         let result = if size != 0 && source.len() % size == 0 {
-            Self::try_new_in(storage, source.len() / size, |values: &mut [T]| {
+            Self::try_new_in_domain::<D, Error>(source.len() / size, |values: &mut [T]| {
                 bytes::slice_as_bytes_mut(values).copy_from_slice(source);
                 Ok::<(), Error>(())
             })

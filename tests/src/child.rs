@@ -207,16 +207,7 @@ pub fn for_each_locking_backend(test_name: &str, body: impl FnOnce(Backend)) -> 
             .collect::<Vec<_>>()
             .join(", ")
     );
-    let outcomes: Vec<ChildOutcome> = backends
-        .iter()
-        .map(|&backend| run_child(test_name, Some(backend)))
-        .collect();
-    let not_started: Vec<String> = outcomes
-        .iter()
-        .filter_map(|outcome| outcome.started().err())
-        .collect();
-    assert!(not_started.is_empty(), "{}", not_started.join("\n\n"));
-    BackendOutcomes(outcomes)
+    run_children(test_name, &backends)
 }
 
 /// Runs `body` once per backend of [`BACKENDS`], each time in a child process of its own that has
@@ -245,7 +236,13 @@ pub fn for_each_backend(test_name: &str, body: impl FnOnce(Backend)) -> BackendO
         std::process::exit(0);
     }
     check_caller(test_name);
-    let outcomes: Vec<ChildOutcome> = BACKENDS
+    run_children(test_name, &BACKENDS)
+}
+
+/// Runs the child of `test_name` once per backend of `backends`, one after the other, and
+/// checks that each started its scenario.
+fn run_children(test_name: &str, backends: &[Backend]) -> BackendOutcomes {
+    let outcomes: Vec<ChildOutcome> = backends
         .iter()
         .map(|&backend| run_child(test_name, Some(backend)))
         .collect();

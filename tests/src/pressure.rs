@@ -52,7 +52,13 @@ impl MapPressure {
             );
             pages.push(addr as usize);
         }
-        MapPressure { pages }
+        let pressure = MapPressure { pages };
+        println!(
+            "vm.max_map_count {max}: {} pressure mappings, {} mappings in all",
+            pressure.pages.len(),
+            mapping_count()
+        );
+        pressure
     }
 
     /// How many pressure mappings are still in place.

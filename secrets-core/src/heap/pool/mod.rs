@@ -792,9 +792,10 @@ pub(crate) fn place<E: From<Error>>(
     placed.map(PooledUnit::Slot)
 }
 
-/// The pages the pool has mapped in this process, each with its role (`"data"`, `"scratch"`
-/// or `"empty"`), for tests that inspect them (smaps, reads from a child). Not part of the
-/// API.
+/// The pages the pool has mapped in this process, each with its role (`"data"`: holds
+/// secrets; `"idle"`: held secrets of a type and class, holds none now, kept laid out for the
+/// next; `"scratch"`; `"empty"`), for tests that inspect them (smaps, reads from a child). Not
+/// part of the API.
 pub fn pages() -> Vec<(usize, &'static str)> {
     with_state(|state| {
         state
@@ -803,6 +804,7 @@ pub fn pages() -> Vec<(usize, &'static str)> {
             .filter(|meta| state.chunks[meta.chunk as usize].mapped)
             .map(|meta| {
                 let role = match meta.role {
+                    Role::Data(..) if meta.count == 0 => "idle",
                     Role::Data(..) => "data",
                     Role::Scratch(_) => "scratch",
                     Role::Empty => "empty",
