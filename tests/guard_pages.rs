@@ -9,7 +9,7 @@
 //! at fault, it is also run against plain read-write pages, where it must go unnoticed.
 //!
 //! The addresses are computed from the data pointer and the page size, following the layout
-//! drawn in `secrets-core/src/sys/alloc.rs` (and, per backend, in `tests/src/layout.rs`):
+//! drawn in `secrets-core/src/heap/dedicated.rs` (and, per backend, in `tests/src/layout.rs`):
 //!
 //! ```text
 //!  | leading guard |  garbage .. canary (16) | data |  trailing guard |

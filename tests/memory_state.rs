@@ -42,7 +42,7 @@ fn find_mapping(addr: usize) -> Option<Vma> {
 // Page state: locked, not dumped, guarded, and PROT_NONE except while borrowed.
 
 /// Everything wrong with the `len` bytes at `data` as guarded memory of `backend` that should
-/// currently allow `access`; empty when all is as the layout in `secrets-core/src/sys/alloc.rs`
+/// currently allow `access`; empty when all is as the layout in `secrets-core/src/heap/dedicated.rs`
 /// (and, per backend, `tests/src/layout.rs`) says:
 ///
 /// * the data ends at the end of a page;

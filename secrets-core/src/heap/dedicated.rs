@@ -32,12 +32,11 @@
 use std::ptr::NonNull;
 use std::sync::OnceLock;
 
-pub(crate) use super::source::{source, PageSource, Region};
+use super::active::source;
+use super::canary::CANARY_SIZE;
+pub(crate) use super::source::{PageSource, Region};
 use crate::sys::mem::{self, Access};
 use crate::Error;
-
-/// The size of the canary before the data (libsodium's `CANARY_SIZE`).
-pub(crate) const CANARY_SIZE: usize = 16;
 
 /// Pages an allocation takes besides its region: two guard pages, and libsodium's header page.
 const EXTRA_PAGES: usize = 3;
@@ -172,13 +171,6 @@ impl Allocation {
         alloc.seal()?;
         Ok(alloc)
     }
-}
-
-/// Something wrote over the canary before a secret: memory around it is corrupt, so nothing of
-/// the process can be trusted to go on. Same effect as libsodium's check.
-pub(crate) fn canary_smashed() -> ! {
-    eprintln!("secrets: the canary before a secret was overwritten (buffer underflow); aborting");
-    std::process::abort()
 }
 
 impl Drop for Allocation {

@@ -3,8 +3,7 @@
 //!
 //! [`Backend::MemfdSecret`]: crate::Backend::MemfdSecret
 
-use super::canary;
-use super::dedicated::{canary_smashed, CANARY_SIZE};
+use super::canary::{canary, canary_smashed, CANARY_SIZE};
 use super::limits::{guard_error, map_error, mapping_error, mapping_error_after, release_kept};
 use super::owner::Owner;
 use super::source::{PageSource, Region};

@@ -1,16 +1,21 @@
 //! The placement layer: where a secret's bytes go, and what a failed system call means.
 //!
 //! * [`source`]: where pages come from, a [`source::PageSource`] per backend ([`memfd`],
-//!   [`sodium`]), chosen by the active [`crate::Backend`] in one place;
+//!   [`sodium`]); [`active`] picks the active [`crate::Backend`]'s, in one place;
+//! * [`canary`]: the canaries around every secret;
+//! * [`pool`]: small secrets of one type packed into shared pages, read through a copy;
 //! * [`dedicated`]: one secret per page range between guard pages;
 //! * [`spare`]: released `memfd_secret` regions, zeroed and sealed, kept for reuse;
 //! * [`owner`]: which process may touch a piece of guarded memory (the `fork` check);
 //! * [`limits`]: the policy that turns an `errno` into a typed [`crate::Error`] (lock limit, map
 //!   count, memory), and the retry that releases kept memory first.
 //!
-//! This layer calls only `sys/` below it. The protection layer above ([`crate::guarded`]) decides
+//! This layer calls only `sys/` below it, and no two of its files import each other (this one
+//! imports none of them). The protection layer above ([`crate::guarded`]) decides
 //! when memory is readable; this one decides where it is and hands out its address.
 
+pub(crate) mod active;
+pub(crate) mod canary;
 pub(crate) mod dedicated;
 pub(crate) mod limits;
 pub(crate) mod memfd;
@@ -21,18 +26,6 @@ pub(crate) mod source;
 pub(crate) mod spare;
 
 use std::ptr::NonNull;
-use std::sync::OnceLock;
-
-/// The canary this crate writes around secrets (before a dedicated region's data, around every
-/// pooled slot): 16 random bytes, one set per process.
-pub(crate) fn canary() -> &'static [u8; dedicated::CANARY_SIZE] {
-    static CANARY: OnceLock<[u8; dedicated::CANARY_SIZE]> = OnceLock::new();
-    CANARY.get_or_init(|| {
-        let mut canary = [0; dedicated::CANARY_SIZE];
-        crate::sys::sodium::random_fill(&mut canary);
-        canary
-    })
-}
 
 /// What the protection layer opens and closes: one secret's bytes, wherever they are placed.
 ///

@@ -13,7 +13,7 @@
 
 use std::ptr::NonNull;
 
-use super::dedicated::CANARY_SIZE;
+use super::canary::CANARY_SIZE;
 use super::limits::{guard_error, lock, lock_error, map_error, mapping_error, release_kept};
 use super::owner::Owner;
 use super::source::{PageSource, Region};

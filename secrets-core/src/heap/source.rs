@@ -1,14 +1,12 @@
 //! Where guarded pages come from: the [`PageSource`] seam, one implementation per
-//! [`Backend`] ([`super::memfd`], [`super::sodium`]), and [`source`], the one place that turns
-//! the process's choice into code. Both placements take their pages here: a dedicated region
+//! [`crate::Backend`] ([`super::memfd`], [`super::sodium`]); [`super::active`] picks one. Both placements take their pages here: a dedicated region
 //! per secret ([`PageSource::allocate`]) and the chunks of shared pages of the pool
 //! ([`PageSource::map_chunk`]).
 
 use std::ptr::NonNull;
 
 use super::owner::Owner;
-use super::{memfd, sodium};
-use crate::{Backend, Error};
+use crate::Error;
 
 /// The pages of one dedicated allocation, as a [`PageSource`] made them.
 pub(crate) struct Region {
@@ -69,12 +67,4 @@ pub(crate) trait PageSource: Sync {
     /// `base` and `pages` come from one `map_chunk` of this source, not unmapped before, by the
     /// calling process, and nothing refers to the chunk or uses it afterwards.
     unsafe fn unmap_chunk(&self, base: usize, pages: usize);
-}
-
-/// The page source of the active [`Backend`].
-pub(crate) fn source() -> &'static dyn PageSource {
-    match crate::active_backend() {
-        Backend::MemfdSecret => &memfd::MemfdSecretPages,
-        Backend::Sodium => &sodium::SodiumPages,
-    }
 }

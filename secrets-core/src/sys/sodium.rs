@@ -110,13 +110,15 @@ pub(crate) fn memeq(a: &[u8], b: &[u8]) -> bool {
 
 /// `sodium_malloc(len)`: guard pages, canary, `mlock`, `MADV_DONTDUMP`, data at the end of its
 /// page. Returns the user pointer or the `errno` of the failed `mmap`. libsodium ignores the
-/// failures of its guard-page `mprotect`s and of `mlock`: [`super::alloc`] checks them.
+/// failures of its guard-page `mprotect`s and of `mlock`: the placement layer
+/// (`heap/sodium.rs`) checks them.
 pub(crate) fn malloc(len: usize) -> Result<*mut u8, i32> {
     // SAFETY: `sodium_malloc` accepts any size (it fails with ENOMEM on overflow); `init` has
     // run, as the caller of this crate-private function ensures.
     let ptr = unsafe { ffi::sodium_malloc(len) };
     if ptr.is_null() {
-        Err(super::mem::errno())
+        // Read here rather than through `mem`, which builds on this file.
+        Err(std::io::Error::last_os_error().raw_os_error().unwrap_or(0))
     } else {
         Ok(ptr.cast())
     }

@@ -57,10 +57,12 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use classes::{Class, CANARY};
 
-use super::dedicated::{canary_smashed, data_len, Allocation};
+use super::active::source;
+use super::canary::{canary, canary_smashed};
+use super::dedicated::{data_len, Allocation};
 use super::owner::Owner;
-use super::source::{source, PageSource};
-use super::{canary, forked, protection_failed, Unit};
+use super::source::PageSource;
+use super::{forked, protection_failed, Unit};
 use crate::sys::mem::{self, Access};
 use crate::Error;
 
