@@ -8,7 +8,7 @@
 //!
 //! libsodium leaves keystream and plaintext blocks in dead stack frames (ChaCha20's blocks,
 //! AES-256-GCM's last partial block); every call here is followed by
-//! [`scrub_stack`](super::sodium::scrub_stack), which zeroes
+//! `sodium::scrub_stack` (`sodium_stackzero`), which zeroes
 //! [`Algorithm::stack_scrub_len`] bytes below it.
 
 use libsodium_sys as ffi;

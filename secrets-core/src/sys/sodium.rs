@@ -32,7 +32,7 @@ pub(crate) fn init_or_panic() {
     }
 }
 
-/// How many bytes of stack below its caller [`scrub_stack`] zeroes after each kind of
+/// How many bytes of stack below its caller `scrub_stack` zeroes after each kind of
 /// libsodium call.
 ///
 /// libsodium clears its own key schedules and MAC states but not every buffer on its stack:
