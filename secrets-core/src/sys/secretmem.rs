@@ -68,30 +68,20 @@ pub(crate) fn probe() -> Result<(), i32> {
 /// allocated on first access).
 pub(crate) fn map(region_len: usize) -> Result<usize, (Step, i32)> {
     let page = mem::page_size();
-    // The caller has bounded `region_len` far below this overflow (`alloc::sizes`); a length
+    // The caller has bounded `region_len` far below this overflow (`heap::dedicated::sizes`); a length
     // that would wrap is refused as mmap itself refuses one too large.
     let reserve_len = region_len
         .checked_add(2 * page)
         .ok_or((Step::Reserve, libc::ENOMEM))?;
     let fd = create(region_len).map_err(|errno| (Step::Create, errno))?;
-    // SAFETY: a fresh anonymous mapping at an address of the kernel's choosing touches no
-    // existing memory.
-    let reserve = unsafe {
-        libc::mmap(
-            std::ptr::null_mut(),
-            reserve_len,
-            libc::PROT_NONE,
-            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
-            -1,
-            0,
-        )
+    let reserve = match mem::reserve(reserve_len) {
+        Ok(reserve) => reserve,
+        Err(errno) => {
+            close(fd);
+            return Err((Step::Reserve, errno));
+        }
     };
-    if reserve == libc::MAP_FAILED {
-        let errno = mem::errno();
-        close(fd);
-        return Err((Step::Reserve, errno));
-    }
-    let region = reserve as usize + page;
+    let region = reserve + page;
     // SAFETY: MAP_FIXED replaces only the middle of the reservation made just above, which no
     // one else knows about.
     let mapped = unsafe {
