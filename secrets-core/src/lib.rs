@@ -99,6 +99,7 @@ pub mod kdf;
 mod keyfile;
 mod password;
 mod refusals;
+mod sealed;
 mod secret_type;
 mod stack;
 mod storage;
@@ -114,7 +115,7 @@ pub use guarded::{Ref, RefMut};
 pub use harden::{harden_process, HardeningReport, Measure};
 pub use secret_type::{BoxSecret, Container, SecretType, StringSecret, VecSecret};
 pub use stack::Secret;
-pub use storage::{Dedicated, OwnPages, Pooled, Storage};
+pub use storage::{Dedicated, OwnPages, Pooled, Sealed, Storage};
 pub use string::SecretString;
 pub use vec::SecretVec;
 
@@ -158,6 +159,7 @@ pub mod __private {
     pub use crate::bytes::ImplementedByDeriveBytes;
     pub use crate::heap::pool::pages as pool_pages;
     pub use crate::refusals::{SecretsCannotBeCloned, SecretsCannotBePrinted};
+    pub use crate::sealed::key_page as sealed_key_page;
     pub use crate::secret_type::{placement_of, size_of_secret, ImplementedByDeriveSecret};
     pub use crate::sys::aead;
     pub use inventory;

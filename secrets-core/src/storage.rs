@@ -16,10 +16,11 @@ use std::any::TypeId;
 use crate::heap::dedicated::Allocation;
 use crate::heap::pool::{self, PooledUnit};
 use crate::heap::Unit;
+use crate::sealed::{self, SealedUnit};
 use crate::Error;
 
-mod sealed {
-    pub trait Sealed {}
+mod private {
+    pub trait OnlyThisCrate {}
 }
 
 /// How a container's secret is placed in guarded memory: [`Dedicated`] (the default) or
@@ -42,7 +43,7 @@ mod sealed {
 /// # let _ = key;
 /// # Ok::<(), secrets_core::Error>(())
 /// ```
-pub trait Storage: sealed::Sealed + Sized + Send + Sync + 'static {
+pub trait Storage: private::OnlyThisCrate + Sized + Send + Sync + 'static {
     /// The storage's name, as the audit table shows it: `"dedicated"` or `"pooled"`.
     const NAME: &'static str;
 
@@ -100,7 +101,7 @@ pub trait OwnPages: Storage {}
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Dedicated;
 
-impl sealed::Sealed for Dedicated {}
+impl private::OnlyThisCrate for Dedicated {}
 impl OwnPages for Dedicated {}
 
 impl Storage for Dedicated {
@@ -147,7 +148,7 @@ impl Storage for Dedicated {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Pooled;
 
-impl sealed::Sealed for Pooled {}
+impl private::OnlyThisCrate for Pooled {}
 
 impl Storage for Pooled {
     const NAME: &'static str = "pooled";
@@ -162,5 +163,55 @@ impl Storage for Pooled {
         init: impl FnOnce(&mut [u8]) -> Result<(), E>,
     ) -> Result<PooledUnit, E> {
         pool::place(domain, count, element_size, init)
+    }
+}
+
+/// Secrets kept encrypted: each value rests as authenticated ciphertext in ordinary memory,
+/// and only its key is in guarded memory. The storage for programs that hold very many secrets
+/// where little memory may be locked.
+///
+/// A 32-byte secret takes no locked memory of its own: the process locks one key page and the
+/// scratch pages that borrows decrypt into, so a million secrets fit under the 64 KiB
+/// `RLIMIT_MEMLOCK` of a container. What it keeps and what it gives up, against [`Pooled`]
+/// (see the table on [`Storage`]):
+///
+/// * at rest there is no plaintext anywhere: the ciphertext (XChaCha20-Poly1305, 40 bytes more
+///   than the value) may be swapped or written to a core dump, and tells nothing without the
+///   key, whose page is locked, `PROT_NONE` at rest, out of dumps and forks;
+/// * a borrow *decrypts* the value into a locked scratch slot (the key page is readable during
+///   the decryption, about a microsecond); the last `Ref` zeroes the slot, and the end of a
+///   `RefMut` seals the value again under a nonce never used before;
+/// * each ciphertext is bound to its container: altered, or moved into another container, it
+///   does not authenticate, and the process aborts at its next borrow. A container given back
+///   an *older ciphertext of its own* is not detected (it then holds its older value);
+/// * values longer than 1,024 bytes (a `SecretVec` or `SecretString`) are placed on dedicated
+///   pages, with every guarantee of those; a `SecretBox` of a larger type does not compile.
+///
+/// ```
+/// use secrets_core::{Sealed, SecretBox};
+/// let keys = (0..1000)
+///     .map(|_| SecretBox::<[u8; 32], _>::random_in(Sealed))
+///     .collect::<Result<Vec<_>, _>>()?;
+/// assert_eq!(keys[7].borrow().len(), 32);
+/// # Ok::<(), secrets_core::Error>(())
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Sealed;
+
+impl private::OnlyThisCrate for Sealed {}
+
+impl Storage for Sealed {
+    const NAME: &'static str = "sealed";
+    const MAX_BOX_SIZE: usize = pool::MAX_LEN;
+    const MAX_ALIGN: usize = pool::MAX_ALIGN;
+    type Unit = SealedUnit;
+
+    fn try_init<E: From<Error>>(
+        _domain: TypeId,
+        count: usize,
+        element_size: usize,
+        init: impl FnOnce(&mut [u8]) -> Result<(), E>,
+    ) -> Result<SealedUnit, E> {
+        sealed::place(count, element_size, init)
     }
 }

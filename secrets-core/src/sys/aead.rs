@@ -273,6 +273,31 @@ pub fn open(
     }
 }
 
+/// Encrypts and authenticates `plaintext` into `out` (ciphertext, then tag), which must be
+/// exactly `plaintext.len() + TAG_LEN` bytes and must not overlap it.
+///
+/// # Errors
+/// [`Refused::TooLong`] for a message longer than the algorithm allows; [`Refused::Misuse`] for
+/// a wrong key, nonce or output length or an algorithm this CPU lacks (nothing is written).
+pub fn seal_into(
+    algorithm: Algorithm,
+    key: &[u8],
+    nonce: &[u8],
+    aad: &[u8],
+    plaintext: &[u8],
+    out: &mut [u8],
+) -> Result<(), Refused> {
+    seal_to(
+        algorithm,
+        key,
+        nonce,
+        aad,
+        plaintext,
+        out.as_mut_ptr(),
+        out.len(),
+    )
+}
+
 /// Encrypts and authenticates `plaintext` into a new `Vec` of `plaintext.len() + TAG_LEN`
 /// bytes (ciphertext, then tag) that libsodium writes directly, with no zeroing pass first.
 ///

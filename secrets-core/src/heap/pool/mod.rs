@@ -595,6 +595,70 @@ fn unpack(packed: u64) -> Option<Scratch> {
     })
 }
 
+/// A scratch slot held for a value that is not in a pooled slot: sealed storage decrypts into
+/// one. Read-write for as long as it is held, zero outside it; dropping it checks its canaries
+/// and slack (aborting on a mismatch), zeroes it and gives it back.
+pub(crate) struct ScratchSlot {
+    scratch: Scratch,
+    class: Class,
+    len: usize,
+}
+
+impl ScratchSlot {
+    /// A scratch slot for a value of `len` bytes; `None` when `len` is longer than
+    /// [`MAX_LEN`].
+    ///
+    /// # Errors
+    /// [`Error::ScratchExhausted`] when every scratch slot of the class is taken and no page
+    /// can be added (the lock limit); [`Error::NotInitialised`] if libsodium cannot start.
+    pub(crate) fn take(len: usize) -> Option<Result<ScratchSlot, Error>> {
+        let class = Class::for_len(len)?;
+        Some(
+            crate::sys::sodium::init()
+                .map_err(Error::from)
+                .and_then(|()| take_scratch(class, len))
+                .map(|scratch| ScratchSlot {
+                    scratch,
+                    class,
+                    len,
+                }),
+        )
+    }
+
+    /// Where the value is: `len` bytes, read-write while the slot is held.
+    pub(crate) fn as_ptr(&self) -> NonNull<u8> {
+        scratch_ptr(self.class, self.len, self.scratch)
+    }
+
+    /// The value, to read.
+    pub(crate) fn bytes(&self) -> &[u8] {
+        // SAFETY: the slot is this holder's (its bit is set), `len` bytes inside a scratch
+        // page that is read-write for good; a writer holds `&mut self` (`bytes_mut`), and a
+        // pointer from `as_ptr` is only written through while the holder calls neither.
+        unsafe { std::slice::from_raw_parts(self.as_ptr().as_ptr(), self.len) }
+    }
+
+    /// The value, to write.
+    pub(crate) fn bytes_mut(&mut self) -> &mut [u8] {
+        // SAFETY: as in `bytes`; `&mut self` makes this the only reference the holder gives.
+        unsafe { std::slice::from_raw_parts_mut(self.as_ptr().as_ptr(), self.len) }
+    }
+}
+
+impl Drop for ScratchSlot {
+    fn drop(&mut self) {
+        release_scratch(self.class, self.len, self.scratch);
+    }
+}
+
+fn scratch_ptr(class: Class, len: usize, scratch: Scratch) -> NonNull<u8> {
+    let at = scratch.cell.addr() + class.value_offset(scratch.id.slot as usize, len);
+    match NonNull::new(at as *mut u8) {
+        Some(at) => at,
+        None => unreachable!("secrets: a scratch page at address zero"),
+    }
+}
+
 impl PooledSlot {
     /// Copies the value into a new scratch slot and returns it.
     fn copy_out(&self) -> Result<Scratch, Error> {
@@ -627,11 +691,7 @@ impl PooledSlot {
     }
 
     fn scratch_ptr(&self, scratch: Scratch) -> NonNull<u8> {
-        let at = scratch.cell.addr() + self.class.value_offset(scratch.id.slot as usize, self.len);
-        match NonNull::new(at as *mut u8) {
-            Some(at) => at,
-            None => unreachable!("secrets: a scratch page at address zero"),
-        }
+        scratch_ptr(self.class, self.len, scratch)
     }
 }
 
