@@ -173,3 +173,17 @@ fn pooled_storage_matches_its_model_under_any_program() {
         fuzz::pooled_ops(case);
     }
 }
+
+#[test]
+fn sealed_storage_matches_its_model_under_any_program() {
+    let corpus = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/corpus/sealed_ops");
+    let mut cases: Vec<Vec<u8>> = std::fs::read_dir(&corpus)
+        .expect("the sealed_ops seed corpus")
+        .map(|entry| std::fs::read(entry.expect("a seed").path()).expect("read a seed"))
+        .collect();
+    assert!(cases.len() >= 3, "the seed corpus went missing");
+    cases.extend((0..300).map(|_| random_case(600)));
+    for case in &cases {
+        fuzz::sealed_ops(case);
+    }
+}

@@ -11,9 +11,12 @@
 //! | [`SecretString`] | guarded heap | UTF-8 text: a password |
 //!
 //! Each heap container takes a [`Storage`]: [`Dedicated`] (the default: pages of its own for
-//! every secret) or [`Pooled`] (small secrets of one type packed into shared locked pages, read
+//! every secret), [`Pooled`] (small secrets of one type packed into shared locked pages, read
 //! through a copy: about 170,000 32-byte secrets under the default 8 MiB lock limit instead of
-//! 2,048). The choice is in the type, and the table on [`Storage`] says what each keeps.
+//! 2,048) or [`Sealed`] (each secret encrypted at rest in ordinary memory, its key in one
+//! guarded page, decrypted into a locked scratch slot while borrowed: a million secrets under
+//! a 64 KiB lock limit). The choice is in the type, and the table on [`Storage`] says what each
+//! keeps.
 //!
 //! Only [`Bytes`] types (every bit pattern valid, no padding, no pointers) can be stored; each
 //! of them is also [`Zeroable`], [`Randomizable`] and [`ConstantEq`].
@@ -72,13 +75,14 @@
 //! |---|---|---|---|
 //! | `bytes.rs` | traits | yes | the `unsafe trait Bytes` and the casts between a `Bytes` value and its bytes, justified by that trait's contract |
 //! | `guarded.rs` | protection | yes | `Ref`/`RefMut` dereference guarded memory, justified by the borrow state that keeps it open |
+//! | `sealed.rs` | protection | no | how a sealed secret rests: ciphertext, its key in a guarded dedicated page, decrypted into a scratch slot that hands out its own bytes |
 //! | `heap/*.rs` | placement | yes | addresses of regions and slots this layer mapped and owns: canaries written and checked, data copied and zeroed, `mprotect` of its own pages |
 //! | `sys/*.rs` | os | yes | system calls and libsodium; no policy, no `Error` |
 //! | every other file | containers | no | safe code over the above |
 //!
 //! Calls go only downwards: containers (`boxed.rs`, `vec.rs`, `string.rs`, `stack.rs`,
 //! `keyfile.rs`, `password.rs`; [`Storage`] is their seam) → protection (`guarded.rs`: the borrow
-//! count) → placement (`heap/`: dedicated regions from a page source per [`Backend`], pooled
+//! count; `sealed.rs`: secrets that rest encrypted) → placement (`heap/`: dedicated regions from a page source per [`Backend`], pooled
 //! slots, the memory kept for reuse, turning OS failures into [`Error`]) → os (`sys/`).
 
 #![deny(missing_docs)]

@@ -23,18 +23,21 @@ mod private {
     pub trait OnlyThisCrate {}
 }
 
-/// How a container's secret is placed in guarded memory: [`Dedicated`] (the default) or
-/// [`Pooled`]. Implemented by those two types only.
+/// How a container's secret is placed in guarded memory: [`Dedicated`] (the default),
+/// [`Pooled`] or [`Sealed`]. Implemented by those three types only.
 ///
-/// | guarantee | [`Dedicated`] | [`Pooled`] |
-/// |---|---|---|
-/// | locked, `MADV_DONTDUMP`, `MADV_DONTFORK`; `memfd_secret` pages out of the direct map | yes | yes |
-/// | inaccessible at rest (`PROT_NONE`) | its own pages | a page shared with secrets of the same type |
-/// | readable while borrowed | the secret only | the secret (a copy in a scratch slot), the other borrowed copies on that scratch page, and the same-type neighbours on its page during each copy (about a microsecond) |
-/// | a one-byte overflow | faults at once (guard page) | overwrites the next canary: abort at release |
-/// | an underflow | canary, abort at release | canary, abort at release |
-/// | zeroed before release | yes | yes (slot at drop; scratch copy at the last borrow's end) |
-/// | locked memory per 32-byte secret | 4 KiB | 48 bytes |
+/// | guarantee | [`Dedicated`] | [`Pooled`] | [`Sealed`] |
+/// |---|---|---|---|
+/// | where the value rests | its own locked pages | a locked page shared with secrets of the same type | ciphertext in ordinary memory; only the key (one page for the process) is locked |
+/// | locked, `MADV_DONTDUMP`, `MADV_DONTFORK`; `memfd_secret` pages out of the direct map | yes | yes | the key page and the scratch slots; the ciphertext may be swapped out or dumped (it tells nothing without the key) |
+/// | inaccessible at rest | `PROT_NONE` | `PROT_NONE` | no plaintext anywhere; the key page `PROT_NONE` |
+/// | readable while borrowed | the secret only | the secret (a copy in a scratch slot), the other borrowed copies on that scratch page, and the same-type neighbours on its page during each copy (about a microsecond) | the secret (decrypted into a scratch slot), the other borrowed copies on that scratch page, and the key during each decryption (about a microsecond) |
+/// | a one-byte overflow | faults at once (guard page) | overwrites the next canary: abort at release | overwrites the scratch slot's canary: abort when the borrow ends |
+/// | an underflow | canary, abort at release | canary, abort at release | canary, abort when the borrow ends |
+/// | altered at rest | canary (its edges only) | canaries (its edges only) | any change, or a ciphertext moved between containers: abort at the next borrow; a container rolled back to an older ciphertext of its own is *not* detected |
+/// | zeroed before release | yes | yes (slot at drop; scratch copy at the last borrow's end) | the scratch slot at the last borrow's end; the ciphertext at drop |
+/// | locked memory per 32-byte secret | 4 KiB | 48 bytes | none (one key page and the scratch pages for the process) |
+/// | values over 1 KiB (`SecretVec`, `SecretString`) | - | dedicated pages | dedicated pages |
 ///
 /// ```
 /// use secrets_core::{Dedicated, SecretBox, Storage};
@@ -44,7 +47,8 @@ mod private {
 /// # Ok::<(), secrets_core::Error>(())
 /// ```
 pub trait Storage: private::OnlyThisCrate + Sized + Send + Sync + 'static {
-    /// The storage's name, as the audit table shows it: `"dedicated"` or `"pooled"`.
+    /// The storage's name, as the audit table shows it: `"dedicated"`, `"pooled"` or
+    /// `"sealed"`.
     const NAME: &'static str;
 
     /// The largest value (in bytes) a `SecretBox` of this storage may hold; checked at compile

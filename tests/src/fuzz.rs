@@ -12,6 +12,7 @@
 //! | [`aead_open`] | `aead_open` | any nonce, aad and ciphertext to `open`/`open_into`, each algorithm; round trips with one bit flipped |
 //! | [`lengths`] | `lengths` | lengths near 0, near page boundaries and near `usize::MAX` to the constructors |
 //! | [`pooled_ops`] | `pooled_ops` | any sequence of make, borrow, write, nested borrow and drop over pooled secrets of every size class (and past it), checked against a model |
+//! | [`sealed_ops`] | `sealed_ops` | the same program over sealed secrets: every write re-sealed under a new nonce, every borrow decrypted |
 
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
@@ -19,7 +20,7 @@ use std::os::unix::net::UnixStream;
 use std::path::Path;
 
 use secrets_core::prelude::*;
-use secrets_core::{Error, Pooled, SecretBox, SecretVec};
+use secrets_core::{Error, Pooled, Sealed, SecretBox, SecretVec, Storage};
 use secrets_nonce::{
     Aes256Gcm, Aes256GcmKey, Algorithm, ChaCha20Poly1305Ietf, ChaCha20Poly1305IetfKey, Key,
     NonceSequence, UnusedNonce, UsedNonce, XChaCha20Poly1305, XChaCha20Poly1305Key, TAG_LEN,
@@ -402,13 +403,23 @@ pub fn lengths(data: &[u8]) {
 /// model of what every live secret must hold. Any difference, panic or crash is a bug: slots
 /// that overlap, a write-back to the wrong slot, a scratch copy left behind, a canary hit.
 pub fn pooled_ops(data: &[u8]) {
+    storage_ops(Pooled, data);
+}
+
+/// [`pooled_ops`]' program over sealed secrets: each write ends in a re-seal under a new nonce,
+/// each borrow decrypts, and values over 1,024 bytes go to dedicated pages.
+pub fn sealed_ops(data: &[u8]) {
+    storage_ops(Sealed, data);
+}
+
+/// The program of [`pooled_ops`] and [`sealed_ops`], over `storage`.
+fn storage_ops<S: Storage + Copy>(storage: S, data: &[u8]) {
     const SLOTS: usize = 32;
-    /// A live pooled secret and what it must hold.
+    /// A live secret and what it must hold.
     type Modelled<S, M> = Option<(S, M)>;
-    type PooledKey = SecretBox<[u8; 32], Pooled>;
-    let mut vecs: Vec<Modelled<SecretVec<u8, Pooled>, Vec<u8>>> =
-        (0..SLOTS).map(|_| None).collect();
-    let mut boxes: Vec<Modelled<PooledKey, [u8; 32]>> = (0..SLOTS).map(|_| None).collect();
+    type Key<S> = SecretBox<[u8; 32], S>;
+    let mut vecs: Vec<Modelled<SecretVec<u8, S>, Vec<u8>>> = (0..SLOTS).map(|_| None).collect();
+    let mut boxes: Vec<Modelled<Key<S>, [u8; 32]>> = (0..SLOTS).map(|_| None).collect();
     let mut bytes = data.iter().copied();
     while let (Some(op), Some(arg)) = (bytes.next(), bytes.next()) {
         let slot = usize::from(arg) % SLOTS;
@@ -419,15 +430,14 @@ pub fn pooled_ops(data: &[u8]) {
                     | usize::from(bytes.next().unwrap_or(0)))
                     % 1101;
                 let model: Vec<u8> = (0..len).map(|i| arg.wrapping_add(i as u8)).collect();
-                let made =
-                    SecretVec::<u8, Pooled>::new_in(Pooled, len, |v| v.copy_from_slice(&model))
-                        .expect("a pooled vector");
+                let made = SecretVec::<u8, S>::new_in(storage, len, |v| v.copy_from_slice(&model))
+                    .expect("a vector");
                 vecs[slot] = Some((made, model));
             }
             1 => {
                 let model = [arg; 32];
-                let made = SecretBox::<[u8; 32], Pooled>::new_in(Pooled, |v| *v = model)
-                    .expect("a pooled box");
+                let made =
+                    SecretBox::<[u8; 32], S>::new_in(storage, |v| *v = model).expect("a box");
                 boxes[slot] = Some((made, model));
             }
             2 => vecs[slot] = None,
@@ -464,9 +474,9 @@ pub fn pooled_ops(data: &[u8]) {
         }
     }
     for (secret, model) in vecs.iter().flatten() {
-        assert_eq!(&*secret.borrow(), &model[..], "a pooled vector changed");
+        assert_eq!(&*secret.borrow(), &model[..], "a vector changed");
     }
     for (secret, model) in boxes.iter().flatten() {
-        assert_eq!(&*secret.borrow(), model, "a pooled box changed");
+        assert_eq!(&*secret.borrow(), model, "a box changed");
     }
 }
