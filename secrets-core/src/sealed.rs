@@ -33,6 +33,10 @@
 //! * Values longer than [`MAX_LEN`] (a long `SecretVec` or `SecretString`) are placed on
 //!   dedicated pages instead, with every guarantee of those.
 //!
+//! The decryption happens in `borrow()`, but it is not hidden: the storage is part of the
+//! container's type (`SecretBox<T, Sealed>`), chosen by the program, and the borrow's result is
+//! the guarded plaintext (memguard's `Enclave::Open` returns a guarded buffer in the same way).
+//!
 //! This file has no `unsafe`: the key page is a [`Guarded`] dedicated [`Allocation`], the
 //! scratch slot hands out its bytes itself, and the cipher is `sys::aead`'s checked calls.
 
@@ -217,6 +221,21 @@ impl SealedValue {
     }
 }
 
+impl SealedValue {
+    /// The scratch slot of the open access, taken out. In a child made by `fork` (a borrow
+    /// that was alive at the fork, ended in the child) the slot's page is the parent's and not
+    /// mapped here: it is forgotten, untouched, and the borrow ends with the message every
+    /// container gives.
+    fn take_open_slot(&self) -> Option<ScratchSlot> {
+        let slot = self.state().open.take();
+        if !self.key.owner.is_here() {
+            std::mem::forget(slot);
+            forked();
+        }
+        slot
+    }
+}
+
 /// A scratch slot for `len` bytes, which fits one (the value was placed as sealed).
 fn scratch(len: usize) -> Result<ScratchSlot, Error> {
     match ScratchSlot::take(len) {
@@ -244,7 +263,7 @@ impl Unit for SealedValue {
 
     fn close_read(&self, _at: NonNull<u8>) {
         // Dropping the slot checks its canaries and zeroes it.
-        drop(self.state().open.take());
+        drop(self.take_open_slot());
     }
 
     fn open_write(&self) -> Result<NonNull<u8>, Error> {
@@ -252,9 +271,10 @@ impl Unit for SealedValue {
     }
 
     fn close_write(&self, _at: NonNull<u8>) {
-        let mut state = self.state();
-        if let Some(slot) = state.open.take() {
-            self.key.seal(self.id, slot.bytes(), &mut state.sealed);
+        let slot = self.take_open_slot();
+        if let Some(slot) = slot {
+            self.key
+                .seal(self.id, slot.bytes(), &mut self.state().sealed);
         }
     }
 }
