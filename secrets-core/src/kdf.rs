@@ -72,8 +72,8 @@ impl Argon2idParams {
 ///
 /// A key derived from a password is a root key (everything it protects falls with it), so its
 /// type must keep it on pages of its own ([`OwnPages`]): a `#[derive(Secret)]` type over
-/// `SecretBox<[u8; N], Pooled>` does not compile here, with a message that says to use
-/// dedicated storage.
+/// `SecretBox<[u8; N], Pooled>` or `SecretBox<[u8; N], Sealed>` does not compile here, with a
+/// message that says to use dedicated storage.
 ///
 /// # Errors
 /// [`Error::KeyDerivation`] if libsodium refuses the parameters (below its minimums, `N` < 16)
@@ -101,7 +101,8 @@ where
 /// Derives subkey number `id` of `N` bytes (16 to 64) from a 32-byte master key, under an
 /// 8-byte `context` that names its use (`crypto_kdf_derive_from_key`, BLAKE2b). Different ids
 /// or contexts give independent keys. The output may be in any storage: a vault's thousands of
-/// item keys can be [`Pooled`](crate::Pooled).
+/// item keys can be [`Pooled`](crate::Pooled), a service's million session keys
+/// [`Sealed`](crate::Sealed).
 ///
 /// # Errors
 /// [`Error::KeyDerivation`] if `N` is not within 16..=64; an allocation error for the output.

@@ -56,9 +56,11 @@ pub fn open<K: Key>(
 /// short message. With [`Pooled`](secrets_core::Pooled) storage a short plaintext (up to 1,024
 /// bytes; longer ones still get dedicated pages) takes a slot on a shared page that is locked,
 /// out of core dumps and `PROT_NONE` at rest, at the price of two `mprotect`s, and many
-/// thousands fit under the lock limit where dedicated storage holds one per page. The pooled
-/// guarantees, and what a borrow exposes of a plaintext's neighbours, are in the table of
-/// [`secrets_core::Storage`].
+/// thousands fit under the lock limit where dedicated storage holds one per page. With
+/// [`Sealed`](secrets_core::Sealed) storage the plaintext is decrypted into a scratch slot and
+/// sealed again at once under the process's memory key: it then rests as ciphertext, taking
+/// no locked memory of its own. The guarantees of each storage, and what a borrow exposes, are
+/// in the table of [`secrets_core::Storage`].
 ///
 /// The plaintext is decrypted where `init` of [`SecretVec::try_new_in`] is given it, never in
 /// ordinary memory; libsodium's stack is scrubbed after the call as for [`open`].
