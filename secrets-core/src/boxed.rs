@@ -125,8 +125,8 @@ impl<T: Bytes, S: Storage> SecretBox<T, S> {
 
     const FITS_ITS_STORAGE: () = assert!(
         size_of::<T>() <= S::MAX_BOX_SIZE && align_of::<T>() <= S::MAX_ALIGN,
-        "pooled storage holds values of at most 1024 bytes, aligned to at most 16: keep a larger \
-         value in dedicated storage (`SecretBox<T>`, the default)"
+        "pooled and sealed storage hold values of at most 1024 bytes, aligned to at most 16: keep \
+         a larger value in dedicated storage (`SecretBox<T>`, the default)"
     );
 
     /// Like [`new`](SecretBox::new), in the storage `storage`.

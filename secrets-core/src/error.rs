@@ -47,12 +47,13 @@ pub enum Error {
         /// The `errno` of the failed call.
         errno: i32,
     },
-    /// A pooled secret could not be borrowed: every scratch slot of its size is holding
-    /// another borrowed copy, and another scratch page could not be had (its error, usually
-    /// the lock limit, is `cause`). Pooled values are read through a copy in a locked scratch
-    /// slot, so the number of pooled borrows alive at once is bounded by scratch memory.
+    /// A pooled or sealed secret could not be borrowed: every scratch slot of its size is
+    /// holding another borrowed copy, and another scratch page could not be had (its error,
+    /// usually the lock limit, is `cause`). Pooled values are read through a copy in a locked
+    /// scratch slot, and sealed values are decrypted into one, so the number of such borrows
+    /// alive at once is bounded by scratch memory.
     ScratchExhausted {
-        /// Pooled borrows (scratch slots in use) when this one was refused.
+        /// Pooled and sealed borrows (scratch slots in use) when this one was refused.
         live_borrows: usize,
         /// Why no more scratch memory could be mapped.
         cause: Box<Error>,
@@ -255,17 +256,18 @@ impl fmt::Display for Error {
                 f,
                 "could not lock {locked} bytes into RAM for a {requested}-byte secret: {} \
                  (RLIMIT_MEMLOCK is {}); hold fewer secrets at once, keep small ones in \
-                 pooled storage (48 bytes locked for 32, not a page), raise the limit \
+                 pooled storage (48 bytes locked for 32, not a page) or sealed storage \
+                 (encrypted, none locked each), raise the limit \
                  (`ulimit -l`, systemd's LimitMEMLOCK=) or grant CAP_IPC_LOCK",
                 os(errno),
                 limit(memlock),
             ),
             Error::ScratchExhausted { live_borrows, ref cause } => write!(
                 f,
-                "no scratch slot is left to copy a pooled secret into: {live_borrows} pooled \
-                 borrows are alive and no more scratch memory could be had ({cause}); end \
-                 borrows sooner (a `Ref` held across a loop keeps its slot) or use dedicated \
-                 storage for this type"
+                "no scratch slot is left to copy a pooled secret into (or decrypt a sealed \
+                 one into): {live_borrows} pooled and sealed borrows are alive and no more \
+                 scratch memory could be had ({cause}); end borrows sooner (a `Ref` held across \
+                 a loop keeps its slot) or use dedicated storage for this type"
             ),
             Error::Advise { advice, errno } => write!(
                 f,

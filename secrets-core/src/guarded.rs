@@ -82,6 +82,10 @@ impl<U: Unit> Guarded<U> {
         let _transition = self.transition();
         // Only a thread holding `transition` moves the count away from zero.
         if self.readers.load(Ordering::Acquire) == 0 {
+            // A `RefMut` passed to `mem::forget` left a write open (none can be alive beside
+            // `&self`): end it, keeping what it wrote, before the value is read (a sealed
+            // value's write is kept only once it is sealed again).
+            self.release_write();
             let at = self.unit.open_read()?;
             self.open_at.store(at.as_ptr(), Ordering::Relaxed);
             self.readers.store(1, Ordering::Release);

@@ -53,7 +53,7 @@ pub trait Unit: Send + Sync + 'static {
     ///
     /// # Errors
     /// [`crate::Error::ScratchExhausted`] if no scratch slot is left to copy a pooled value
-    /// into.
+    /// into, or decrypt a sealed one into.
     ///
     /// # Panics
     /// If it cannot be made readable and then kept from being readable at rest (a failed
