@@ -297,7 +297,7 @@ fn scan_readable_memory(needle: &Masked, buffer: &mut ScanBuffer) -> Scan {
                     // SAFETY: `chunk[from..len]` is initialised memory of the buffer.
                     let found = unsafe {
                         libc::memchr(
-                            chunk.as_ptr().add(from).cast(),
+                            chunk[from..].as_ptr().cast(),
                             libc::c_int::from(first),
                             len - from,
                         )
@@ -1044,6 +1044,9 @@ const CIPHERTEXT_NOT_INHERITED: i32 = 17;
 const READ_VALUE: i32 = 42;
 const READ_OTHER: i32 = 43;
 
+/// A borrow tried in a forked child, returning the byte it read.
+type Attempt<'a> = Box<dyn FnOnce() -> u8 + 'a>;
+
 /// The part of the panic message of a borrow in a forked child.
 const PARENT_MESSAGE: &str = "belongs to the parent process";
 
@@ -1150,7 +1153,7 @@ fn fork_child_gets_no_key() {
                 return SECRETMEM_FD_OPEN;
             }
             let (first, rest) = inherited.split_at_mut(1);
-            let attempts: [(&str, Box<dyn FnOnce() -> u8 + '_>); 4] = [
+            let attempts: [(&str, Attempt<'_>); 4] = [
                 ("borrow", Box::new(|| first[0].borrow()[0])),
                 ("vec borrow", Box::new(|| vec.borrow()[0])),
                 ("string borrow", Box::new(|| text.borrow().as_bytes()[0])),
