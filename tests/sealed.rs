@@ -46,8 +46,8 @@
 //!   page's check still panics on the borrow, but the child's drops then release the parent's
 //!   scratch slot (a pool counter underflow under memfd_secret, SIGSEGV under sodium).
 //! * The reader count's shared opening removed in `guarded.rs` (`release_read` always closes,
-//!   no fast path): the storm reads a zeroed shared slot (sodium) or dies of SIGSEGV
-//!   (memfd_secret); with delayed `mprotect`, SIGSEGV under both.
+//!   no fast path): the storm reads the shared secret as zeros in its first rounds (one run
+//!   died of SIGSEGV under memfd_secret instead); with delayed `mprotect`, SIGSEGV under both.
 
 use std::collections::HashSet;
 use std::fs::File;
