@@ -399,9 +399,10 @@ fn borrow_all<'a>(
 /// bytes, and one of 2,000 on dedicated pages), three `SecretString<Sealed>` and 20 values of
 /// a `#[derive(Secret)]` type over sealed storage, all starting with the same 16 random
 /// printable bytes (the head, drawn for this run and never held unmasked in ordinary memory)
-/// followed by random bytes of their own, a scan of every readable mapping of the process
-/// (`/proc/self/mem`; `memfd_secret` mappings, which it cannot read, with loads in the
-/// process) finds no copy of the head, so no copy of any value:
+/// followed by random bytes of their own, and one box in ten rewritten through `borrow_mut`,
+/// a scan of every readable mapping of the process (heap, stacks, data, code, libraries,
+/// scratch pages: through `/proc/self/mem`, and `memfd_secret` mappings, which it cannot read,
+/// with loads in the process) finds no copy of the head, so no copy of any value:
 ///
 /// * at rest;
 /// * again after every value was borrowed at once and all those borrows ended (the scratch
@@ -413,7 +414,7 @@ fn borrow_all<'a>(
 /// and it finds a plain `Vec` copy of one value.
 ///
 /// It fails if the storage kept plaintext in ordinary memory (a `seal` that copies), or if a
-/// borrow's scratch slot were not zeroed at its end.
+/// constructor's, a `Ref`'s or a `RefMut`'s scratch slot were not zeroed at its end.
 #[test]
 fn no_plaintext_of_sealed_values_in_readable_memory() {
     for_each_backend("no_plaintext_of_sealed_values_in_readable_memory", |_| {
