@@ -89,7 +89,7 @@ pub trait Storage: private::OnlyThisCrate + Sized + Send + Sync + 'static {
 /// # Ok::<(), secrets_core::Error>(())
 /// ```
 #[diagnostic::on_unimplemented(
-    message = "this secret is in `{Self}` storage, which shares its pages with other secrets; \
+    message = "this secret is in `{Self}` storage, which does not give it pages of its own; \
                this needs a secret on pages of its own",
     label = "needs dedicated storage",
     note = "make the secret with the default storage: `SecretBox<T>` (that is, \
