@@ -110,8 +110,8 @@ impl<T: Bytes, S: Storage> SecretVec<T, S> {
 
     const FITS_ITS_STORAGE: () = assert!(
         align_of::<T>() <= S::MAX_ALIGN,
-        "pooled storage holds values aligned to at most 16: keep this element type in dedicated \
-         storage (`SecretVec<T>`, the default)"
+        "pooled and sealed storage hold values aligned to at most 16: keep this element type in \
+         dedicated storage (`SecretVec<T>`, the default)"
     );
 
     /// Like [`new`](SecretVec::new), in the storage `storage`.
