@@ -402,7 +402,7 @@ pub(crate) fn place<E: From<Error>>(
 #[cfg(test)]
 #[allow(clippy::expect_used)]
 mod tests {
-    use crate::{Sealed, SecretBox, SecretString, SecretVec};
+    use crate::{Dedicated, Pooled, Sealed, SecretBox, SecretString, SecretVec, Storage};
 
     #[test]
     fn values_survive_being_sealed_borrowed_rewritten_and_dropped() {
@@ -438,5 +438,26 @@ mod tests {
         assert_eq!(&*text.borrow(), "hunter2");
         let empty = SecretVec::<u8, Sealed>::zero_in(Sealed, 0).expect("empty");
         assert!(empty.borrow().is_empty());
+    }
+
+    /// A `RefMut` passed to `mem::forget` keeps its write for the next `borrow()`, in every
+    /// storage (sealed storage seals it then; it used to drop the unsealed write).
+    fn forgotten_write_is_kept<S: Storage + Copy>(storage: S) {
+        let mut secret = SecretBox::<[u8; 8], S>::new_in(storage, |v| *v = [1; 8]).expect("box");
+        let mut write = secret.borrow_mut();
+        write[0] = 9;
+        std::mem::forget(write);
+        assert_eq!(secret.borrow()[0], 9, "{}", S::NAME);
+        let mut write = secret.borrow_mut();
+        write[1] = 7;
+        std::mem::forget(write);
+        assert_eq!(secret.borrow_mut()[..2], [9, 7], "{}", S::NAME);
+    }
+
+    #[test]
+    fn a_forgotten_ref_mut_keeps_its_write_in_every_storage() {
+        forgotten_write_is_kept(Dedicated);
+        forgotten_write_is_kept(Pooled);
+        forgotten_write_is_kept(Sealed);
     }
 }
