@@ -21,7 +21,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::{Duration, Instant};
 
 use secrets_core::__private::{pool_pages, sealed_key_page};
-use secrets_core::{Backend, Error, Pooled, Sealed, SecretBox, Storage};
+use secrets_core::{Backend, Dedicated, Error, Pooled, Sealed, SecretBox, Storage};
 use secrets_integration_tests::caps::{
     drop_ipc_lock, locked_bytes, memlock_limit, set_memlock_limit, status_bytes,
 };
@@ -94,7 +94,7 @@ fn fill<S: Storage + Copy>(storage: S, most: usize) -> Filled<S> {
 
 /// Makes dedicated 32-byte secrets until the first error, which must be `Error::Lock`.
 fn fill_dedicated_to_the_limit() -> Vec<SecretBox<[u8; 32]>> {
-    let Filled { live, err, .. } = fill(secrets_core::Dedicated, RUNAWAY);
+    let Filled { live, err, .. } = fill(Dedicated, RUNAWAY);
     let err = err.expect("no lock error from dedicated secrets");
     assert!(matches!(err, Error::Lock { .. }), "{err:?}");
     live
@@ -243,6 +243,37 @@ fn capacity_sealed_under_64_kib() {
             "  {sampled} sampled values read back right in {:?}",
             began.elapsed()
         );
+        // The control, in this same child: the limit is in force. Dedicated secrets (a locked
+        // page each) get the room the key and scratch pages left, and then `Error::Lock`.
+        let room = (LIMIT_64_KIB - locked) as usize / page_size();
+        let Filled {
+            live: dedicated,
+            err,
+            ..
+        } = fill(Dedicated, RUNAWAY);
+        println!(
+            "  then, in the same child, {} dedicated secrets ({room} pages were left under the \
+             limit), then: {err:?}",
+            dedicated.len()
+        );
+        assert!(
+            matches!(
+                err,
+                Some(Error::Lock {
+                    limit: Some(LIMIT_64_KIB),
+                    ..
+                })
+            ),
+            "{err:?}"
+        );
+        // Not `room`: the lock error releases the chunk of the sealed secrets' scratch page
+        // first (see `sealed_secrets_stay_readable_when_the_limit_is_used_up_elsewhere`).
+        let most = (LIMIT_64_KIB as usize) / page_size() - 1;
+        assert!(
+            (room..=most).contains(&dedicated.len()),
+            "{} dedicated secrets: between the {room} pages left and all but the key page",
+            dedicated.len()
+        );
     })
     .assert_success();
 }
@@ -261,7 +292,7 @@ fn control_pooled_and_dedicated_stop_at_the_64_kib_limit() {
                 live: dedicated,
                 err,
                 ..
-            } = fill(secrets_core::Dedicated, RUNAWAY);
+            } = fill(Dedicated, RUNAWAY);
             println!(
                 "CONTROL-64KIB {}: {} dedicated 32-byte secrets, then: {err:?}",
                 backend_name(backend),
@@ -518,6 +549,87 @@ fn scratch_exhausted_is_a_typed_error() {
         }
         check_key_and_scratch_pages(backend);
     })
+    .assert_success();
+}
+
+/// Makes 1,000 sealed secrets, then dedicated secrets until the lock limit stops them (with
+/// one sealed secret borrowed meanwhile if `hold_a_borrow`), then borrows every sealed secret:
+/// each must still be readable. Returns how many dedicated secrets were made.
+fn sealed_readable_after_the_limit_is_used_up_elsewhere(hold_a_borrow: bool) -> usize {
+    limit_locked_memory(LIMIT_64_KIB);
+    let Filled { live, err, .. } = fill(Sealed, 1_000);
+    assert!(err.is_none(), "{err:?}");
+    let room = (LIMIT_64_KIB - locked_bytes()) as usize / page_size();
+    let held = hold_a_borrow.then(|| live[0].borrow());
+    let dedicated = fill_dedicated_to_the_limit();
+    let scratch_after = pool_pages_of("scratch").len();
+    drop(held);
+    let unreadable: Vec<(usize, Error)> = live
+        .iter()
+        .enumerate()
+        .filter_map(|(i, secret)| match secret.try_borrow() {
+            Ok(open) => {
+                assert_eq!(*open, value_for(i), "secret {i}");
+                None
+            }
+            Err(err) => Some((i, err)),
+        })
+        .collect();
+    println!(
+        "  {} sealed secrets{}: {} dedicated secrets then ({room} pages were left); {} scratch \
+         pages after; {} of them unreadable{}",
+        live.len(),
+        if hold_a_borrow { ", one borrowed" } else { "" },
+        dedicated.len(),
+        scratch_after,
+        unreadable.len(),
+        unreadable
+            .first()
+            .map(|(i, err)| format!(", the first ({i}): {err}"))
+            .unwrap_or_default()
+    );
+    assert!(
+        unreadable.is_empty(),
+        "{} of {} sealed secrets can no longer be borrowed once dedicated secrets used the \
+         limit up: {:?}",
+        unreadable.len(),
+        live.len(),
+        unreadable.first()
+    );
+    assert_eq!(dedicated.len(), room, "dedicated secrets in the room left");
+    dedicated.len()
+}
+
+/// The control: while one sealed secret is borrowed, its scratch page holds that borrow and
+/// is kept; the dedicated secrets get only the room left, and every sealed secret stays
+/// readable.
+#[test]
+fn control_sealed_secrets_stay_readable_while_a_borrow_keeps_the_scratch_page() {
+    for_each_locking_backend(
+        "control_sealed_secrets_stay_readable_while_a_borrow_keeps_the_scratch_page",
+        |_| {
+            sealed_readable_after_the_limit_is_used_up_elsewhere(true);
+        },
+    )
+    .assert_success();
+}
+
+/// Sealed secrets must stay readable when dedicated secrets use the lock limit up, as pooled
+/// ones do (a class in use keeps its scratch page). Fails today under both backends: the first
+/// `Error::Lock` of the dedicated secrets calls `pool::release_empty`, which counts a size
+/// class as in use only if it has a data page with a secret in it. Sealed values have none, so
+/// their scratch page's chunk is unmapped, the dedicated secrets take its room (15 instead of
+/// 7), and every sealed borrow then gets `Error::ScratchExhausted` (caused by the lock limit)
+/// until some other secret is dropped.
+#[test]
+#[ignore = "fails: pool::release_empty unmaps the scratch page sealed secrets are read through"]
+fn sealed_secrets_stay_readable_when_the_limit_is_used_up_elsewhere() {
+    for_each_locking_backend(
+        "sealed_secrets_stay_readable_when_the_limit_is_used_up_elsewhere",
+        |_| {
+            sealed_readable_after_the_limit_is_used_up_elsewhere(false);
+        },
+    )
     .assert_success();
 }
 
