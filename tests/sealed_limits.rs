@@ -11,10 +11,42 @@
 //! ordinary heap; the process locks only the key page (one dedicated page) and the pool's
 //! scratch pages that borrows decrypt into. See `secrets-core/src/sealed.rs`. The controls show
 //! each limit is real: under the same 64 KiB, pooled storage stops at 1,275 secrets and
-//! dedicated storage at 16, with `Error::Lock`.
+//! dedicated storage at 16, with `Error::Lock`; and the capacity child itself, after its
+//! million, gets `Error::Lock` for a dedicated secret once the few pages left are taken.
+//!
+//! Measured (debug profile, libsodium at -O2, this 2-core machine shared with other builds,
+//! 2026-12-02): a million sealed 32-byte secrets in 6.5-12.8 s (6.5-12.8 us per new), RSS
+//! +176 bytes per secret (112 of them the `SecretBox` in the `Vec`), VmLck 36 kB (the key page
+//! and a chunk of 8 pages for scratch, one of them in use), under both backends; about 3,000
+//! sampled values read back in 35-75 ms. Under ASan (memfd_secret only): 18.7 s, 227 bytes.
 //!
 //! Checked by hand against broken versions of `secrets-core` (each restored afterwards):
-//! BROKEN-CHECKS
+//!
+//! * a new key page for every sealed secret (instead of the current key), or every value
+//!   placed on dedicated pages: the capacity test fails at secret 14 (`ScratchExhausted`
+//!   caused by the lock limit) or 16 (`Error::Lock`), under both backends;
+//! * every value sealed from zeros instead of what `init` wrote: the capacity test fails at
+//!   the first sample ("secret 0 read back wrong");
+//! * the scratch slot taken before the key page in `sealed::place`: the first sealed secret
+//!   at the limit gives `ScratchExhausted` instead of `Error::Lock`, and
+//!   `no_room_for_the_key_page_is_a_lock_error` fails; the key page's error turned into a panic
+//!   (`expect`): it fails with "panicked at the limit";
+//! * `ScratchExhausted` replaced by its cause in the pool: `scratch_exhausted_is_a_typed_error`
+//!   fails (`Error::Lock` where `ScratchExhausted` is expected);
+//! * the key page left readable after it is made (a `Ref` of it forgotten): every test that
+//!   checks the key page fails (`r--s` where `---s` is expected), the map-count ones included;
+//! * a sealed scratch slot that cannot be had turned into a panic: both map-count tests fail;
+//!   memfd_secret chunks mapped without `MADV_DONTFORK`: `map_count_pressure_on_scratch_pages`
+//!   fails under memfd_secret (scratch pages without `dc`);
+//! * the sodium backend's checks of libsodium's guard pages and lock switched off, and its
+//!   seal's `mprotect` error and `MADV_DONTFORK` error ignored: the first sealed secret
+//!   panics at the map count (5 panics, sodium). Any one of those alone is not seen: the next
+//!   step (the seal's `mprotect` over the guard pages, `MADV_DONTFORK` needing a split) fails
+//!   with a typed error instead, and the allocation is released.
+//!
+//! `sealed_secrets_stay_readable_when_the_limit_is_used_up_elsewhere` is ignored: it fails
+//! today (see its doc) and passes with sealed values counted as users of their class's scratch
+//! page in `pool::release_empty`.
 
 use std::collections::HashSet;
 use std::panic::{catch_unwind, AssertUnwindSafe};
