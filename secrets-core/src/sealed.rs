@@ -47,7 +47,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use crate::guarded::Guarded;
 use crate::heap::dedicated::{data_len, Allocation};
 use crate::heap::owner::Owner;
-use crate::heap::pool::{ScratchSlot, MAX_LEN};
+use crate::heap::pool::{self, ScratchSlot, MAX_LEN};
 use crate::heap::{forked, Unit};
 use crate::sys::aead::{self, Algorithm, KEY_LEN, TAG_LEN};
 use crate::sys::sodium;
@@ -295,6 +295,9 @@ impl Drop for SealedValue {
         }
         // Not secret, but leave nothing of it behind.
         sodium::memzero(&mut state.sealed);
+        if self.key.owner.is_this_process() {
+            pool::count_scratch_reader(self.len, false);
+        }
     }
 }
 
@@ -391,6 +394,7 @@ pub(crate) fn place<E: From<Error>>(
     let mut sealed = vec![0u8; sealed_len].into_boxed_slice();
     key.seal(id, slot.bytes(), &mut sealed);
     drop(slot);
+    pool::count_scratch_reader(len, true);
     Ok(SealedUnit::Sealed(SealedValue {
         key,
         id,

@@ -169,6 +169,9 @@ struct State {
     idle: Vec<u32>,
     /// Scratch slots in use: live pooled borrows (and values being made).
     scratch_in_use: usize,
+    /// Live values of each class read through scratch slots with no slot of their own (sealed
+    /// values): while there are any, their class keeps its scratch pages.
+    scratch_readers: [usize; classes::COUNT],
 }
 
 static POOL: Mutex<Option<State>> = Mutex::new(None);
@@ -189,6 +192,7 @@ fn state() -> MutexGuard<'static, Option<State>> {
             empty: Vec::new(),
             idle: Vec::new(),
             scratch_in_use: 0,
+            scratch_readers: [0; classes::COUNT],
         });
     }
     guard
@@ -440,14 +444,18 @@ impl State {
     }
 
     /// Unmaps every chunk that holds nothing: each of its pages empty, or a scratch page with
-    /// no borrow in it whose class has no data page left (a class in use keeps its scratch, so
-    /// that its secrets stay readable at the lock limit). Returns how many chunks.
+    /// no borrow in it whose class has no data page left and no live sealed value (a class in
+    /// use keeps its scratch, so that its secrets stay readable at the lock limit). Returns
+    /// how many chunks.
     fn release_empty(&mut self) -> usize {
         let mut class_in_use = [false; classes::COUNT];
         for meta in &self.pages {
             if let (Role::Data(_, class), 1..) = (meta.role, meta.count) {
                 class_in_use[class.index()] = true;
             }
+        }
+        for (in_use, &readers) in class_in_use.iter_mut().zip(&self.scratch_readers) {
+            *in_use |= readers > 0;
         }
         let idle = |meta: &PageMeta| match meta.role {
             Role::Empty => true,
@@ -593,6 +601,22 @@ fn unpack(packed: u64) -> Option<Scratch> {
             id,
         })
     })
+}
+
+/// Counts a value of `len` bytes that is read through scratch slots and has no slot of its own
+/// (a sealed value) as made (`live`) or dropped: while any lives, its class keeps its scratch
+/// pages, so that it stays readable when the lock limit is used up.
+pub(crate) fn count_scratch_reader(len: usize, live: bool) {
+    if let Some(class) = Class::for_len(len) {
+        with_state(|state| {
+            let readers = &mut state.scratch_readers[class.index()];
+            *readers = if live {
+                *readers + 1
+            } else {
+                readers.saturating_sub(1)
+            };
+        });
+    }
 }
 
 /// A scratch slot held for a value that is not in a pooled slot: sealed storage decrypts into
