@@ -262,6 +262,14 @@ impl fmt::Display for Error {
                 os(errno),
                 limit(memlock),
             ),
+            Error::ScratchExhausted {
+                live_borrows: 0,
+                ref cause,
+            } => write!(
+                f,
+                "no scratch slot could be had to copy a pooled secret into (or decrypt a sealed \
+                 one into), though no such borrow holds one: {cause}"
+            ),
             Error::ScratchExhausted { live_borrows, ref cause } => write!(
                 f,
                 "no scratch slot is left to copy a pooled secret into (or decrypt a sealed \

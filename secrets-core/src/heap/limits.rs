@@ -56,6 +56,24 @@ pub(crate) fn mapping_error_after(
     }
 }
 
+/// The error for a failed `madvise` (`advice`, with `errno`) on memory that was just mapped
+/// and has been unmapped again, with the `undone` mappings it had. Linux reports a mapping
+/// that the advice had to split, and the map count refused to, as `EAGAIN` (`madvise` turns
+/// the split's `ENOMEM` into it): near the map count that is the map count's [`Error::Map`];
+/// otherwise the advice failed, [`Error::Advise`].
+pub(crate) fn advise_error(
+    requested: usize,
+    advice: &'static str,
+    errno: i32,
+    undone: u64,
+) -> Error {
+    if errno == libc::EAGAIN && at_map_count(libc::ENOMEM, undone) {
+        map_error(requested, libc::ENOMEM, mem::max_map_count())
+    } else {
+        Error::Advise { advice, errno }
+    }
+}
+
 /// [`Error::Map`]: a new mapping could not be made.
 pub(crate) fn map_error(requested: usize, errno: i32, max_map_count: Option<u64>) -> Error {
     Error::Map {

@@ -4,7 +4,9 @@
 //! [`Backend::MemfdSecret`]: crate::Backend::MemfdSecret
 
 use super::canary::{canary, canary_smashed, CANARY_SIZE};
-use super::limits::{guard_error, map_error, mapping_error, mapping_error_after, release_kept};
+use super::limits::{
+    advise_error, guard_error, map_error, mapping_error, mapping_error_after, release_kept,
+};
 use super::owner::Owner;
 use super::source::{PageSource, Region};
 use super::spare;
@@ -79,10 +81,8 @@ impl PageSource for MemfdSecretPages {
             if let Err(errno) = mem::dont_fork(start, region_len) {
                 // SAFETY: the region was just mapped here and nothing refers to it.
                 unsafe { secretmem::unmap(start, region_len) };
-                return Err(Error::Advise {
-                    advice: "MADV_DONTFORK",
-                    errno,
-                });
+                // The region, and its guard reservation on either side.
+                return Err(advise_error(len, "MADV_DONTFORK", errno, 3));
             }
         }
         // SAFETY: the 16 bytes before the data lie inside the region, which is writable and
@@ -144,10 +144,7 @@ impl PageSource for MemfdSecretPages {
         if let Err(errno) = mem::dont_fork(base, len) {
             // SAFETY: the chunk was just mapped here and nothing refers to it.
             unsafe { mem::unmap(base, len) };
-            return Err(Error::Advise {
-                advice: "MADV_DONTFORK",
-                errno,
-            });
+            return Err(advise_error(requested, "MADV_DONTFORK", errno, undone));
         }
         Ok(base)
     }

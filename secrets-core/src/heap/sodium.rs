@@ -14,7 +14,9 @@
 use std::ptr::NonNull;
 
 use super::canary::CANARY_SIZE;
-use super::limits::{guard_error, lock, lock_error, map_error, mapping_error, release_kept};
+use super::limits::{
+    advise_error, guard_error, lock, lock_error, map_error, mapping_error, release_kept,
+};
 use super::owner::Owner;
 use super::source::{PageSource, Region};
 use crate::sys::mem::{self, Access};
@@ -49,10 +51,8 @@ fn put_protections_in_place(region: &Region) -> Result<(), Error> {
     }
     lock(region.start, region.region_len)
         .map_err(|errno| lock_error(region.len, region.region_len, errno))?;
-    mem::dont_dump(region.start, region.region_len).map_err(|errno| Error::Advise {
-        advice: "MADV_DONTDUMP",
-        errno,
-    })
+    mem::dont_dump(region.start, region.region_len)
+        .map_err(|errno| advise_error(region.len, "MADV_DONTDUMP", errno, 3))
 }
 
 impl PageSource for SodiumPages {
@@ -78,10 +78,9 @@ impl PageSource for SodiumPages {
         if !all_succeeded {
             put_protections_in_place(&region)?;
         }
-        mem::dont_fork(start, region_len).map_err(|errno| Error::Advise {
-            advice: "MADV_DONTFORK",
-            errno,
-        })?;
+        // The region's mapping and its two guard pages, which `free_on_error` unmaps.
+        mem::dont_fork(start, region_len)
+            .map_err(|errno| advise_error(len, "MADV_DONTFORK", errno, 3))?;
         free_on_error.0 = None;
         drop(free_on_error);
         Ok(region)
@@ -117,6 +116,8 @@ impl PageSource for SodiumPages {
             reserved => reserved,
         }
         .map_err(|errno| mapping_error(requested, "mmap", errno, map_error))?;
+        // Mappings a failure leaves unmapped again: up to one per page and guard.
+        let undone = (2 * pages + 1) as u64;
         let unmap_on_error = |error: Error| {
             // SAFETY: the reservation (and every page mapped into it) is ours alone; nothing
             // refers to it yet.
@@ -137,8 +138,9 @@ impl PageSource for SodiumPages {
                 ),
                 ("MADV_DONTFORK", mem::dont_fork),
             ] {
-                advise(at, page)
-                    .map_err(|errno| unmap_on_error(Error::Advise { advice, errno }))?;
+                advise(at, page).map_err(|errno| {
+                    unmap_on_error(advise_error(requested, advice, errno, undone))
+                })?;
             }
             // SAFETY: the page is ours and nothing refers to it.
             unsafe { mem::protect(at, page, Access::None) }.map_err(|errno| {
