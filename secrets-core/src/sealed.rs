@@ -45,7 +45,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use crate::guarded::Guarded;
-use crate::heap::dedicated::{data_len, Allocation};
+use crate::heap::dedicated::{data_len, Allocation, OrPages};
 use crate::heap::owner::Owner;
 use crate::heap::pool::{self, ScratchSlot, MAX_LEN};
 use crate::heap::{forked, Unit};
@@ -301,65 +301,9 @@ impl Drop for SealedValue {
     }
 }
 
-/// A sealed secret: ciphertext, or dedicated pages for a value longer than [`MAX_LEN`].
-pub enum SealedUnit {
-    /// Ciphertext in ordinary memory.
-    Sealed(SealedValue),
-    /// Too long for a scratch slot: on pages of its own, with every guarantee of dedicated
-    /// storage.
-    Pages(Allocation),
-}
-
-impl Unit for SealedUnit {
-    fn len(&self) -> usize {
-        match self {
-            SealedUnit::Sealed(value) => value.len(),
-            SealedUnit::Pages(pages) => pages.len(),
-        }
-    }
-
-    fn is_owned_here(&self) -> bool {
-        match self {
-            SealedUnit::Sealed(value) => value.is_owned_here(),
-            SealedUnit::Pages(pages) => pages.is_owned_here(),
-        }
-    }
-
-    fn rest_address(&self) -> usize {
-        match self {
-            SealedUnit::Sealed(value) => value.rest_address(),
-            SealedUnit::Pages(pages) => pages.rest_address(),
-        }
-    }
-
-    fn open_read(&self) -> Result<NonNull<u8>, Error> {
-        match self {
-            SealedUnit::Sealed(value) => value.open_read(),
-            SealedUnit::Pages(pages) => pages.open_read(),
-        }
-    }
-
-    fn close_read(&self, at: NonNull<u8>) {
-        match self {
-            SealedUnit::Sealed(value) => value.close_read(at),
-            SealedUnit::Pages(pages) => pages.close_read(at),
-        }
-    }
-
-    fn open_write(&self) -> Result<NonNull<u8>, Error> {
-        match self {
-            SealedUnit::Sealed(value) => value.open_write(),
-            SealedUnit::Pages(pages) => pages.open_write(),
-        }
-    }
-
-    fn close_write(&self, at: NonNull<u8>) {
-        match self {
-            SealedUnit::Sealed(value) => value.close_write(at),
-            SealedUnit::Pages(pages) => pages.close_write(at),
-        }
-    }
-}
+/// A sealed secret: ciphertext, or dedicated pages for a value longer than [`MAX_LEN`] (with
+/// every guarantee of dedicated storage).
+pub type SealedUnit = OrPages<SealedValue>;
 
 /// Places `count` elements of `element_size` bytes as a sealed secret: `init` fills a scratch
 /// slot, whose value is sealed under the current key and then zeroed. A value longer than
@@ -376,7 +320,7 @@ pub(crate) fn place<E: From<Error>>(
 ) -> Result<SealedUnit, E> {
     let len = data_len(count, element_size)?;
     if len > MAX_LEN {
-        return Allocation::new_with(count, element_size, init).map(SealedUnit::Pages);
+        return Allocation::new_with(count, element_size, init).map(OrPages::Pages);
     }
     // The key first: its page is the one a sealed storage cannot do without, so it must not
     // find the lock limit taken by scratch pages.
@@ -395,7 +339,7 @@ pub(crate) fn place<E: From<Error>>(
     key.seal(id, slot.bytes(), &mut sealed);
     drop(slot);
     pool::count_scratch_reader(len, true);
-    Ok(SealedUnit::Sealed(SealedValue {
+    Ok(OrPages::Small(SealedValue {
         key,
         id,
         len,

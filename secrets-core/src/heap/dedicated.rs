@@ -231,3 +231,63 @@ impl super::Unit for Allocation {
         self.set_access_or_panic(Access::None);
     }
 }
+
+/// A small secret's own unit `U` (a pooled slot, a sealed value), or, for a value too long for
+/// it, dedicated pages, with every guarantee of those: what pooled and sealed storage place.
+pub enum OrPages<U> {
+    /// Placed by the storage itself.
+    Small(U),
+    /// Too long for the storage: on pages of its own.
+    Pages(Allocation),
+}
+
+impl<U: super::Unit> super::Unit for OrPages<U> {
+    fn len(&self) -> usize {
+        match self {
+            OrPages::Small(unit) => unit.len(),
+            OrPages::Pages(pages) => pages.len(),
+        }
+    }
+
+    fn is_owned_here(&self) -> bool {
+        match self {
+            OrPages::Small(unit) => unit.is_owned_here(),
+            OrPages::Pages(pages) => pages.is_owned_here(),
+        }
+    }
+
+    fn rest_address(&self) -> usize {
+        match self {
+            OrPages::Small(unit) => unit.rest_address(),
+            OrPages::Pages(pages) => pages.rest_address(),
+        }
+    }
+
+    fn open_read(&self) -> Result<NonNull<u8>, Error> {
+        match self {
+            OrPages::Small(unit) => unit.open_read(),
+            OrPages::Pages(pages) => pages.open_read(),
+        }
+    }
+
+    fn close_read(&self, at: NonNull<u8>) {
+        match self {
+            OrPages::Small(unit) => unit.close_read(at),
+            OrPages::Pages(pages) => pages.close_read(at),
+        }
+    }
+
+    fn open_write(&self) -> Result<NonNull<u8>, Error> {
+        match self {
+            OrPages::Small(unit) => unit.open_write(),
+            OrPages::Pages(pages) => pages.open_write(),
+        }
+    }
+
+    fn close_write(&self, at: NonNull<u8>) {
+        match self {
+            OrPages::Small(unit) => unit.close_write(at),
+            OrPages::Pages(pages) => pages.close_write(at),
+        }
+    }
+}

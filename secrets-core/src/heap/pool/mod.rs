@@ -59,7 +59,7 @@ use classes::{Class, CANARY};
 
 use super::active::source;
 use super::canary::{canary, canary_smashed};
-use super::dedicated::{data_len, Allocation};
+use super::dedicated::{data_len, Allocation, OrPages};
 use super::owner::Owner;
 use super::source::PageSource;
 use super::{forked, protection_failed, Unit};
@@ -776,64 +776,9 @@ impl Drop for PooledSlot {
     }
 }
 
-/// A pooled secret: a slot, or dedicated pages for a value longer than [`MAX_LEN`].
-pub enum PooledUnit {
-    /// In a shared page.
-    Slot(PooledSlot),
-    /// Too long for a slot: on pages of its own, with every guarantee of dedicated storage.
-    Pages(Allocation),
-}
-
-impl Unit for PooledUnit {
-    fn len(&self) -> usize {
-        match self {
-            PooledUnit::Slot(slot) => slot.len(),
-            PooledUnit::Pages(pages) => pages.len(),
-        }
-    }
-
-    fn is_owned_here(&self) -> bool {
-        match self {
-            PooledUnit::Slot(slot) => slot.is_owned_here(),
-            PooledUnit::Pages(pages) => pages.is_owned_here(),
-        }
-    }
-
-    fn rest_address(&self) -> usize {
-        match self {
-            PooledUnit::Slot(slot) => slot.rest_address(),
-            PooledUnit::Pages(pages) => pages.rest_address(),
-        }
-    }
-
-    fn open_read(&self) -> Result<NonNull<u8>, Error> {
-        match self {
-            PooledUnit::Slot(slot) => slot.open_read(),
-            PooledUnit::Pages(pages) => pages.open_read(),
-        }
-    }
-
-    fn close_read(&self, at: NonNull<u8>) {
-        match self {
-            PooledUnit::Slot(slot) => slot.close_read(at),
-            PooledUnit::Pages(pages) => pages.close_read(at),
-        }
-    }
-
-    fn open_write(&self) -> Result<NonNull<u8>, Error> {
-        match self {
-            PooledUnit::Slot(slot) => slot.open_write(),
-            PooledUnit::Pages(pages) => pages.open_write(),
-        }
-    }
-
-    fn close_write(&self, at: NonNull<u8>) {
-        match self {
-            PooledUnit::Slot(slot) => slot.close_write(at),
-            PooledUnit::Pages(pages) => pages.close_write(at),
-        }
-    }
-}
+/// A pooled secret: a slot, or dedicated pages for a value longer than [`MAX_LEN`] (with
+/// every guarantee of dedicated storage).
+pub type PooledUnit = OrPages<PooledSlot>;
 
 /// Places `count` elements of `element_size` bytes of domain `domain`: in a slot if they fit
 /// one, else on dedicated pages. `init` fills the value in a scratch slot (so no user code runs
@@ -846,7 +791,7 @@ pub(crate) fn place<E: From<Error>>(
 ) -> Result<PooledUnit, E> {
     let len = data_len(count, element_size)?;
     let Some(class) = Class::for_len(len) else {
-        return Allocation::new_with(count, element_size, init).map(PooledUnit::Pages);
+        return Allocation::new_with(count, element_size, init).map(OrPages::Pages);
     };
     crate::sys::sodium::init().map_err(Error::from)?;
     // The scratch slot is taken before the data slot, so a class's first scratch page is
@@ -875,7 +820,7 @@ pub(crate) fn place<E: From<Error>>(
         Ok(slot)
     });
     release_scratch(class, len, scratch);
-    placed.map(PooledUnit::Slot)
+    placed.map(OrPages::Small)
 }
 
 /// The pages the pool has mapped in this process, each with its role (`"data"`: holds
