@@ -33,7 +33,9 @@ use secrets_integration_tests::attack::{
 use secrets_integration_tests::inherited::{
     borrow_refused, no_secretmem_fd, own_secrets_read_back,
 };
-use secrets_integration_tests::pool::{pool_pages_with, read_scratch, slots_per_page_32};
+use secrets_integration_tests::pool::{
+    check_scratch_slot_of_borrows, pool_pages_with, slots_per_page_32,
+};
 use secrets_integration_tests::probe::{
     control_secretmem_fds, fork_and_wait, read_own_memory, secretmem_fds, Ended,
 };
@@ -264,42 +266,13 @@ fn released_slots_are_zeroed() {
         let value = pattern(7, 0x44);
         // Neighbours before and after, so the slot checked is inside a populated page.
         let before = Key::new_in(Pooled, |v| *v = pattern(6, 0x44)).expect("a neighbour");
-        let secret = Key::new_in(Pooled, |v| *v = value).expect("a pooled box");
+        let mut secret = Key::new_in(Pooled, |v| *v = value).expect("a pooled box");
         let after = Key::new_in(Pooled, |v| *v = pattern(8, 0x44)).expect("a neighbour");
         let at = secret.__rest_address();
 
-        // The scratch slot of nested `Ref`s: the value while one lives, zeros after the last.
-        let first = secret.borrow();
-        let second = secret.borrow();
-        let copy = first.as_ptr() as usize;
-        assert_eq!(second.as_ptr() as usize, copy, "nested Refs share one copy");
-        drop(first);
-        assert_eq!(
-            read_scratch(copy),
-            value,
-            "the scratch slot holds the value while a Ref lives"
-        );
-        drop(second);
-        assert_eq!(
-            read_scratch(copy),
-            [0u8; 32],
-            "the scratch slot is zero after the last Ref"
-        );
-
-        // And of a `RefMut`, whose change is written back.
-        let mut secret = secret;
-        let mut changed = value;
-        changed[31] ^= 0x7e;
-        let mut writing = secret.borrow_mut();
-        writing[31] = changed[31];
-        let copy = writing.as_ptr() as usize;
-        assert_eq!(read_scratch(copy), changed);
-        drop(writing);
-        assert_eq!(
-            read_scratch(copy),
-            [0u8; 32],
-            "the scratch slot is zero after the RefMut"
-        );
+        // The scratch slot of nested `Ref`s: the value while one lives, zeros after the last;
+        // and of a `RefMut`, whose change is written back.
+        let changed = check_scratch_slot_of_borrows(&mut secret, value);
         assert_eq!(*secret.borrow(), changed, "the change was written back");
 
         match backend {

@@ -72,7 +72,7 @@ use secrets_integration_tests::inherited::{
 };
 use secrets_integration_tests::pool::{
     assert_borrow_panics_without_scratch, assert_exhausted_by_the_lock_limit, assert_write_refused,
-    borrow_until_refused, read_scratch,
+    borrow_until_refused, check_scratch_slot_of_borrows, read_scratch,
 };
 use secrets_integration_tests::pressure::{delay_mprotect, xorshift};
 use secrets_integration_tests::probe::{
@@ -841,7 +841,7 @@ fn scratch_slot_is_zero_after_the_last_ref() {
     for_each_backend("scratch_slot_is_zero_after_the_last_ref", |_| {
         let value = pattern(7, 0x44);
         let mut filled = 0;
-        let secret = Key::new_in(Sealed, |v| {
+        let mut secret = Key::new_in(Sealed, |v| {
             *v = value;
             filled = v.as_ptr() as usize;
         })
@@ -853,36 +853,7 @@ fn scratch_slot_is_zero_after_the_last_ref() {
             "the rest address holds ciphertext"
         );
 
-        let first = secret.borrow();
-        let second = secret.borrow();
-        let copy = first.as_ptr() as usize;
-        assert_eq!(second.as_ptr() as usize, copy, "nested Refs share one slot");
-        drop(first);
-        assert_eq!(
-            read_scratch(copy),
-            value,
-            "the scratch slot holds the value while a Ref lives"
-        );
-        drop(second);
-        assert_eq!(
-            read_scratch(copy),
-            [0u8; 32],
-            "the scratch slot is zero after the last Ref"
-        );
-
-        let mut secret = secret;
-        let mut changed = value;
-        changed[31] ^= 0x7e;
-        let mut writing = secret.borrow_mut();
-        writing[31] = changed[31];
-        let copy = writing.as_ptr() as usize;
-        assert_eq!(read_scratch(copy), changed);
-        drop(writing);
-        assert_eq!(
-            read_scratch(copy),
-            [0u8; 32],
-            "the scratch slot is zero after the RefMut"
-        );
+        let changed = check_scratch_slot_of_borrows(&mut secret, value);
         let open = secret.borrow();
         assert_eq!(*open, changed, "the change was sealed");
         let copy = open.as_ptr() as usize;

@@ -48,6 +48,49 @@ pub fn read_scratch(addr: usize) -> [u8; 32] {
     unsafe { std::ptr::read_volatile(addr as *const [u8; 32]) }
 }
 
+/// Checks the scratch slot that borrows of `secret` (which holds `value`) are served from:
+/// nested `Ref`s share one slot, which holds the value while one of them lives and zeros after
+/// the last; a `RefMut`, through which the last byte is changed, has its slot hold the changed
+/// value while it lives and zeros after. Returns the changed value, for the caller to check
+/// that the change was kept. Used by `pooled` (`released_slots_are_zeroed`) and `sealed`
+/// (`scratch_slot_is_zero_after_the_last_ref`).
+#[track_caller]
+pub fn check_scratch_slot_of_borrows<S: Storage>(
+    secret: &mut SecretBox<[u8; 32], S>,
+    value: [u8; 32],
+) -> [u8; 32] {
+    let first = secret.borrow();
+    let second = secret.borrow();
+    let copy = first.as_ptr() as usize;
+    assert_eq!(second.as_ptr() as usize, copy, "nested Refs share one slot");
+    drop(first);
+    assert_eq!(
+        read_scratch(copy),
+        value,
+        "the scratch slot holds the value while a Ref lives"
+    );
+    drop(second);
+    assert_eq!(
+        read_scratch(copy),
+        [0u8; 32],
+        "the scratch slot is zero after the last Ref"
+    );
+
+    let mut changed = value;
+    changed[31] ^= 0x7e;
+    let mut writing = secret.borrow_mut();
+    writing[31] = changed[31];
+    let copy = writing.as_ptr() as usize;
+    assert_eq!(read_scratch(copy), changed);
+    drop(writing);
+    assert_eq!(
+        read_scratch(copy),
+        [0u8; 32],
+        "the scratch slot is zero after the RefMut"
+    );
+    changed
+}
+
 /// Borrows `secrets` one after the other with `try_borrow`, holding every `Ref`, until a
 /// borrow is refused: returns the `Ref`s held and the refusal (`None` if none was refused).
 /// Used by the `scratch_exhausted_is_a_typed_error` tests of `sealed`, `pooled_limits` and
