@@ -63,8 +63,8 @@ use secrets_core::prelude::*;
 use secrets_core::{Backend, Error, Ref, Sealed};
 use secrets_integration_tests::anon::map_anonymous;
 use secrets_integration_tests::attack::{
-    assert_died_on_the_protected_read, fork_and_read, read_byte, ATTACK_READ, ATTACK_SURVIVED,
-    CONTROL_READ, READ_VALUE,
+    assert_died_on_the_protected_read, assert_killed_by_the_attack, fork_and_read, read_byte,
+    ATTACK_READ, ATTACK_SURVIVED, CONTROL_READ, READ_VALUE,
 };
 use secrets_integration_tests::caps::{drop_ipc_lock, memlock_limit, set_memlock_limit};
 use secrets_integration_tests::inherited::{
@@ -660,15 +660,12 @@ fn write_sealed(addr: usize, bytes: [u8; SEALED_32]) {
 /// Checks a child that passed its controls, then aborted on the borrow of a tampered value
 /// with the message that says why.
 fn assert_aborted_on_the_tampered_borrow(outcome: &ChildOutcome) {
-    assert!(
-        outcome.stdout.contains(CONTROL_READ),
-        "the controls did not pass: {outcome:?}"
+    assert_killed_by_the_attack(
+        outcome,
+        TAMPERED,
+        "the borrow of the tampered value",
+        libc::SIGABRT,
     );
-    assert!(
-        outcome.stdout.contains(TAMPERED),
-        "the child never borrowed the tampered value: {outcome:?}"
-    );
-    outcome.assert_killed_by(libc::SIGABRT);
     assert!(
         outcome.stderr.contains(ABORT_MESSAGE),
         "{}: the abort must say why: {outcome:?}",

@@ -32,20 +32,29 @@ pub fn read_byte(addr: usize) -> u8 {
     unsafe { std::ptr::read_volatile(addr as *const u8) }
 }
 
+/// Checks a child that must have passed its controls ([`CONTROL_READ`] on its stdout), then
+/// reached its attack (it printed `attack`, which `what` describes) and been killed by
+/// `signal`. Used by [`assert_died_on_the_protected_read`] and by `sealed` for a borrow of a
+/// tampered value (SIGABRT).
+#[track_caller]
+pub fn assert_killed_by_the_attack(outcome: &ChildOutcome, attack: &str, what: &str, signal: i32) {
+    assert!(
+        outcome.stdout.contains(CONTROL_READ),
+        "the controls did not pass: {outcome:?}"
+    );
+    assert!(
+        outcome.stdout.contains(attack),
+        "the child never reached {what}: {outcome:?}"
+    );
+    outcome.assert_killed_by(signal);
+}
+
 /// Checks a child that must have read its control ([`CONTROL_READ`]), then reached the
 /// protected read ([`ATTACK_READ`]) and died of SIGSEGV on it. Used by `pooled` (a live slot,
 /// a neighbour of a borrowed value) and `sealed` (the key page).
 #[track_caller]
 pub fn assert_died_on_the_protected_read(outcome: &ChildOutcome) {
-    assert!(
-        outcome.stdout.contains(CONTROL_READ),
-        "the control read did not succeed: {outcome:?}"
-    );
-    assert!(
-        outcome.stdout.contains(ATTACK_READ),
-        "the child never reached the protected read: {outcome:?}"
-    );
-    outcome.assert_killed_by(libc::SIGSEGV);
+    assert_killed_by_the_attack(outcome, ATTACK_READ, "the protected read", libc::SIGSEGV);
 }
 
 /// Forks a child that reads the byte at `addr` with [`read_byte`] and exits [`READ_VALUE`] if

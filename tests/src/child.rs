@@ -348,9 +348,9 @@ pub fn disable_core_dumps() {
     assert_eq!(ret, 0, "setrlimit(RLIMIT_CORE)");
 }
 
-/// The text of a caught panic: its `String` or `&str` payload, or empty. Used by `sealed`,
-/// `pooled_limits` and `sealed_limits` (through [`crate::pool`] and [`crate::inherited`]) to
-/// check what a refused borrow says.
+/// The text of a caught panic: its `String` or `&str` payload, or empty. Used by
+/// [`crate::pool`] and [`crate::inherited`] (for `pooled`, `sealed`, `pooled_limits` and
+/// `sealed_limits`) to check what a refused borrow says.
 pub fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
     payload
         .downcast_ref::<String>()

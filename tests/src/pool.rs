@@ -16,8 +16,8 @@ use crate::layout::{page_of, page_size};
 pub const CANARY: usize = 16;
 
 /// The pool's pages with `role` ("data", "idle", "scratch", "empty"), in the order
-/// `pool_pages()` reports them. Used by `pooled`, `sealed`, `pooled_limits` and
-/// `sealed_limits`.
+/// `pool_pages()` reports them. Used by `pooled`, `pooled_limits`, `sealed_limits` and
+/// [`read_scratch`].
 pub fn pool_pages_with(role: &str) -> Vec<usize> {
     pool_pages()
         .into_iter()
@@ -33,8 +33,9 @@ pub fn slots_per_page_32() -> usize {
 }
 
 /// The 32 bytes at `addr` in a scratch page, which is read-write at rest under every backend
-/// (a direct load: `/proc/self/mem` cannot read memfd_secret pages). Used by `pooled` and
-/// `sealed` to see a scratch slot hold a borrowed value, and zeros after the borrow.
+/// (a direct load: `/proc/self/mem` cannot read memfd_secret pages). Used by `sealed` and
+/// [`check_scratch_slot_of_borrows`] to see a scratch slot hold a borrowed value, and zeros
+/// after the borrow.
 ///
 /// # Panics
 /// If `addr` is not on a scratch page.
