@@ -18,6 +18,7 @@ use std::sync::{Mutex, PoisonError};
 use secrets_core::{
     set_backend, set_spare_pages, Backend, Error, SecretBox, SecretString, SecretVec,
 };
+use secrets_integration_tests::anon::map_anonymous;
 use secrets_integration_tests::{
     backend_name, data_perms, for_each_backend, guard_perms, header_perms, in_child, mappings,
     page_size, released_range, Access, Vma, BACKENDS,
@@ -427,19 +428,7 @@ fn munmap_hook_sees_bytes_left_unzeroed() {
     // see the pattern, or the zeros it reports for the containers would prove nothing.
     let page = page_size();
     let len = 64;
-    // SAFETY: an anonymous private mapping at an address of the kernel's choosing overlaps
-    // nothing that exists.
-    let mapped = unsafe {
-        libc::mmap(
-            std::ptr::null_mut(),
-            page,
-            libc::PROT_READ | libc::PROT_WRITE,
-            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
-            -1,
-            0,
-        )
-    };
-    assert_ne!(mapped, libc::MAP_FAILED, "mmap a control page");
+    let mapped = map_anonymous(page, "a control page");
     let data = mapped.cast::<u8>();
     // SAFETY: the page was just mapped read-write and is at least `len` bytes long; nothing else
     // refers to it.

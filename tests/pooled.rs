@@ -20,17 +20,30 @@
 //! `in_child`); a child that must crash is one of those, or a child it forks.
 
 use std::collections::{HashMap, HashSet};
-use std::panic::AssertUnwindSafe;
 use std::time::Instant;
 
 use secrets_core::__private::pool_pages;
 use secrets_core::prelude::*;
 use secrets_core::{Backend, Pooled};
-use secrets_integration_tests::probe::{fork_and_wait, read_own_memory, secretmem_fds, Ended};
+use secrets_integration_tests::anon::map_anonymous;
+use secrets_integration_tests::attack::{
+    assert_died_on_the_protected_read, fork_and_read, read_byte, ATTACK_READ, ATTACK_SURVIVED,
+    CONTROL_READ, READ_OTHER, READ_VALUE,
+};
+use secrets_integration_tests::inherited::{
+    borrow_refused, no_secretmem_fd, own_secrets_read_back,
+};
+use secrets_integration_tests::pool::{
+    check_scratch_slot_of_borrows, pool_pages_with, slots_per_page_32,
+};
+use secrets_integration_tests::probe::{
+    control_secretmem_fds, fork_and_wait, read_own_memory, secretmem_fds, Ended,
+};
 use secrets_integration_tests::scan::{find_in_ordinary_memory, Needle};
+use secrets_integration_tests::values::pattern;
 use secrets_integration_tests::{
     data_perms, for_each_backend, for_each_locking_backend, guard_perms, mapping_count, mapping_of,
-    mappings, page_size, Access, Vma,
+    mappings, page_of, page_size, vma_at, Access,
 };
 
 type Key = SecretBox<[u8; 32], Pooled>;
@@ -42,51 +55,6 @@ pub struct VaultItem(SecretBox<[u8; 32], Pooled>);
 /// A session key: another secret type over the same storage.
 #[derive(Secret)]
 pub struct SessionKey(SecretBox<[u8; 32], Pooled>);
-
-/// The bytes of value `index` of a test: a fixed distinctive head (with `tag`), the index, and
-/// a tail derived from both; no byte is zero.
-fn pattern(index: u32, tag: u8) -> [u8; 32] {
-    let mut value = [0u8; 32];
-    value[..4].copy_from_slice(&[0xC3, 0x5A, tag, 0x96]);
-    value[4..8].copy_from_slice(&index.to_le_bytes());
-    for (at, byte) in value.iter_mut().enumerate().skip(8) {
-        *byte = (at as u32 * 37 + index * 11 + u32::from(tag)) as u8 | 1;
-    }
-    for byte in &mut value[4..8] {
-        *byte |= 0x80;
-    }
-    value
-}
-
-fn page_of(addr: usize) -> usize {
-    addr & !(page_size() - 1)
-}
-
-/// The pool's pages by role, as `pool_pages()` reports them.
-fn pool_pages_with(role: &str) -> HashSet<usize> {
-    pool_pages()
-        .into_iter()
-        .filter(|&(_, r)| r == role)
-        .map(|(addr, _)| addr)
-        .collect()
-}
-
-fn vma_containing(vmas: &[Vma], addr: usize) -> Option<&Vma> {
-    vmas.iter().find(|vma| vma.start <= addr && addr < vma.end)
-}
-
-/// 32-byte values per data page: (page - canary) / (value + canary).
-fn slots_per_page() -> usize {
-    (page_size() - 16) / 48
-}
-
-/// Reads one byte at `addr` with a plain load: the attack of code in the process (a bug, a
-/// gadget) on memory it should not read.
-fn read_byte(addr: usize) -> u8 {
-    // SAFETY: none when the page is not readable: the load faults, and that fault is what the
-    // tests look for. In the controls the address is readable memory of this process.
-    unsafe { std::ptr::read_volatile(addr as *const u8) }
-}
 
 /// The count of live boxes in [`pooled_pages_at_rest`].
 const AT_REST_COUNT: u32 = 20_000;
@@ -118,7 +86,7 @@ fn pooled_pages_at_rest() {
         let mut counts: HashMap<&str, usize> = HashMap::new();
         for &(addr, role) in &pool {
             *counts.entry(role).or_default() += 1;
-            let own = vma_containing(&vmas, addr)
+            let own = vma_at(&vmas, addr)
                 .unwrap_or_else(|| panic!("the {role} page {addr:#x} is in no mapping"));
             assert_eq!(
                 (own.start, own.end),
@@ -139,7 +107,7 @@ fn pooled_pages_at_rest() {
             assert!(own.has_flag("dd"), "MADV_DONTDUMP on the {role} page: {own:?}");
             assert!(own.has_flag("dc"), "MADV_DONTFORK on the {role} page: {own:?}");
             for neighbour in [addr - page, addr + page] {
-                let guard = vma_containing(&vmas, neighbour).unwrap_or_else(|| {
+                let guard = vma_at(&vmas, neighbour).unwrap_or_else(|| {
                     panic!("no guard mapping at {neighbour:#x} beside the {role} page {addr:#x}")
                 });
                 assert_eq!(
@@ -168,7 +136,7 @@ fn pooled_pages_at_rest() {
             );
             holding.insert(at);
         }
-        let needed = (AT_REST_COUNT as usize).div_ceil(slots_per_page());
+        let needed = (AT_REST_COUNT as usize).div_ceil(slots_per_page_32());
         assert!(
             holding.len() >= needed,
             "{} values on {} pages, fewer than the {needed} they need",
@@ -205,23 +173,6 @@ fn vm_lck() -> String {
         .find(|line| line.starts_with("VmLck:"))
         .map(|line| line.trim_start_matches("VmLck:").trim().to_owned())
         .unwrap_or_default()
-}
-
-const CONTROL_READ: &str = "CONTROL-READ-OK";
-const ATTACK_READ: &str = "READING-THE-PROTECTED-ADDRESS";
-const ATTACK_SURVIVED: &str = "THE-PROTECTED-READ-SUCCEEDED";
-
-/// Checks a child that must have read its control, then died of SIGSEGV on the protected read.
-fn assert_died_on_the_protected_read(outcome: &secrets_integration_tests::ChildOutcome) {
-    assert!(
-        outcome.stdout.contains(CONTROL_READ),
-        "the control read did not succeed: {outcome:?}"
-    );
-    assert!(
-        outcome.stdout.contains(ATTACK_READ),
-        "the child never reached the protected read: {outcome:?}"
-    );
-    outcome.assert_killed_by(libc::SIGSEGV);
 }
 
 /// Reading a byte at the rest address of a live pooled box kills the process (SIGSEGV): the
@@ -315,42 +266,13 @@ fn released_slots_are_zeroed() {
         let value = pattern(7, 0x44);
         // Neighbours before and after, so the slot checked is inside a populated page.
         let before = Key::new_in(Pooled, |v| *v = pattern(6, 0x44)).expect("a neighbour");
-        let secret = Key::new_in(Pooled, |v| *v = value).expect("a pooled box");
+        let mut secret = Key::new_in(Pooled, |v| *v = value).expect("a pooled box");
         let after = Key::new_in(Pooled, |v| *v = pattern(8, 0x44)).expect("a neighbour");
         let at = secret.__rest_address();
 
-        // The scratch slot of nested `Ref`s: the value while one lives, zeros after the last.
-        let first = secret.borrow();
-        let second = secret.borrow();
-        let copy = first.as_ptr() as usize;
-        assert_eq!(second.as_ptr() as usize, copy, "nested Refs share one copy");
-        drop(first);
-        assert_eq!(
-            read_scratch(copy),
-            value,
-            "the scratch slot holds the value while a Ref lives"
-        );
-        drop(second);
-        assert_eq!(
-            read_scratch(copy),
-            [0u8; 32],
-            "the scratch slot is zero after the last Ref"
-        );
-
-        // And of a `RefMut`, whose change is written back.
-        let mut secret = secret;
-        let mut changed = value;
-        changed[31] ^= 0x7e;
-        let mut writing = secret.borrow_mut();
-        writing[31] = changed[31];
-        let copy = writing.as_ptr() as usize;
-        assert_eq!(read_scratch(copy), changed);
-        drop(writing);
-        assert_eq!(
-            read_scratch(copy),
-            [0u8; 32],
-            "the scratch slot is zero after the RefMut"
-        );
+        // The scratch slot of nested `Ref`s: the value while one lives, zeros after the last;
+        // and of a `RefMut`, whose change is written back.
+        let changed = check_scratch_slot_of_borrows(&mut secret, value);
         assert_eq!(*secret.borrow(), changed, "the change was written back");
 
         match backend {
@@ -388,30 +310,10 @@ fn released_slots_are_zeroed() {
     .assert_success();
 }
 
-/// The 32 bytes at `addr` in a scratch page, which is read-write at rest under every backend
-/// (a direct load: `/proc/self/mem` cannot read memfd_secret pages).
-fn read_scratch(addr: usize) -> [u8; 32] {
-    assert!(
-        pool_pages_with("scratch").contains(&page_of(addr)),
-        "{addr:#x} is on a scratch page"
-    );
-    // SAFETY: scratch pages stay mapped read-write for the pool's life; the slot's bytes are
-    // read by value, no reference into them is kept.
-    unsafe { std::ptr::read_volatile(addr as *const [u8; 32]) }
-}
-
-/// Exit codes of the forked child in [`fork_child_gets_no_pool`], one per failed check.
+/// Exit codes of the forked child in [`fork_child_gets_no_pool`], one per failed check, besides
+/// those of `inherited` (11 to 14).
 const POOL_PAGE_MAPPED: i32 = 10;
-const SECRETMEM_FD_OPEN: i32 = 11;
-const BORROW_DID_NOT_PANIC: i32 = 12;
-const WRONG_PANIC_MESSAGE: i32 = 13;
-const OWN_SECRETS_WRONG: i32 = 14;
 const PROTECT_SUCCEEDED: i32 = 15;
-const READ_VALUE: i32 = 42;
-const READ_OTHER: i32 = 43;
-
-/// The part of the panic message of a borrow in a forked child.
-const PARENT_MESSAGE: &str = "belongs to the parent process";
 
 /// After a process makes pooled secrets, a child made by `fork`:
 ///
@@ -432,19 +334,7 @@ const PARENT_MESSAGE: &str = "belongs to the parent process";
 #[test]
 fn fork_child_gets_no_pool() {
     for_each_backend("fork_child_gets_no_pool", |backend| {
-        // Control of the descriptor check.
-        // SAFETY: `memfd_secret(flags)` takes one integer and returns a new descriptor or -1.
-        let raw = unsafe { libc::syscall(libc::SYS_memfd_secret, libc::O_CLOEXEC) };
-        assert!(
-            raw >= 0,
-            "memfd_secret: {}",
-            std::io::Error::last_os_error()
-        );
-        let seen = secretmem_fds();
-        println!("a raw memfd_secret descriptor shows as {seen:?}");
-        assert_eq!(seen.len(), 1, "the check sees a memfd_secret descriptor");
-        // SAFETY: the descriptor just made, used by nothing else.
-        unsafe { libc::close(raw as libc::c_int) };
+        control_secretmem_fds();
         assert_eq!(secretmem_fds(), Vec::<String>::new(), "closed");
 
         let mut inherited: Vec<Key> = (0..300)
@@ -465,13 +355,7 @@ fn fork_child_gets_no_pool() {
         // Controls: a forked child reads plain memory, and opens an inherited PROT_NONE page.
         let plain = Box::new(pattern(0, 0x55));
         let plain_at = plain.as_ptr() as usize;
-        let forked = fork_and_wait(|| {
-            if read_byte(plain_at) == pattern(0, 0x55)[0] {
-                READ_VALUE
-            } else {
-                READ_OTHER
-            }
-        });
+        let forked = fork_and_read(plain_at, |byte| byte == pattern(0, 0x55)[0]);
         assert_eq!(forked.ended, Ended::Exited(READ_VALUE), "{forked:?}");
         let closed = ClosedPage::new(&pattern(0, 0x55));
         let forked = fork_and_wait(|| closed.open_and_read());
@@ -485,42 +369,21 @@ fn fork_child_gets_no_pool() {
                 // The address may hold a mapping the child made itself (its allocator may take
                 // the hole the parent's page left, as ASan's does): an inherited pool page would
                 // carry MADV_DONTDUMP, which nothing the child maps by itself has.
-                if let Some(vma) = vma_containing(&vmas, addr).filter(|vma| vma.has_flag("dd")) {
+                if let Some(vma) = vma_at(&vmas, addr).filter(|vma| vma.has_flag("dd")) {
                     eprintln!("the {role} page {addr:#x} is mapped in the child: {vma:?}\n{maps}");
                     return POOL_PAGE_MAPPED;
                 }
             }
-            let fds = secretmem_fds();
-            if !fds.is_empty() {
-                eprintln!("secret memory descriptors open in the child: {fds:?}");
-                return SECRETMEM_FD_OPEN;
+            if let Err(code) = no_secretmem_fd() {
+                return code;
             }
-            let borrowed = std::panic::catch_unwind(AssertUnwindSafe(|| inherited[0].borrow()[0]));
-            let message = match borrowed {
-                Ok(byte) => {
-                    eprintln!("the child borrowed an inherited box and read {byte:#x}");
-                    return BORROW_DID_NOT_PANIC;
-                }
-                Err(payload) => payload
-                    .downcast_ref::<String>()
-                    .cloned()
-                    .or_else(|| payload.downcast_ref::<&str>().map(|s| (*s).to_owned()))
-                    .unwrap_or_default(),
+            if let Err(code) = borrow_refused("borrow", || inherited[0].borrow()[0]) {
+                return code;
+            }
+            let own = match own_secrets_read_back(Pooled) {
+                Ok(own) => own,
+                Err(code) => return code,
             };
-            if !message.contains(PARENT_MESSAGE) {
-                eprintln!("the borrow panicked with {message:?}");
-                return WRONG_PANIC_MESSAGE;
-            }
-            let own: Vec<Key> = (0..200)
-                .map(|i| Key::new_in(Pooled, |v| *v = pattern(i, 0x66)))
-                .collect::<Result<_, _>>()
-                .expect("the child's own pooled boxes");
-            for (i, value) in own.iter().enumerate() {
-                if *value.borrow() != pattern(i as u32, 0x66) {
-                    eprintln!("the child's own box {i} reads wrong");
-                    return OWN_SECRETS_WRONG;
-                }
-            }
             drop(own);
             inherited.clear();
             0
@@ -553,13 +416,7 @@ fn fork_child_gets_no_pool() {
         // Nor read the scratch copy of a value the parent holds borrowed (read-write there).
         let opened = inherited[1].borrow();
         let copy = opened.as_ptr() as usize;
-        let forked = fork_and_wait(|| {
-            if read_byte(copy) == pattern(1, 0x55)[0] {
-                READ_VALUE
-            } else {
-                READ_OTHER
-            }
-        });
+        let forked = fork_and_read(copy, |byte| byte == pattern(1, 0x55)[0]);
         assert_eq!(forked.ended, Ended::Signaled(libc::SIGSEGV), "{forked:?}");
         drop(opened);
 
@@ -590,18 +447,7 @@ struct ClosedPage {
 
 impl ClosedPage {
     fn new(value: &[u8; 32]) -> ClosedPage {
-        // SAFETY: a fresh mapping at an address of the kernel's choosing.
-        let addr = unsafe {
-            libc::mmap(
-                std::ptr::null_mut(),
-                page_size(),
-                libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
-                -1,
-                0,
-            )
-        };
-        assert_ne!(addr, libc::MAP_FAILED, "mmap");
+        let addr = map_anonymous(page_size(), "a plain page");
         // SAFETY: the page is ours and writable.
         unsafe { std::ptr::write_volatile(addr.cast::<[u8; 32]>(), *value) };
         // SAFETY: the page is ours, and no reference into it is kept.

@@ -27,13 +27,16 @@ use std::time::{Duration, Instant};
 
 use secrets_core::__private::pool_pages;
 use secrets_core::{Backend, Error, Pooled, SecretBox, SecretVec};
-use secrets_integration_tests::caps::{
-    drop_ipc_lock, locked_bytes, memlock_limit, set_memlock_limit,
+use secrets_integration_tests::caps::{limit_locked_memory, locked_bytes};
+use secrets_integration_tests::pool::{
+    assert_borrow_panics_without_scratch, assert_exhausted_by_the_lock_limit, assert_write_refused,
+    borrow_until_refused, pool_pages_with, slots_per_page_32,
 };
 use secrets_integration_tests::pressure::{delay_mprotect, xorshift, MapPressure};
+use secrets_integration_tests::values::value_for;
 use secrets_integration_tests::{
-    backend_name, data_perms, for_each_backend, for_each_locking_backend, guard_perms, mappings,
-    page_size, Access, BackendOutcomes, ChildOutcome, Vma,
+    backend_name, for_each_backend, for_each_locking_backend, guarded_page_fault, mappings,
+    page_of, page_size, vma_at, Access, BackendOutcomes, ChildOutcome,
 };
 
 /// A pooled 32-byte secret: the type the capacity target is stated for.
@@ -46,33 +49,8 @@ const LIMIT_8_MIB: u64 = 8 * MIB;
 const LIMIT_64_KIB: u64 = 64 * 1024;
 /// The target of issue 11: live pooled 32-byte secrets under 8 MiB.
 const TARGET_8_MIB: usize = 100_000;
-/// Bytes of a canary before every slot (and after the last one).
-const CANARY: usize = 16;
 /// Far more pooled secrets than 8 MiB of pages can hold (2,048 pages of 85).
 const RUNAWAY: usize = 200_000;
-
-/// Slots of a 32-byte class in one page: `(page - canary) / (32 + canary)`, 85 for 4 KiB.
-fn slots_per_page_32() -> usize {
-    (page_size() - CANARY) / (32 + CANARY)
-}
-
-fn page_of(addr: usize) -> usize {
-    addr & !(page_size() - 1)
-}
-
-/// The value secret number `i` is made with: its index, then a byte pattern that depends on it.
-fn value_for(i: usize) -> [u8; 32] {
-    let mut value = [(i % 251) as u8 ^ 0xA5; 32];
-    value[..8].copy_from_slice(&(i as u64).to_le_bytes());
-    value
-}
-
-/// Drops `CAP_IPC_LOCK` and sets `RLIMIT_MEMLOCK` to `bytes`, so that the limit applies.
-fn limit_locked_memory(bytes: u64) {
-    drop_ipc_lock();
-    set_memlock_limit(bytes);
-    assert_eq!(memlock_limit(), (bytes, bytes));
-}
 
 /// Makes pooled secrets (`value_for(i)`) until the first error.
 fn fill_pooled(runaway: usize) -> (Vec<Pooled32>, Error, Duration) {
@@ -108,55 +86,18 @@ fn fill_dedicated() -> (Vec<SecretBox<[u8; 32]>>, Error) {
     (live, err)
 }
 
-/// The pool's pages with `role` ("data", "idle", "scratch", "empty").
-fn pool_pages_of(role: &str) -> Vec<usize> {
-    pool_pages()
-        .into_iter()
-        .filter(|&(_, r)| r == role)
-        .map(|(addr, _)| addr)
-        .collect()
-}
-
-/// The mapping that contains `addr`, found by binary search in `vmas` (sorted, as smaps is).
-fn vma_at(vmas: &[Vma], addr: usize) -> Option<&Vma> {
-    let index = vmas.partition_point(|vma| vma.end <= addr);
-    vmas.get(index).filter(|vma| vma.start <= addr)
-}
-
-/// What is wrong with the data page at `page` as smaps shows it, if anything: it must be a
-/// mapping of exactly that page, `PROT_NONE` (`---s` or `---p` per backend), locked, out of
-/// core dumps and out of forks, with a `PROT_NONE` guard page of another mapping on each side.
-fn data_page_fault(backend: Backend, vmas: &[Vma], page: usize) -> Option<String> {
-    let size = page_size();
-    let own = vma_at(vmas, page)?;
-    let sealed = own.start == page
-        && own.end == page + size
-        && own.perms == data_perms(backend, Access::None)
-        && own.has_flag("lo")
-        && own.has_flag("dd")
-        && own.has_flag("dc");
-    let guard = |addr: usize| {
-        vma_at(vmas, addr)
-            .is_some_and(|vma| vma.perms == guard_perms(backend) && !vma.has_flag("lo"))
-    };
-    if sealed && guard(page - size) && guard(page + size) {
-        return None;
-    }
-    Some(format!(
-        "page {page:#x}: {own:?}; before: {:?}; after: {:?}",
-        vma_at(vmas, page - size),
-        vma_at(vmas, page + size)
-    ))
-}
-
-/// Every pool data page, and the page of every live secret, checked with [`data_page_fault`];
-/// returns how many data pages there are. Every live secret must rest on a data page.
+/// Every pool data page, and the page of every live secret, checked with `guarded_page_fault`
+/// (`PROT_NONE` at rest); returns how many data pages there are. Every live secret must rest
+/// on a data page.
 fn check_every_data_page(backend: Backend, rest: impl Iterator<Item = usize>) -> usize {
     let vmas = mappings();
-    let data: HashSet<usize> = pool_pages_of("data").into_iter().collect();
+    let data: HashSet<usize> = pool_pages_with("data").into_iter().collect();
     let faults: Vec<String> = data
         .iter()
-        .filter_map(|&page| data_page_fault(backend, &vmas, page))
+        // A data page that nothing maps is not counted as a fault here, as it was not before
+        // this check was shared (`guarded_page_fault` alone would count it).
+        .filter(|&&page| vma_at(&vmas, page).is_some())
+        .filter_map(|&page| guarded_page_fault(backend, &vmas, page, Access::None))
         .collect();
     assert!(
         faults.is_empty(),
@@ -192,7 +133,10 @@ fn capacity_pooled_under_8_mib() {
         let before = locked_bytes();
         let (live, err, elapsed) = fill_pooled(RUNAWAY);
         let locked = locked_bytes();
-        let (data, scratch) = (pool_pages_of("data").len(), pool_pages_of("scratch").len());
+        let (data, scratch) = (
+            pool_pages_with("data").len(),
+            pool_pages_with("scratch").len(),
+        );
         println!(
             "POOLED-8MIB {}: {} live pooled 32-byte secrets in {elapsed:?} ({:.1} us each); \
              VmLck {} kB (before: {} kB); {data} data pages, {scratch} scratch pages; then: {err}",
@@ -272,7 +216,10 @@ fn capacity_pooled_under_64_kib() {
     for_each_locking_backend("capacity_pooled_under_64_kib", |backend| {
         limit_locked_memory(LIMIT_64_KIB);
         let (mut live, err, elapsed) = fill_pooled(RUNAWAY);
-        let (data, scratch) = (pool_pages_of("data").len(), pool_pages_of("scratch").len());
+        let (data, scratch) = (
+            pool_pages_with("data").len(),
+            pool_pages_with("scratch").len(),
+        );
         println!(
             "POOLED-64KIB {}: {} live pooled 32-byte secrets in {elapsed:?}; VmLck {} kB; \
              {data} data pages, {scratch} scratch pages; then: {err}",
@@ -657,17 +604,7 @@ fn scratch_exhausted_is_a_typed_error() {
         let scratch_slots = slots_per_page_32();
         // Some secrets kept aside to try `borrow_mut` on while the others are held.
         let (held, aside) = live.split_at_mut(scratch_slots * 2);
-        let mut refs = Vec::with_capacity(held.len());
-        let mut refused = None;
-        for secret in held.iter() {
-            match secret.try_borrow() {
-                Ok(open) => refs.push(open),
-                Err(err) => {
-                    refused = Some(err);
-                    break;
-                }
-            }
-        }
+        let (refs, refused) = borrow_until_refused(held);
         let refused = refused.expect("no borrow refused with every scratch slot held");
         println!(
             "SCRATCH {}: {} pooled secrets at the limit; {} borrows held, then: {refused}",
@@ -675,25 +612,7 @@ fn scratch_exhausted_is_a_typed_error() {
             held.len() + aside.len(),
             refs.len()
         );
-        match &refused {
-            Error::ScratchExhausted {
-                live_borrows,
-                cause,
-            } => {
-                assert_eq!(*live_borrows, scratch_slots, "{refused:?}");
-                assert!(
-                    matches!(
-                        **cause,
-                        Error::Lock {
-                            limit: Some(LIMIT_64_KIB),
-                            ..
-                        }
-                    ),
-                    "the cause names the lock limit: {cause:?}"
-                );
-            }
-            other => panic!("expected Error::ScratchExhausted: {other:?}"),
-        }
+        assert_exhausted_by_the_lock_limit(&refused, refs.len(), Some(LIMIT_64_KIB));
         assert_eq!(
             refs.len(),
             scratch_slots,
@@ -709,22 +628,8 @@ fn scratch_exhausted_is_a_typed_error() {
         );
         // `try_borrow_mut` is refused the same way, and `borrow` / `borrow_mut` panic with the
         // error's text.
-        let write = aside[0].try_borrow_mut().map(|_| ());
-        assert!(
-            matches!(write, Err(Error::ScratchExhausted { .. })),
-            "try_borrow_mut with every scratch slot held: {write:?}"
-        );
-        let next = &held[refs.len()];
-        let panicked = catch_unwind(AssertUnwindSafe(|| drop(next.borrow())))
-            .expect_err("borrow() with every scratch slot held should panic");
-        let message = panicked
-            .downcast_ref::<String>()
-            .cloned()
-            .unwrap_or_default();
-        assert!(
-            message.contains("no scratch slot is left"),
-            "borrow() should panic with the error's text: {message:?}"
-        );
+        assert_write_refused(&mut aside[0]);
+        assert_borrow_panics_without_scratch(&held[refs.len()]);
         let panicked = catch_unwind(AssertUnwindSafe(|| drop(aside[1].borrow_mut())));
         assert!(
             panicked.is_err(),

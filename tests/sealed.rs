@@ -54,20 +54,34 @@ use std::fs::File;
 use std::hint::black_box;
 use std::io::Read as _;
 use std::os::unix::fs::FileExt as _;
-use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Barrier;
 use std::time::{Duration, Instant};
 
-use secrets_core::__private::{pool_pages, sealed_key_page};
+use secrets_core::__private::sealed_key_page;
 use secrets_core::prelude::*;
 use secrets_core::{Backend, Error, Ref, Sealed};
+use secrets_integration_tests::anon::map_anonymous;
+use secrets_integration_tests::attack::{
+    assert_died_on_the_protected_read, assert_killed_by_the_attack, fork_and_read, read_byte,
+    ATTACK_READ, ATTACK_SURVIVED, CONTROL_READ, READ_VALUE,
+};
 use secrets_integration_tests::caps::{drop_ipc_lock, memlock_limit, set_memlock_limit};
+use secrets_integration_tests::inherited::{
+    borrow_refused, no_secretmem_fd, own_secrets_read_back,
+};
+use secrets_integration_tests::pool::{
+    assert_borrow_panics_without_scratch, assert_exhausted_by_the_lock_limit, assert_write_refused,
+    borrow_until_refused, check_scratch_slot_of_borrows, read_scratch,
+};
 use secrets_integration_tests::pressure::{delay_mprotect, xorshift};
-use secrets_integration_tests::probe::{fork_and_wait, read_own_memory, secretmem_fds, Ended};
+use secrets_integration_tests::probe::{
+    control_secretmem_fds, fork_and_wait, read_own_memory, secretmem_fds, Ended,
+};
+use secrets_integration_tests::values::pattern;
 use secrets_integration_tests::{
     backend_name, data_perms, for_each_backend, for_each_locking_backend, guard_perms, mapping_of,
-    mappings, page_size, Access, ChildOutcome, Vma,
+    mappings, page_of, page_size, vma_at, Access, ChildOutcome, Vma,
 };
 
 type Key = SecretBox<[u8; 32], Sealed>;
@@ -80,51 +94,6 @@ pub struct Token(SecretBox<[u8; 32], Sealed>);
 const COUNTER: usize = 8;
 /// Bytes after every ciphertext: the tag.
 const TAG: usize = 16;
-
-/// The bytes of value `index` of a test: a fixed distinctive head (with `tag`), the index, and
-/// a tail derived from both; no byte is zero.
-fn pattern(index: u32, tag: u8) -> [u8; 32] {
-    let mut value = [0u8; 32];
-    value[..4].copy_from_slice(&[0xC3, 0x5A, tag, 0x96]);
-    value[4..8].copy_from_slice(&index.to_le_bytes());
-    for (at, byte) in value.iter_mut().enumerate().skip(8) {
-        *byte = (at as u32 * 37 + index * 11 + u32::from(tag)) as u8 | 1;
-    }
-    for byte in &mut value[4..8] {
-        *byte |= 0x80;
-    }
-    value
-}
-
-fn page_of(addr: usize) -> usize {
-    addr & !(page_size() - 1)
-}
-
-/// The pool's pages with `role`, as `pool_pages()` reports them.
-fn pool_pages_with(role: &str) -> HashSet<usize> {
-    pool_pages()
-        .into_iter()
-        .filter(|&(_, r)| r == role)
-        .map(|(addr, _)| addr)
-        .collect()
-}
-
-/// Reads one byte at `addr` with a plain load: the attack of code in the process (a bug, a
-/// gadget) on memory it should not read.
-fn read_byte(addr: usize) -> u8 {
-    // SAFETY: none when the page is not readable: the load faults, and that fault is what the
-    // tests look for. In the controls the address is readable memory of this process.
-    unsafe { std::ptr::read_volatile(addr as *const u8) }
-}
-
-/// The text of a caught panic.
-fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
-    payload
-        .downcast_ref::<String>()
-        .cloned()
-        .or_else(|| payload.downcast_ref::<&str>().map(|s| (*s).to_owned()))
-        .unwrap_or_default()
-}
 
 // ------------------------------------------------------------------------------------------
 // 1. No plaintext in readable memory
@@ -195,20 +164,8 @@ struct ScanBuffer {
 
 impl ScanBuffer {
     fn new(len: usize) -> ScanBuffer {
-        // SAFETY: a fresh private anonymous mapping at an address of the kernel's choosing.
-        let addr = unsafe {
-            libc::mmap(
-                std::ptr::null_mut(),
-                len,
-                libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
-                -1,
-                0,
-            )
-        };
-        assert_ne!(addr, libc::MAP_FAILED, "mmap the scan buffer");
         ScanBuffer {
-            addr: addr as usize,
+            addr: map_anonymous(len, "the scan buffer") as usize,
             len,
         }
     }
@@ -356,10 +313,7 @@ fn assert_nowhere(scan: &Scan, what: &str) {
 /// Whether the `needle.len()` bytes at `addr`, read as the scan reads them, are `needle`;
 /// `vmas` are the process's mappings.
 fn holds(vmas: &[Vma], addr: usize, needle: &Masked, buffer: &mut ScanBuffer) -> bool {
-    let secretmem = vmas
-        .iter()
-        .find(|vma| vma.start <= addr && addr < vma.end)
-        .is_some_and(|vma| vma.perms.ends_with('s'));
+    let secretmem = vma_at(vmas, addr).is_some_and(|vma| vma.perms.ends_with('s'));
     let mem = File::open("/proc/self/mem").expect("open /proc/self/mem");
     let chunk = &mut buffer.bytes()[..needle.len()];
     let read = read_as_the_scan(&mem, secretmem, addr, chunk);
@@ -570,32 +524,13 @@ fn no_plaintext_of_sealed_values_in_readable_memory() {
 // ------------------------------------------------------------------------------------------
 // 2. The key page
 
-const CONTROL_READ: &str = "CONTROL-READ-OK";
-const ATTACK_READ: &str = "READING-THE-PROTECTED-ADDRESS";
-const ATTACK_SURVIVED: &str = "THE-PROTECTED-READ-SUCCEEDED";
-
-/// Checks a child that must have read its control, then died of SIGSEGV on the protected read.
-fn assert_died_on_the_protected_read(outcome: &ChildOutcome) {
-    assert!(
-        outcome.stdout.contains(CONTROL_READ),
-        "the control read did not succeed: {outcome:?}"
-    );
-    assert!(
-        outcome.stdout.contains(ATTACK_READ),
-        "the child never reached the protected read: {outcome:?}"
-    );
-    outcome.assert_killed_by(libc::SIGSEGV);
-}
-
 /// Checks the key page's mapping at rest: one page of its own, no access, locked, out of dumps
 /// and forks, between guard pages.
 fn assert_key_page_at_rest(backend: Backend, key: usize, when: &str) {
     let page = page_of(key);
     let vmas = mappings();
-    let own = vmas
-        .iter()
-        .find(|vma| vma.start <= key && key < vma.end)
-        .unwrap_or_else(|| panic!("{when}: the key {key:#x} is in no mapping"));
+    let own =
+        vma_at(&vmas, key).unwrap_or_else(|| panic!("{when}: the key {key:#x} is in no mapping"));
     assert_eq!(
         (own.start, own.end),
         (page, page + page_size()),
@@ -623,9 +558,7 @@ fn assert_key_page_at_rest(backend: Backend, key: usize, when: &str) {
         "{when}: MADV_DONTFORK on the key page: {own:?}"
     );
     for neighbour in [page - page_size(), page + page_size()] {
-        let guard = vmas
-            .iter()
-            .find(|vma| vma.start <= neighbour && neighbour < vma.end)
+        let guard = vma_at(&vmas, neighbour)
             .unwrap_or_else(|| panic!("{when}: no guard mapping at {neighbour:#x}"));
         assert_eq!(
             guard.perms,
@@ -727,15 +660,12 @@ fn write_sealed(addr: usize, bytes: [u8; SEALED_32]) {
 /// Checks a child that passed its controls, then aborted on the borrow of a tampered value
 /// with the message that says why.
 fn assert_aborted_on_the_tampered_borrow(outcome: &ChildOutcome) {
-    assert!(
-        outcome.stdout.contains(CONTROL_READ),
-        "the controls did not pass: {outcome:?}"
+    assert_killed_by_the_attack(
+        outcome,
+        TAMPERED,
+        "the borrow of the tampered value",
+        libc::SIGABRT,
     );
-    assert!(
-        outcome.stdout.contains(TAMPERED),
-        "the child never borrowed the tampered value: {outcome:?}"
-    );
-    outcome.assert_killed_by(libc::SIGABRT);
     assert!(
         outcome.stderr.contains(ABORT_MESSAGE),
         "{}: the abort must say why: {outcome:?}",
@@ -893,18 +823,6 @@ fn untampered_and_rolled_back_ciphertexts_borrow_fine() {
 // ------------------------------------------------------------------------------------------
 // 4. Scratch slots
 
-/// The 32 bytes at `addr` in a scratch page, which is read-write at rest under every backend
-/// (a direct load: `/proc/self/mem` cannot read memfd_secret pages).
-fn read_scratch(addr: usize) -> [u8; 32] {
-    assert!(
-        pool_pages_with("scratch").contains(&page_of(addr)),
-        "{addr:#x} is on a scratch page"
-    );
-    // SAFETY: scratch pages stay mapped read-write for the pool's life; the slot's bytes are
-    // read by value, no reference into them is kept.
-    unsafe { std::ptr::read_volatile(addr as *const [u8; 32]) }
-}
-
 /// The scratch slot a sealed value is decrypted into:
 ///
 /// * the one its constructor filled holds zeros once the value is sealed;
@@ -920,7 +838,7 @@ fn scratch_slot_is_zero_after_the_last_ref() {
     for_each_backend("scratch_slot_is_zero_after_the_last_ref", |_| {
         let value = pattern(7, 0x44);
         let mut filled = 0;
-        let secret = Key::new_in(Sealed, |v| {
+        let mut secret = Key::new_in(Sealed, |v| {
             *v = value;
             filled = v.as_ptr() as usize;
         })
@@ -932,36 +850,7 @@ fn scratch_slot_is_zero_after_the_last_ref() {
             "the rest address holds ciphertext"
         );
 
-        let first = secret.borrow();
-        let second = secret.borrow();
-        let copy = first.as_ptr() as usize;
-        assert_eq!(second.as_ptr() as usize, copy, "nested Refs share one slot");
-        drop(first);
-        assert_eq!(
-            read_scratch(copy),
-            value,
-            "the scratch slot holds the value while a Ref lives"
-        );
-        drop(second);
-        assert_eq!(
-            read_scratch(copy),
-            [0u8; 32],
-            "the scratch slot is zero after the last Ref"
-        );
-
-        let mut secret = secret;
-        let mut changed = value;
-        changed[31] ^= 0x7e;
-        let mut writing = secret.borrow_mut();
-        writing[31] = changed[31];
-        let copy = writing.as_ptr() as usize;
-        assert_eq!(read_scratch(copy), changed);
-        drop(writing);
-        assert_eq!(
-            read_scratch(copy),
-            [0u8; 32],
-            "the scratch slot is zero after the RefMut"
-        );
+        let changed = check_scratch_slot_of_borrows(&mut secret, value);
         let open = secret.borrow();
         assert_eq!(*open, changed, "the change was sealed");
         let copy = open.as_ptr() as usize;
@@ -997,52 +886,19 @@ fn scratch_exhausted_is_a_typed_error() {
             .collect::<Result<_, _>>()
             .expect("2,000 sealed secrets under 64 KiB");
         let (held, aside) = live.split_at_mut(1_900);
-        let mut refs = Vec::new();
-        let mut refused = None;
-        for secret in held.iter() {
-            match secret.try_borrow() {
-                Ok(open) => refs.push(open),
-                Err(err) => {
-                    refused = Some(err);
-                    break;
-                }
-            }
-        }
+        let (refs, refused) = borrow_until_refused(held);
         let refused = refused.expect("no borrow refused under 64 KiB");
         println!(
             "SCRATCH {}: {} borrows held under 64 KiB, then: {refused}",
             backend_name(backend),
             refs.len()
         );
-        match &refused {
-            Error::ScratchExhausted {
-                live_borrows,
-                cause,
-            } => {
-                assert_eq!(*live_borrows, refs.len(), "{refused:?}");
-                assert!(
-                    matches!(**cause, Error::Lock { .. }),
-                    "the cause is the lock limit: {cause:?}"
-                );
-            }
-            other => panic!("expected Error::ScratchExhausted: {other:?}"),
-        }
+        assert_exhausted_by_the_lock_limit(&refused, refs.len(), None);
         for (i, open) in refs.iter().enumerate() {
             assert_eq!(**open, pattern(i as u32, 0x45), "held borrow {i}");
         }
-        let write = aside[0].try_borrow_mut().map(|_| ());
-        assert!(
-            matches!(write, Err(Error::ScratchExhausted { .. })),
-            "try_borrow_mut with every scratch slot held: {write:?}"
-        );
-        let next = &held[refs.len()];
-        let panicked = std::panic::catch_unwind(AssertUnwindSafe(|| drop(next.borrow())))
-            .expect_err("borrow() with every scratch slot held should panic");
-        assert!(
-            panic_text(&*panicked).contains("no scratch slot is left"),
-            "borrow() panics with the error's text: {:?}",
-            panic_text(&*panicked)
-        );
+        assert_write_refused(&mut aside[0]);
+        assert_borrow_panics_without_scratch(&held[refs.len()]);
         drop(refs);
         for (i, secret) in live.iter().enumerate() {
             assert_eq!(
@@ -1057,23 +913,15 @@ fn scratch_exhausted_is_a_typed_error() {
 // ------------------------------------------------------------------------------------------
 // 5. Fork
 
-/// Exit codes of the forked child in [`fork_child_gets_no_key`], one per failed check.
+/// Exit codes of the forked child in [`fork_child_gets_no_key`], one per failed check, besides
+/// those of `inherited` (11 to 14).
 const KEY_PAGE_MAPPED: i32 = 10;
-const SECRETMEM_FD_OPEN: i32 = 11;
-const BORROW_DID_NOT_PANIC: i32 = 12;
-const WRONG_PANIC_MESSAGE: i32 = 13;
-const OWN_SECRETS_WRONG: i32 = 14;
 const KEY_PAGE_INHERITED: i32 = 15;
 const NO_OWN_KEY_PAGE: i32 = 16;
 const CIPHERTEXT_NOT_INHERITED: i32 = 17;
-const READ_VALUE: i32 = 42;
-const READ_OTHER: i32 = 43;
 
 /// A borrow tried in a forked child, returning the byte it read.
 type Attempt<'a> = Box<dyn FnOnce() -> u8 + 'a>;
-
-/// The part of the panic message of a borrow in a forked child.
-const PARENT_MESSAGE: &str = "belongs to the parent process";
 
 /// After a process makes sealed secrets (300 boxes, a vec and a string), a child made by
 /// `fork`:
@@ -1098,21 +946,7 @@ const PARENT_MESSAGE: &str = "belongs to the parent process";
 #[test]
 fn fork_child_gets_no_key() {
     for_each_backend("fork_child_gets_no_key", |backend| {
-        // Control of the descriptor check.
-        // SAFETY: `memfd_secret(flags)` takes one integer and returns a new descriptor or -1.
-        let raw = unsafe { libc::syscall(libc::SYS_memfd_secret, libc::O_CLOEXEC) };
-        assert!(
-            raw >= 0,
-            "memfd_secret: {}",
-            std::io::Error::last_os_error()
-        );
-        assert_eq!(
-            secretmem_fds().len(),
-            1,
-            "the check sees a memfd_secret descriptor"
-        );
-        // SAFETY: the descriptor just made, used by nothing else.
-        unsafe { libc::close(raw as libc::c_int) };
+        control_secretmem_fds();
 
         let mut inherited: Vec<Key> = (0..300)
             .map(|i| Key::new_in(Sealed, |v| *v = pattern(i, 0x55)))
@@ -1142,13 +976,7 @@ fn fork_child_gets_no_key() {
         // Control: a forked child reads plain memory.
         let plain = Box::new(pattern(0, 0x55));
         let plain_at = plain.as_ptr() as usize;
-        let forked = fork_and_wait(|| {
-            if read_byte(plain_at) == pattern(0, 0x55)[0] {
-                READ_VALUE
-            } else {
-                READ_OTHER
-            }
-        });
+        let forked = fork_and_read(plain_at, |byte| byte == pattern(0, 0x55)[0]);
         assert_eq!(forked.ended, Ended::Exited(READ_VALUE), "{forked:?}");
 
         // The ciphertexts are there, the key is not; no borrow; its own key; drops harmless.
@@ -1172,10 +1000,8 @@ fn fork_child_gets_no_key() {
                 eprintln!("the child has a key page before making a sealed secret");
                 return KEY_PAGE_INHERITED;
             }
-            let fds = secretmem_fds();
-            if !fds.is_empty() {
-                eprintln!("secret memory descriptors open in the child: {fds:?}");
-                return SECRETMEM_FD_OPEN;
+            if let Err(code) = no_secretmem_fd() {
+                return code;
             }
             let (first, rest) = inherited.split_at_mut(1);
             let attempts: [(&str, Attempt<'_>); 4] = [
@@ -1185,28 +1011,14 @@ fn fork_child_gets_no_key() {
                 ("borrow_mut", Box::new(|| rest[0].borrow_mut()[0])),
             ];
             for (what, attempt) in attempts {
-                match std::panic::catch_unwind(AssertUnwindSafe(attempt)) {
-                    Ok(byte) => {
-                        eprintln!("the child's {what} of an inherited secret read {byte:#x}");
-                        return BORROW_DID_NOT_PANIC;
-                    }
-                    Err(payload) if !panic_text(&*payload).contains(PARENT_MESSAGE) => {
-                        eprintln!("the {what} panicked with {:?}", panic_text(&*payload));
-                        return WRONG_PANIC_MESSAGE;
-                    }
-                    Err(_) => {}
+                if let Err(code) = borrow_refused(what, attempt) {
+                    return code;
                 }
             }
-            let own: Vec<Key> = (0..200)
-                .map(|i| Key::new_in(Sealed, |v| *v = pattern(i, 0x66)))
-                .collect::<Result<_, _>>()
-                .expect("the child's own sealed boxes");
-            for (i, value) in own.iter().enumerate() {
-                if *value.borrow() != pattern(i as u32, 0x66) {
-                    eprintln!("the child's own box {i} reads wrong");
-                    return OWN_SECRETS_WRONG;
-                }
-            }
+            let own = match own_secrets_read_back(Sealed) {
+                Ok(own) => own,
+                Err(code) => return code,
+            };
             let Some(own_key) = sealed_key_page() else {
                 return NO_OWN_KEY_PAGE;
             };
@@ -1224,13 +1036,7 @@ fn fork_child_gets_no_key() {
         assert_eq!(forked.ended, Ended::Exited(0), "{forked:?}");
 
         // An attacker in the child cannot read the parent's key: nothing is mapped there.
-        let forked = fork_and_wait(|| {
-            if read_byte(key) == 0 {
-                READ_OTHER
-            } else {
-                READ_VALUE
-            }
-        });
+        let forked = fork_and_read(key, |byte| byte != 0);
         assert_eq!(forked.ended, Ended::Signaled(libc::SIGSEGV), "{forked:?}");
 
         // Nor the scratch copy of the value the parent holds borrowed (read-write there).
@@ -1239,13 +1045,7 @@ fn fork_child_gets_no_key() {
             pattern(9, 0x56),
             "the parent's borrowed copy"
         );
-        let forked = fork_and_wait(|| {
-            if read_byte(copy) == pattern(9, 0x56)[0] {
-                READ_VALUE
-            } else {
-                READ_OTHER
-            }
-        });
+        let forked = fork_and_read(copy, |byte| byte == pattern(9, 0x56)[0]);
         assert_eq!(forked.ended, Ended::Signaled(libc::SIGSEGV), "{forked:?}");
 
         // The parent's values are intact, its key unchanged and at rest; the lent value's

@@ -54,13 +54,16 @@ use std::time::{Duration, Instant};
 
 use secrets_core::__private::{pool_pages, sealed_key_page};
 use secrets_core::{Backend, Dedicated, Error, Pooled, Sealed, SecretBox, Storage};
-use secrets_integration_tests::caps::{
-    drop_ipc_lock, locked_bytes, memlock_limit, set_memlock_limit, status_bytes,
+use secrets_integration_tests::caps::{limit_locked_memory, locked_bytes, status_bytes};
+use secrets_integration_tests::pool::{
+    assert_borrow_panics_without_scratch, assert_exhausted_by_the_lock_limit, assert_write_refused,
+    borrow_until_refused, pool_pages_with, slots_per_page_32,
 };
 use secrets_integration_tests::pressure::MapPressure;
+use secrets_integration_tests::values::value_for;
 use secrets_integration_tests::{
-    backend_name, data_perms, for_each_locking_backend, guard_perms, mappings, page_size, Access,
-    Vma,
+    backend_name, for_each_locking_backend, guarded_page_fault, mappings, page_of, page_size,
+    vma_at, Access,
 };
 
 /// A sealed 32-byte secret: the type the capacity target is stated for.
@@ -75,24 +78,6 @@ const RUNAWAY: usize = 100_000;
 /// Every this many secrets one is read back, and the last: about 3,000 of a million, spread
 /// over all of them.
 const SAMPLE_EVERY: usize = 331;
-/// Slots of a 32-byte class in one page (scratch pages too): `(4096 - 16) / (32 + 16)`.
-fn slots_per_page_32() -> usize {
-    (page_size() - 16) / 48
-}
-
-/// The value secret number `i` is made with: its index, then a byte pattern that depends on it.
-fn value_for(i: usize) -> [u8; 32] {
-    let mut value = [(i % 251) as u8 ^ 0xA5; 32];
-    value[..8].copy_from_slice(&(i as u64).to_le_bytes());
-    value
-}
-
-/// Drops `CAP_IPC_LOCK` and sets `RLIMIT_MEMLOCK` to `bytes`, so that the limit applies.
-fn limit_locked_memory(bytes: u64) {
-    drop_ipc_lock();
-    set_memlock_limit(bytes);
-    assert_eq!(memlock_limit(), (bytes, bytes));
-}
 
 /// What [`fill`] made: the live secrets, the error that stopped it (if one did) and the time.
 struct Filled<S: Storage> {
@@ -132,56 +117,27 @@ fn fill_dedicated_to_the_limit() -> Vec<SecretBox<[u8; 32]>> {
     live
 }
 
-/// The pool's pages with `role` ("data", "idle", "scratch", "empty").
-fn pool_pages_of(role: &str) -> Vec<usize> {
-    pool_pages()
-        .into_iter()
-        .filter(|&(_, r)| r == role)
-        .map(|(addr, _)| addr)
-        .collect()
-}
-
-fn page_of(addr: usize) -> usize {
-    addr & !(page_size() - 1)
-}
-
-/// The mapping that contains `addr`, found by binary search in `vmas` (sorted, as smaps is).
-fn vma_at(vmas: &[Vma], addr: usize) -> Option<&Vma> {
-    let index = vmas.partition_point(|vma| vma.end <= addr);
-    vmas.get(index).filter(|vma| vma.start <= addr)
-}
-
-/// What is wrong with the guarded page at `page` as smaps shows it, if anything: it must be a
-/// mapping of exactly that page with `access`'s permissions, locked, out of core dumps and out
-/// of forks, with an unlocked `PROT_NONE` guard page of another mapping on each side.
-fn guarded_page_fault(
-    backend: Backend,
-    vmas: &[Vma],
-    page: usize,
-    access: Access,
-) -> Option<String> {
-    let size = page_size();
-    let Some(own) = vma_at(vmas, page) else {
-        return Some(format!("page {page:#x} is not mapped"));
-    };
-    let sealed = own.start == page
-        && own.end == page + size
-        && own.perms == data_perms(backend, access)
-        && own.has_flag("lo")
-        && own.has_flag("dd")
-        && own.has_flag("dc");
-    let guard = |addr: usize| {
-        vma_at(vmas, addr)
-            .is_some_and(|vma| vma.perms == guard_perms(backend) && !vma.has_flag("lo"))
-    };
-    if sealed && guard(page - size) && guard(page + size) {
-        return None;
-    }
-    Some(format!(
-        "page {page:#x}: {own:?}; before: {:?}; after: {:?}",
-        vma_at(vmas, page - size),
-        vma_at(vmas, page + size)
-    ))
+/// Fills `storage` with 32-byte secrets until the lock limit stops them, calls `report` with
+/// how many were made and the error, and checks that the error is `Error::Lock` naming 64 KiB:
+/// the controls of [`capacity_sealed_under_64_kib`] and
+/// [`control_pooled_and_dedicated_stop_at_the_64_kib_limit`].
+fn fill_to_the_64_kib_limit<S: Storage + Copy>(
+    storage: S,
+    report: impl FnOnce(usize, &Option<Error>),
+) -> Vec<SecretBox<[u8; 32], S>> {
+    let Filled { live, err, .. } = fill(storage, RUNAWAY);
+    report(live.len(), &err);
+    assert!(
+        matches!(
+            err,
+            Some(Error::Lock {
+                limit: Some(LIMIT_64_KIB),
+                ..
+            })
+        ),
+        "{err:?}"
+    );
+    live
 }
 
 /// Checks the key page (inaccessible at rest) and every scratch page (read-write at rest):
@@ -194,7 +150,7 @@ fn check_key_and_scratch_pages(backend: Backend) -> usize {
         .map(|fault| format!("key {fault}"))
         .into_iter()
         .collect();
-    let scratch = pool_pages_of("scratch");
+    let scratch = pool_pages_with("scratch");
     faults.extend(scratch.iter().filter_map(|&page| {
         guarded_page_fault(backend, &vmas, page, Access::ReadWrite)
             .map(|fault| format!("scratch {fault}"))
@@ -232,7 +188,7 @@ fn capacity_sealed_under_64_kib() {
         let Filled { live, err, elapsed } = fill(Sealed, TARGET);
         let rss = status_bytes("VmRSS").saturating_sub(rss_before);
         let locked = locked_bytes();
-        let scratch = pool_pages_of("scratch").len();
+        let scratch = pool_pages_with("scratch").len();
         println!(
             "SEALED-64KIB {}: {} live sealed 32-byte secrets in {elapsed:?} ({:.0} ns per new); \
              RSS +{} MiB ({:.0} bytes per secret, {} of them the Vec's); VmLck {} kB (key page \
@@ -256,7 +212,7 @@ fn capacity_sealed_under_64_kib() {
         // Not one value took a slot of the pool's locked data pages: they are ciphertext in
         // ordinary memory. Only the key page and scratch pages are locked.
         assert_eq!(
-            pool_pages_of("data"),
+            pool_pages_with("data"),
             Vec::<usize>::new(),
             "pool data pages"
         );
@@ -278,26 +234,12 @@ fn capacity_sealed_under_64_kib() {
         // The control, in this same child: the limit is in force. Dedicated secrets (a locked
         // page each) get the room the key and scratch pages left, and then `Error::Lock`.
         let room = (LIMIT_64_KIB - locked) as usize / page_size();
-        let Filled {
-            live: dedicated,
-            err,
-            ..
-        } = fill(Dedicated, RUNAWAY);
-        println!(
-            "  then, in the same child, {} dedicated secrets ({room} pages were left under the \
-             limit), then: {err:?}",
-            dedicated.len()
-        );
-        assert!(
-            matches!(
-                err,
-                Some(Error::Lock {
-                    limit: Some(LIMIT_64_KIB),
-                    ..
-                })
-            ),
-            "{err:?}"
-        );
+        let dedicated = fill_to_the_64_kib_limit(Dedicated, |made, err| {
+            println!(
+                "  then, in the same child, {made} dedicated secrets ({room} pages were left \
+                 under the limit), then: {err:?}"
+            );
+        });
         // Not `room`: the lock error releases the chunk of the sealed secrets' scratch page
         // first (see `sealed_secrets_stay_readable_when_the_limit_is_used_up_elsewhere`).
         let most = (LIMIT_64_KIB as usize) / page_size() - 1;
@@ -320,50 +262,24 @@ fn control_pooled_and_dedicated_stop_at_the_64_kib_limit() {
         |backend| {
             limit_locked_memory(LIMIT_64_KIB);
             let pages = (LIMIT_64_KIB as usize) / page_size();
-            let Filled {
-                live: dedicated,
-                err,
-                ..
-            } = fill(Dedicated, RUNAWAY);
-            println!(
-                "CONTROL-64KIB {}: {} dedicated 32-byte secrets, then: {err:?}",
-                backend_name(backend),
-                dedicated.len()
-            );
-            assert!(
-                matches!(
-                    err,
-                    Some(Error::Lock {
-                        limit: Some(LIMIT_64_KIB),
-                        ..
-                    })
-                ),
-                "{err:?}"
-            );
+            let dedicated = fill_to_the_64_kib_limit(Dedicated, |made, err| {
+                println!(
+                    "CONTROL-64KIB {}: {made} dedicated 32-byte secrets, then: {err:?}",
+                    backend_name(backend)
+                );
+            });
             assert_eq!(
                 dedicated.len(),
                 pages,
                 "one locked page per dedicated secret"
             );
             drop(dedicated);
-            let Filled {
-                live: pooled, err, ..
-            } = fill(Pooled, RUNAWAY);
-            println!(
-                "CONTROL-64KIB {}: {} pooled 32-byte secrets, then: {err:?}",
-                backend_name(backend),
-                pooled.len()
-            );
-            assert!(
-                matches!(
-                    err,
-                    Some(Error::Lock {
-                        limit: Some(LIMIT_64_KIB),
-                        ..
-                    })
-                ),
-                "{err:?}"
-            );
+            let pooled = fill_to_the_64_kib_limit(Pooled, |made, err| {
+                println!(
+                    "CONTROL-64KIB {}: {made} pooled 32-byte secrets, then: {err:?}",
+                    backend_name(backend)
+                );
+            });
             assert_eq!(
                 pooled.len(),
                 (pages - 1) * slots_per_page_32(),
@@ -484,19 +400,9 @@ fn scratch_exhausted_is_a_typed_error() {
         // Two secrets kept aside, to try `borrow_mut` and `borrow` on while the others are held.
         let count = live.len();
         let (held, aside) = live.split_at_mut(count - 2);
-        let mut refs = Vec::with_capacity(held.len());
-        let mut refused = None;
-        for secret in held.iter() {
-            match secret.try_borrow() {
-                Ok(open) => refs.push(open),
-                Err(err) => {
-                    refused = Some(err);
-                    break;
-                }
-            }
-        }
+        let (refs, refused) = borrow_until_refused(held);
         let refused = refused.expect("no borrow refused with every scratch slot held");
-        let scratch = pool_pages_of("scratch").len();
+        let scratch = pool_pages_with("scratch").len();
         println!(
             "SCRATCH {}: {} sealed secrets; {} borrows held on {scratch} scratch pages (VmLck \
              {} kB), then: {refused}",
@@ -505,25 +411,7 @@ fn scratch_exhausted_is_a_typed_error() {
             refs.len(),
             locked_bytes() / 1024
         );
-        match &refused {
-            Error::ScratchExhausted {
-                live_borrows,
-                cause,
-            } => {
-                assert_eq!(*live_borrows, refs.len(), "{refused:?}");
-                assert!(
-                    matches!(
-                        **cause,
-                        Error::Lock {
-                            limit: Some(LIMIT_64_KIB),
-                            ..
-                        }
-                    ),
-                    "the cause names the lock limit: {cause:?}"
-                );
-            }
-            other => panic!("expected Error::ScratchExhausted: {other:?}"),
-        }
+        assert_exhausted_by_the_lock_limit(&refused, refs.len(), Some(LIMIT_64_KIB));
         assert_eq!(
             refs.len(),
             scratch * slots_per_page_32(),
@@ -546,27 +434,14 @@ fn scratch_exhausted_is_a_typed_error() {
             value_for(0)
         );
         // Refused for writing as well, and for a new secret.
-        let write = aside[0].try_borrow_mut().map(|_| ());
-        assert!(
-            matches!(write, Err(Error::ScratchExhausted { .. })),
-            "try_borrow_mut with every scratch slot held: {write:?}"
-        );
+        assert_write_refused(&mut aside[0]);
         let new = try_new_sealed(usize::MAX).expect("a new sealed secret panicked");
         assert!(
             matches!(new, Err(Error::ScratchExhausted { .. })),
             "a new sealed secret with every scratch slot held: {:?}",
             new.map(drop)
         );
-        let panicked = catch_unwind(AssertUnwindSafe(|| drop(aside[1].borrow())))
-            .expect_err("borrow() with every scratch slot held should panic");
-        let message = panicked
-            .downcast_ref::<String>()
-            .cloned()
-            .unwrap_or_default();
-        assert!(
-            message.contains("no scratch slot is left"),
-            "borrow() should panic with the error's text: {message:?}"
-        );
+        assert_borrow_panics_without_scratch(&aside[1]);
         // Once the borrows end, every secret can be borrowed again, and written.
         drop(refs);
         for (i, secret) in live.iter_mut().enumerate() {
@@ -594,7 +469,7 @@ fn sealed_readable_after_the_limit_is_used_up_elsewhere(hold_a_borrow: bool) -> 
     let room = (LIMIT_64_KIB - locked_bytes()) as usize / page_size();
     let held = hold_a_borrow.then(|| live[0].borrow());
     let dedicated = fill_dedicated_to_the_limit();
-    let scratch_after = pool_pages_of("scratch").len();
+    let scratch_after = pool_pages_with("scratch").len();
     drop(held);
     let unreadable: Vec<(usize, Error)> = live
         .iter()

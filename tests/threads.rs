@@ -21,6 +21,7 @@ use std::sync::Barrier;
 use std::time::{Duration, Instant};
 
 use secrets_core::{Backend, SecretBox};
+use secrets_integration_tests::anon::map_anonymous;
 use secrets_integration_tests::pressure::{delay_mprotect, xorshift};
 use secrets_integration_tests::{
     data_perms, for_each_backend, in_child, mapping_of, page_size, Access, ChildOutcome,
@@ -357,18 +358,7 @@ unsafe impl Sync for NaiveGuarded {}
 impl NaiveGuarded {
     fn new() -> Self {
         let len = page_size();
-        // SAFETY: a fresh private anonymous mapping; nothing else refers to it.
-        let page = unsafe {
-            libc::mmap(
-                std::ptr::null_mut(),
-                len,
-                libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
-                -1,
-                0,
-            )
-        };
-        assert_ne!(page, libc::MAP_FAILED, "mmap");
+        let page = map_anonymous(len, "the naive reader count's page");
         // SAFETY: the page is writable and at least 32 bytes long.
         unsafe { page.cast::<[u8; 32]>().write(expected()) };
         // SAFETY: the page was mapped above; nothing refers into it, and it stays closed.

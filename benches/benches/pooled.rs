@@ -37,9 +37,12 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::Criterion;
-use secrets_benches::{init_sodium, xchacha_open, RawGuarded, RawSecretMem, XCHACHA_NONCE_LEN};
+use secrets_benches::{
+    dedicated_new_drop_32, init_with_backend_from_env, new_drop_32, xchacha_open, RawPage,
+    XCHACHA_NONCE_LEN,
+};
 use secrets_core::prelude::*;
-use secrets_core::{active_backend, set_backend, set_spare_pages, Backend, Pooled, SecretBox};
+use secrets_core::{active_backend, set_spare_pages, Backend, Pooled, SecretBox};
 use secrets_nonce::{open, open_in, seal, Sealer, UnusedNonce, XChaCha20Poly1305Key};
 
 #[path = "ratio.rs"]
@@ -66,62 +69,12 @@ fn dedicated_target() -> f64 {
 /// Associated data of the AEAD pairs, as in `aead.rs`.
 const AAD: &[u8] = b"vault item 00007";
 
-/// The raw floor under a dedicated 32-byte box for the active backend: a bare `memfd_secret`
-/// page or a bare `sodium_malloc` allocation.
-enum Raw {
-    SecretMem(RawSecretMem),
-    Sodium(RawGuarded),
-}
-
-impl Raw {
-    #[inline]
-    fn new(len: usize) -> Raw {
-        if matches!(active_backend(), Backend::MemfdSecret) {
-            Raw::SecretMem(RawSecretMem::new(len))
-        } else {
-            Raw::Sodium(RawGuarded::new(len))
-        }
-    }
-
-    /// Opens the data read-only, reads its first byte, closes it again.
-    #[inline]
-    fn read_first(&self) -> u8 {
-        match self {
-            Raw::SecretMem(raw) => {
-                raw.open_read();
-                // SAFETY: the mapping is live, at least one byte long, and readable until
-                // `close`.
-                let byte = unsafe { raw.as_ptr().read() };
-                raw.close();
-                byte
-            }
-            Raw::Sodium(raw) => {
-                raw.open_read();
-                // SAFETY: the allocation is live, at least one byte long, and readable until
-                // `close`.
-                let byte = unsafe { raw.as_ptr().read() };
-                raw.close();
-                byte
-            }
-        }
-    }
-}
-
 /// Set to `sodium` to run every pair with `Backend::Sodium` (the floors of the dedicated rows
 /// then are `sodium_malloc` allocations, as in `alloc.rs` and `borrow.rs`).
 const BACKEND_ENV: &str = "POOLED_BENCH_BACKEND";
 
 fn main() {
-    match std::env::var(BACKEND_ENV).as_deref() {
-        Ok("sodium") => set_backend(Backend::Sodium).expect("set_backend(Backend::Sodium)"),
-        Ok("memfd_secret") => {
-            set_backend(Backend::MemfdSecret).expect("set_backend(Backend::MemfdSecret)")
-        }
-        Ok(other) => panic!("{BACKEND_ENV} must be `sodium` or `memfd_secret`, not `{other}`"),
-        Err(_) => {}
-    }
-    init_sodium();
-    let backend = active_backend();
+    let backend = init_with_backend_from_env(BACKEND_ENV);
     let mut c = Criterion::default().configure_from_args();
     let ratios = ratio::Ratios::new().with_times(WARM_UP, MEASUREMENT);
 
@@ -131,16 +84,8 @@ fn main() {
         &mut c,
         "pooled_new_drop_32B",
         NEW_DROP_TARGET,
-        || {
-            drop(black_box(
-                SecretBox::<[u8; 32], Pooled>::zero_in(Pooled).expect("SecretBox::zero_in"),
-            ))
-        },
-        || {
-            drop(black_box(
-                SecretBox::<[u8; 32]>::zero().expect("SecretBox::zero"),
-            ))
-        },
+        || new_drop_32(Pooled),
+        dedicated_new_drop_32,
     );
     set_spare_pages(spare);
 
@@ -247,24 +192,16 @@ fn main() {
 
     // Today's dedicated storage, for reference.
     let new_drop = |c: &mut Criterion, name: &str| {
-        ratios.compare(
-            c,
-            name,
-            dedicated_target(),
-            || {
-                drop(black_box(
-                    SecretBox::<[u8; 32]>::zero().expect("SecretBox::zero"),
-                ))
-            },
-            || drop(black_box(Raw::new(black_box(32)))),
-        )
+        ratios.compare(c, name, dedicated_target(), dedicated_new_drop_32, || {
+            drop(black_box(RawPage::new(black_box(32))))
+        })
     };
     new_drop(&mut c, "dedicated_new_drop_32B");
     let spare = set_spare_pages(0);
     new_drop(&mut c, "dedicated_new_drop_32B_no_reuse");
     set_spare_pages(spare);
 
-    let raw = Raw::new(32);
+    let raw = RawPage::new(32);
     ratios.compare(
         &mut c,
         "dedicated_borrow_read_32B",

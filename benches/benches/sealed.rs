@@ -64,10 +64,11 @@ use std::time::Duration;
 
 use criterion::Criterion;
 use secrets_benches::{
-    init_sodium, xchacha_open, xchacha_seal, RawGuarded, RawSecretMem, XCHACHA_NONCE_LEN,
+    dedicated_new_drop_32, init_with_backend_from_env, new_drop_32, xchacha_open, xchacha_seal,
+    RawPage, XCHACHA_NONCE_LEN,
 };
 use secrets_core::__private::aead::{self, Algorithm};
-use secrets_core::{active_backend, set_backend, set_spare_pages, Backend, Sealed, SecretBox};
+use secrets_core::{set_spare_pages, Sealed, SecretBox};
 
 #[path = "ratio.rs"]
 mod ratio;
@@ -123,16 +124,7 @@ impl Picker {
 }
 
 fn main() {
-    match std::env::var(BACKEND_ENV).as_deref() {
-        Ok("sodium") => set_backend(Backend::Sodium).expect("set_backend(Backend::Sodium)"),
-        Ok("memfd_secret") => {
-            set_backend(Backend::MemfdSecret).expect("set_backend(Backend::MemfdSecret)")
-        }
-        Ok(other) => panic!("{BACKEND_ENV} must be `sodium` or `memfd_secret`, not `{other}`"),
-        Err(_) => {}
-    }
-    init_sodium();
-    let backend = active_backend();
+    let backend = init_with_backend_from_env(BACKEND_ENV);
     let mut c = Criterion::default().configure_from_args();
     let ratios = ratio::Ratios::new().with_times(WARM_UP, MEASUREMENT);
 
@@ -198,16 +190,8 @@ fn main() {
         &mut c,
         "sealed_new_drop_32B",
         NEW_DROP_TARGET,
-        || {
-            drop(black_box(
-                SecretBox::<[u8; 32], Sealed>::zero_in(Sealed).expect("SecretBox::zero_in"),
-            ))
-        },
-        || {
-            drop(black_box(
-                SecretBox::<[u8; 32]>::zero().expect("SecretBox::zero"),
-            ))
-        },
+        || new_drop_32(Sealed),
+        dedicated_new_drop_32,
     );
     set_spare_pages(spare);
 
@@ -228,8 +212,9 @@ fn main() {
         },
     );
 
-    // The parts, each against the dedicated borrow.
-    let page = Raw::new(32);
+    // The parts, each against the dedicated borrow. A bare page of the active backend,
+    // `PROT_NONE` at rest, as the key page is.
+    let page = RawPage::new(32);
     ratios.compare(
         &mut c,
         "part_key_page_open_close",
@@ -266,19 +251,7 @@ fn main() {
         &mut c,
         "part_aead_open_32B",
         PART_BUDGET,
-        || {
-            let mut out = [0u8; 32];
-            aead::open(
-                Algorithm::XChaCha20Poly1305,
-                black_box(&key),
-                black_box(&nonce),
-                black_box(&id),
-                black_box(&ciphertext),
-                black_box(&mut out[..]),
-            )
-            .expect("aead::open");
-            black_box(&out);
-        },
+        || aead_open_32(Algorithm::XChaCha20Poly1305, &key, &nonce, &id, &ciphertext),
         dedicated_borrow,
     );
     ratios.compare(
@@ -333,17 +306,13 @@ fn main() {
         "part_aead_open_32B_subkey",
         PART_BUDGET,
         || {
-            let mut out = [0u8; 32];
-            aead::open(
+            aead_open_32(
                 Algorithm::ChaCha20Poly1305Ietf,
-                black_box(&subkey),
-                black_box(&ietf_nonce),
-                black_box(&id),
-                black_box(&ciphertext),
-                black_box(&mut out[..]),
+                &subkey,
+                &ietf_nonce,
+                &id,
+                &ciphertext,
             )
-            .expect("aead::open");
-            black_box(&out);
         },
         dedicated_borrow,
     );
@@ -361,34 +330,19 @@ fn main() {
     );
 }
 
-/// A bare page of the active backend, `PROT_NONE` at rest, as the key page is: a
-/// `memfd_secret` mapping or a `sodium_malloc` allocation.
-enum Raw {
-    SecretMem(RawSecretMem),
-    Sodium(RawGuarded),
-}
-
-impl Raw {
-    fn new(len: usize) -> Raw {
-        if matches!(active_backend(), Backend::MemfdSecret) {
-            Raw::SecretMem(RawSecretMem::new(len))
-        } else {
-            Raw::Sodium(RawGuarded::new(len))
-        }
-    }
-
-    /// `mprotect` R, then `PROT_NONE` again, as the key page is around an unseal.
-    #[inline]
-    fn open_and_close(&self) {
-        match self {
-            Raw::SecretMem(raw) => {
-                raw.open_read();
-                raw.close();
-            }
-            Raw::Sodium(raw) => {
-                raw.open_read();
-                raw.close();
-            }
-        }
-    }
+/// `aead::open` of a 32-byte plaintext's ciphertext into a stack buffer, every input through
+/// `black_box`: the timed body of `part_aead_open_32B` and `part_aead_open_32B_subkey`.
+#[inline]
+fn aead_open_32(algorithm: Algorithm, key: &[u8], nonce: &[u8], id: &[u8], ciphertext: &[u8]) {
+    let mut out = [0u8; 32];
+    aead::open(
+        algorithm,
+        black_box(key),
+        black_box(nonce),
+        black_box(id),
+        black_box(ciphertext),
+        black_box(&mut out[..]),
+    )
+    .expect("aead::open");
+    black_box(&out);
 }

@@ -353,3 +353,119 @@ impl Drop for RawSecretMem {
         unsafe { libc::close(self.fd) };
     }
 }
+
+/// The start of a bench's `main`: chooses the backend named in the environment variable `var`
+/// (`sodium` or `memfd_secret`) with `set_backend`, before any secret exists (the machine's
+/// default if `var` is not set), runs [`init_sodium`], and returns the active backend. Used by
+/// `pooled.rs` (`POOLED_BENCH_BACKEND`) and `sealed.rs` (`SEALED_BENCH_BACKEND`).
+///
+/// # Panics
+/// If `var` names another backend, or the backend cannot be chosen.
+pub fn init_with_backend_from_env(var: &str) -> secrets_core::Backend {
+    use secrets_core::{set_backend, Backend};
+    match std::env::var(var).as_deref() {
+        Ok("sodium") => set_backend(Backend::Sodium).expect("set_backend(Backend::Sodium)"),
+        Ok("memfd_secret") => {
+            set_backend(Backend::MemfdSecret).expect("set_backend(Backend::MemfdSecret)")
+        }
+        Ok(other) => panic!("{var} must be `sodium` or `memfd_secret`, not `{other}`"),
+        Err(_) => {}
+    }
+    init_sodium();
+    secrets_core::active_backend()
+}
+
+/// A bare page of the active backend, `PROT_NONE` at rest: a [`RawSecretMem`] page under
+/// `Backend::MemfdSecret`, a [`RawGuarded`] allocation otherwise. Used by `pooled.rs` (the raw
+/// floor under a dedicated 32-byte box) and `sealed.rs` (a stand-in for the key page). Each
+/// method matches once, then makes the bare calls of that backend.
+pub enum RawPage {
+    /// A bare `memfd_secret` page.
+    SecretMem(RawSecretMem),
+    /// A bare `sodium_malloc` allocation.
+    Sodium(RawGuarded),
+}
+
+impl RawPage {
+    /// `len` bytes of the active backend's raw memory (see [`RawSecretMem::new`] and
+    /// [`RawGuarded::new`]).
+    ///
+    /// # Panics
+    /// If the memory cannot be had.
+    #[inline]
+    pub fn new(len: usize) -> RawPage {
+        if matches!(
+            secrets_core::active_backend(),
+            secrets_core::Backend::MemfdSecret
+        ) {
+            RawPage::SecretMem(RawSecretMem::new(len))
+        } else {
+            RawPage::Sodium(RawGuarded::new(len))
+        }
+    }
+
+    /// Opens the data read-only, reads its first byte, closes it again: a dedicated borrow's
+    /// floor.
+    #[inline]
+    pub fn read_first(&self) -> u8 {
+        match self {
+            RawPage::SecretMem(raw) => {
+                raw.open_read();
+                // SAFETY: the mapping is live, at least one byte long, and readable until
+                // `close`.
+                let byte = unsafe { raw.as_ptr().read() };
+                raw.close();
+                byte
+            }
+            RawPage::Sodium(raw) => {
+                raw.open_read();
+                // SAFETY: the allocation is live, at least one byte long, and readable until
+                // `close`.
+                let byte = unsafe { raw.as_ptr().read() };
+                raw.close();
+                byte
+            }
+        }
+    }
+
+    /// `mprotect` R, then `PROT_NONE` again, as the key page is around an unseal.
+    #[inline]
+    pub fn open_and_close(&self) {
+        match self {
+            RawPage::SecretMem(raw) => {
+                raw.open_read();
+                raw.close();
+            }
+            RawPage::Sodium(raw) => {
+                raw.open_read();
+                raw.close();
+            }
+        }
+    }
+}
+
+/// Makes a `SecretBox::<[u8; 32], S>::zero_in(storage)` and drops it, through `black_box`: the
+/// timed side of the new+drop rows of `pooled.rs` (`pooled_new_drop_32B`) and `sealed.rs`
+/// (`sealed_new_drop_32B`).
+///
+/// # Panics
+/// If the box cannot be made.
+#[inline]
+pub fn new_drop_32<S: secrets_core::Storage>(storage: S) {
+    drop(std::hint::black_box(
+        secrets_core::SecretBox::<[u8; 32], S>::zero_in(storage).expect("SecretBox::zero_in"),
+    ));
+}
+
+/// Makes a dedicated `SecretBox::<[u8; 32]>::zero()` and drops it, through `black_box`: the
+/// dedicated side of the new+drop rows of `pooled.rs` and `sealed.rs` (with
+/// `set_spare_pages(0)`, a fresh box each time).
+///
+/// # Panics
+/// If the box cannot be made.
+#[inline]
+pub fn dedicated_new_drop_32() {
+    drop(std::hint::black_box(
+        secrets_core::SecretBox::<[u8; 32]>::zero().expect("SecretBox::zero"),
+    ));
+}

@@ -208,3 +208,12 @@ pub fn status_bytes(field: &str) -> u64 {
         .map(|kb| kb * 1024)
         .unwrap_or_else(|| panic!("no {field} in /proc/self/status"))
 }
+
+/// Drops `CAP_IPC_LOCK` ([`drop_ipc_lock`]) and sets `RLIMIT_MEMLOCK` to `bytes`
+/// ([`set_memlock_limit`]), so that the limit applies, and checks that it does. Used by
+/// `pooled_limits` and `sealed_limits`; like them, only in a child.
+pub fn limit_locked_memory(bytes: u64) {
+    drop_ipc_lock();
+    set_memlock_limit(bytes);
+    assert_eq!(memlock_limit(), (bytes, bytes));
+}

@@ -347,3 +347,14 @@ pub fn disable_core_dumps() {
     let ret = unsafe { libc::setrlimit(libc::RLIMIT_CORE, &zero) };
     assert_eq!(ret, 0, "setrlimit(RLIMIT_CORE)");
 }
+
+/// The text of a caught panic: its `String` or `&str` payload, or empty. Used by
+/// [`crate::pool`] and [`crate::inherited`] (for `pooled`, `sealed`, `pooled_limits` and
+/// `sealed_limits`) to check what a refused borrow says.
+pub fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| payload.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+        .unwrap_or_default()
+}

@@ -20,6 +20,8 @@ use std::ops::Range;
 
 use secrets_core::Backend;
 
+use crate::smaps::{vma_at, Vma};
+
 /// Every backend the tests run the containers under.
 pub const BACKENDS: [Backend; 2] = [Backend::MemfdSecret, Backend::Sodium];
 
@@ -103,4 +105,45 @@ pub fn released_range(backend: Backend, region: Range<usize>) -> (usize, usize) 
 pub fn page_size() -> usize {
     // SAFETY: sysconf has no preconditions.
     unsafe { libc::sysconf(libc::_SC_PAGESIZE) as usize }
+}
+
+/// The start of the page that holds `addr`. Used by `pooled`, `sealed`, `pooled_limits` and
+/// `sealed_limits`.
+pub fn page_of(addr: usize) -> usize {
+    addr & !(page_size() - 1)
+}
+
+/// What is wrong with the guarded page at `page` as smaps shows it in `vmas` (sorted, as
+/// [`crate::mappings`] returns them), if anything: it must be a mapping of exactly that page
+/// with `access`'s permissions ([`data_perms`]), locked, out of core dumps and out of forks,
+/// with an unlocked guard page ([`guard_perms`]) of another mapping on each side. Used by
+/// `pooled_limits` (data pages) and `sealed_limits` (the key page and scratch pages).
+pub fn guarded_page_fault(
+    backend: Backend,
+    vmas: &[Vma],
+    page: usize,
+    access: Access,
+) -> Option<String> {
+    let size = page_size();
+    let Some(own) = vma_at(vmas, page) else {
+        return Some(format!("page {page:#x} is not mapped"));
+    };
+    let sealed = own.start == page
+        && own.end == page + size
+        && own.perms == data_perms(backend, access)
+        && own.has_flag("lo")
+        && own.has_flag("dd")
+        && own.has_flag("dc");
+    let guard = |addr: usize| {
+        vma_at(vmas, addr)
+            .is_some_and(|vma| vma.perms == guard_perms(backend) && !vma.has_flag("lo"))
+    };
+    if sealed && guard(page - size) && guard(page + size) {
+        return None;
+    }
+    Some(format!(
+        "page {page:#x}: {own:?}; before: {:?}; after: {:?}",
+        vma_at(vmas, page - size),
+        vma_at(vmas, page + size)
+    ))
 }

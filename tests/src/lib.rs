@@ -2,11 +2,16 @@
 //!
 //! | module | holds |
 //! |---|---|
+//! | [`anon`] | plain memory of a test's own: a private anonymous mapping |
+//! | [`attack`] | a plain load of a protected address, in the process or a forked child, and the lines around it |
 //! | [`child`] | running a scenario in a child process, once or once per backend |
 //! | [`layout`] | what each backend's pages must look like: permissions, guard and header pages |
 //! | [`smaps`] | what the kernel says about this process's mappings |
 //! | [`pty`] | pseudo-terminals, and whether the process has a controlling terminal |
 //! | [`scan`] | searching ordinary writable memory for a secret, and running an operation deeper on the stack |
+//! | [`pool`] | the pool's pages by role, scratch slots and scratch slots running out |
+//! | [`inherited`] | what a forked child checks about the secrets it inherited |
+//! | [`values`] | the values the storage tests make their secrets with |
 //! | [`probe`] | this process seen from outside its Rust code: `/proc/self/mem`, `/proc/self/fd`, a forked child |
 //! | [`caps`] | capabilities and resource limits, for the tests that exhaust one |
 //! | `pressure` | using up the map count, and holding back every `mprotect` a random time |
@@ -22,10 +27,14 @@
 //! The backend is passed to the child in [`BACKEND_ENV`], which only this harness reads:
 //! `secrets-core` is never configured from the environment.
 
+pub mod anon;
+pub mod attack;
 pub mod caps;
 pub mod child;
 pub mod fuzz;
+pub mod inherited;
 pub mod layout;
+pub mod pool;
 #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
 pub mod pressure;
 pub mod probe;
@@ -35,14 +44,16 @@ pub mod scan;
 pub mod seccomp;
 pub mod smaps;
 pub mod tempdir;
+pub mod values;
 
 pub use child::{
     child_command, disable_core_dumps, for_each_backend, for_each_locking_backend, in_child,
-    is_child_of, BackendOutcomes, ChildOutcome, BACKEND_ENV, CHILD_ENV, MLOCK_IS_NOOP_ENV,
+    is_child_of, panic_text, BackendOutcomes, ChildOutcome, BACKEND_ENV, CHILD_ENV,
+    MLOCK_IS_NOOP_ENV,
 };
 pub use layout::{
-    backend_name, data_perms, guard_perms, header_perms, page_size, released_range, Access,
-    BACKENDS,
+    backend_name, data_perms, guard_perms, guarded_page_fault, header_perms, page_of, page_size,
+    released_range, Access, BACKENDS,
 };
-pub use smaps::{mapping_count, mapping_of, mappings, Vma};
+pub use smaps::{mapping_count, mapping_of, mappings, vma_at, Vma};
 pub use tempdir::PrivateDir;

@@ -7,6 +7,7 @@
 //!   a guarded page holds without opening it.
 //! * [`secretmem_fds`] lists the open descriptors of secret memory (`memfd_secret`), whose
 //!   `/proc/self/fd` link reads `/secretmem (deleted)` on Linux 6.x.
+//!   [`control_secretmem_fds`] shows that it sees a raw one.
 //! * [`fork_and_wait`] forks a child that plays the attacker, waits for it, and says how it
 //!   ended. Call it from a process made by [`crate::in_child`] or [`crate::for_each_backend`],
 //!   never from the test runner itself: the forked child leaves with `_exit`, so nothing of the
@@ -48,6 +49,24 @@ pub fn secretmem_fds() -> Vec<String> {
         }
     }
     found
+}
+
+/// The control of [`secretmem_fds`]: opens a raw `memfd_secret` descriptor, requires
+/// [`secretmem_fds`] to list exactly one descriptor while it is open (it: none may be open
+/// before), prints how it shows, and closes it. Used by the fork tests of `pooled` and `sealed`
+/// before they check that no such descriptor is left open.
+///
+/// # Panics
+/// If `memfd_secret` fails (a kernel without it) or the list is not one descriptor.
+pub fn control_secretmem_fds() {
+    // SAFETY: `memfd_secret(flags)` takes one integer and returns a new descriptor or -1.
+    let raw = unsafe { libc::syscall(libc::SYS_memfd_secret, libc::O_CLOEXEC) };
+    assert!(raw >= 0, "memfd_secret: {}", io::Error::last_os_error());
+    let seen = secretmem_fds();
+    println!("a raw memfd_secret descriptor shows as {seen:?}");
+    assert_eq!(seen.len(), 1, "the check sees a memfd_secret descriptor");
+    // SAFETY: the descriptor just made, used by nothing else.
+    unsafe { libc::close(raw as libc::c_int) };
 }
 
 /// How a forked child ended.

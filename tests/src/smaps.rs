@@ -62,6 +62,14 @@ pub fn mapping_of(addr: usize) -> Vma {
         .unwrap_or_else(|| panic!("no mapping contains {addr:#x}"))
 }
 
+/// The mapping of `vmas` that contains `addr`, found by binary search: `vmas` must be sorted
+/// by address, as [`mappings`] returns them. Used by `pooled`, `sealed`, `pooled_limits` and
+/// `sealed_limits`, which look up many addresses in one reading of smaps.
+pub fn vma_at(vmas: &[Vma], addr: usize) -> Option<&Vma> {
+    let index = vmas.partition_point(|vma| vma.end <= addr);
+    vmas.get(index).filter(|vma| vma.start <= addr)
+}
+
 /// How many mappings this process has (lines of `/proc/self/maps`).
 pub fn mapping_count() -> usize {
     std::fs::read_to_string("/proc/self/maps")

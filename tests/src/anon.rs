@@ -1,0 +1,32 @@
+//! Plain memory of a test's own: a private anonymous read-write mapping, the plain memory a
+//! control reads, or a buffer the tests keep out of the heap.
+
+/// Maps `len` bytes of private anonymous read-write memory at an address of the kernel's
+/// choosing and returns it; `what` names it if `mmap` fails. The caller owns the mapping (and
+/// unmaps it with `munmap`). Used by `sealed` (its scan buffer), `pooled` (an inherited plain
+/// page, the control of its fork test), `threads` (the naive reader count's page) and
+/// `memory_state` (the control page of its `munmap` hook).
+///
+/// # Panics
+/// If `mmap` fails.
+pub fn map_anonymous(len: usize, what: &str) -> *mut libc::c_void {
+    // SAFETY: a fresh private anonymous mapping at an address of the kernel's choosing overlaps
+    // nothing that exists, and nothing refers to it yet.
+    let addr = unsafe {
+        libc::mmap(
+            std::ptr::null_mut(),
+            len,
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+            -1,
+            0,
+        )
+    };
+    assert_ne!(
+        addr,
+        libc::MAP_FAILED,
+        "mmap {what}: {}",
+        std::io::Error::last_os_error()
+    );
+    addr
+}
