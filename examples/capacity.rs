@@ -149,7 +149,7 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Options, String>
 /// `0x`, no spaces, no odd digit).
 fn parse_hex(text: &str) -> Result<Vec<u8>, String> {
     let digits = text.as_bytes();
-    if digits.is_empty() || digits.len() % 2 != 0 || digits.len() / 2 > SECRET_LEN {
+    if digits.is_empty() || !digits.len().is_multiple_of(2) || digits.len() / 2 > SECRET_LEN {
         return Err(format!(
             "--fill must be 1 to {SECRET_LEN} bytes as an even number of hex digits, not `{text}`"
         ));

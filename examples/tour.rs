@@ -12,8 +12,8 @@ use secrets_core::kdf::{self, Argon2idParams};
 use secrets_core::prelude::*;
 use secrets_core::{active_backend, audit, harden_process, Pooled, Sealed};
 use secrets_nonce::{
-    open, seal, ChaCha20Poly1305Ietf, ChaCha20Poly1305IetfKey, NonceSequence, UnusedNonce,
-    UsedNonce, XChaCha20Poly1305, XChaCha20Poly1305Key,
+    open, seal, Aegis256, Aegis256Key, ChaCha20Poly1305Ietf, SessionKey, UnusedNonce, UsedNonce,
+    XChaCha20Poly1305, XChaCha20Poly1305Key,
 };
 
 /// The vault's master key, kept on disk in a mode-0400 key file.
@@ -77,19 +77,27 @@ fn main() -> Result<(), Box<dyn Error>> {
     refuse_loose_key_file(&vault.0)?;
 
     let items: XChaCha20Poly1305Key = kdf::derive_subkey(&loaded.borrow(), 1, b"items___")?;
-    let index: ChaCha20Poly1305IetfKey = kdf::derive_subkey(&loaded.borrow(), 2, b"index___")?;
+    let index: Aegis256Key = kdf::derive_subkey(&loaded.borrow(), 2, b"index___")?;
     println!("5. subkeys {items:?} (id 1) and {index:?} (id 2) derived with crypto_kdf");
 
-    // Item 1: XChaCha20-Poly1305 with a random 192-bit nonce.
+    // Both subkeys come back identical in every run (the master key is stored, the derivation
+    // deterministic), so a counter started afresh in each run would repeat its nonces under
+    // them, and one repeat gives away the XOR of two items. Random nonces long enough never to
+    // repeat by chance need no memory of earlier runs:
+    // item 1: XChaCha20-Poly1305 with a random 192-bit nonce;
     let (nonce1, sealed1) = seal(
         &items,
         UnusedNonce::<XChaCha20Poly1305>::random(),
         b"item:1",
         b"bank pin 4921",
     )?;
-    // Item 2: ChaCha20-Poly1305 with a nonce from a counter that never repeats.
-    let mut nonces = NonceSequence::<ChaCha20Poly1305Ietf>::new();
-    let (nonce2, sealed2) = seal(&index, nonces.next()?, b"item:2", b"wifi: hunter2")?;
+    // item 2: AEGIS-256 with a random 256-bit nonce.
+    let (nonce2, sealed2) = seal(
+        &index,
+        UnusedNonce::<Aegis256>::random(),
+        b"item:2",
+        b"wifi: hunter2",
+    )?;
     std::fs::write(
         vault.0.join("item1"),
         [nonce1.as_bytes(), &sealed1].concat(),
@@ -99,7 +107,9 @@ fn main() -> Result<(), Box<dyn Error>> {
         [nonce2.as_bytes(), &sealed2].concat(),
     )?;
     println!(
-        "6. sealed two items; each UnusedNonce was consumed by seal (reusing one does not compile)"
+        "6. sealed two items under keys that every run derives again, so with random nonces: \
+         XChaCha20-Poly1305 (192 bits) and AEGIS-256 (256 bits); each UnusedNonce was consumed \
+         by seal (reusing one does not compile)"
     );
 
     let stored1 = std::fs::read(vault.0.join("item1"))?;
@@ -111,10 +121,10 @@ fn main() -> Result<(), Box<dyn Error>> {
         c1,
     )?;
     let stored2 = std::fs::read(vault.0.join("item2"))?;
-    let (n2, c2) = stored2.split_at(12);
+    let (n2, c2) = stored2.split_at(32);
     let plain2 = open(
         &index,
-        &UsedNonce::<ChaCha20Poly1305Ietf>::from_bytes(n2)?,
+        &UsedNonce::<Aegis256>::from_bytes(n2)?,
         b"item:2",
         c2,
     )?;
@@ -134,6 +144,19 @@ fn main() -> Result<(), Box<dyn Error>> {
         &tampered,
     );
     println!("   a one-bit change is refused: {}", forged.unwrap_err());
+
+    // A key that lives only in this run may count its nonces: 96-bit nonces
+    // (ChaCha20-Poly1305, AES-256-GCM) are too short to draw at random, and a SessionKey can
+    // never be stored, loaded or derived, so its counter is the only one under it.
+    let session = SessionKey::<ChaCha20Poly1305Ietf>::generate()?;
+    let (first, _) = session.seal(b"frame:1", b"sync request")?;
+    let (second, sealed) = session.seal(b"frame:2", b"sync reply")?;
+    let reply = open(&session, &second, b"frame:2", &sealed)?;
+    println!(
+        "   a session key made for this run counts its nonces ({first:?}, {second:?}) and \
+         opens its own messages: {}; it cannot be stored (that does not compile)",
+        &*reply.borrow() == b"sync reply"
+    );
 
     const ITEMS: u64 = 10_000;
     let locked_before = locked_kb();

@@ -10,12 +10,12 @@
 //! machine's memory; the child is what may die.
 
 use secrets_core::__private::aead::Algorithm as Raw;
-use secrets_core::prelude::*;
 use secrets_integration_tests::in_child;
 use secrets_nonce::{
-    open, open_into, seal, Aes256Gcm, Aes256GcmKey, ChaCha20Poly1305Ietf, ChaCha20Poly1305IetfKey,
-    Error, NonceSequence, UsedNonce, TAG_LEN,
+    open, open_into, Aes256Gcm, Algorithm, ChaCha20Poly1305Ietf, Error, SessionKey, UsedNonce,
 };
+
+const TAG_LEN: usize = ChaCha20Poly1305Ietf::TAG_LEN;
 
 /// `len` bytes of address space that read as zeros (`writable`: and may be written, though
 /// none of these tests writes them), mapped without reserving memory. Never unmapped: the
@@ -84,13 +84,13 @@ fn aes_gcm_past_its_limit_is_too_long_not_an_abort() {
         let out = sparse(found, true);
         limit_address_space();
 
-        let key = Aes256GcmKey::random().expect("key");
-        let mut nonces = NonceSequence::<Aes256Gcm>::new();
-        let nonce = nonces.next().expect("a nonce");
+        let key = SessionKey::<Aes256Gcm>::generate().expect("key");
         assert_eq!(
-            seal(&key, nonce, b"", message).unwrap_err(),
+            key.seal(b"", message).unwrap_err(),
             Error::TooLong { found, limit }
         );
+        // The nonce the refused call took is not offered again.
+        assert_eq!(key.remaining(), u64::MAX - 1);
         let used = UsedNonce::<Aes256Gcm>::from_bytes(&[0; 12]).expect("nonce");
         assert_eq!(
             open(&key, &used, b"", ciphertext).unwrap_err(),
@@ -117,13 +117,13 @@ fn chacha_ietf_past_its_limit_is_too_long_not_an_abort() {
             let ciphertext = sparse(found + TAG_LEN, false);
             limit_address_space();
 
-            let key = ChaCha20Poly1305IetfKey::random().expect("key");
-            let mut nonces = NonceSequence::<ChaCha20Poly1305Ietf>::new();
-            let nonce = nonces.next().expect("a nonce");
+            let key = SessionKey::<ChaCha20Poly1305Ietf>::generate().expect("key");
             assert_eq!(
-                seal(&key, nonce, b"", message).unwrap_err(),
+                key.seal(b"", message).unwrap_err(),
                 Error::TooLong { found, limit }
             );
+            // The nonce the refused call took is not offered again.
+            assert_eq!(key.remaining(), u64::MAX - 1);
             let used = UsedNonce::<ChaCha20Poly1305Ietf>::from_bytes(&[0; 12]).expect("nonce");
             assert_eq!(
                 open(&key, &used, b"", ciphertext).unwrap_err(),

@@ -2,19 +2,24 @@
 //!
 //! * dropping the inherited container in the child does nothing to the parent's secret;
 //! * reading the data address in the child faults, even while the parent has it open;
-//! * `borrow()` in the child panics with a message that names `fork`.
+//! * `borrow()` in the child panics with a message that names `fork`;
+//! * a `SessionKey` cannot seal in the child, so the child cannot use the nonce its inherited
+//!   counter would give next (the parent's next one).
 //!
 //! The controls show each attack working on memory without `MADV_DONTFORK`: a forked child reads
 //! a plain page (and a raw `memfd_secret` page), and a child's writes to an inherited shared
-//! page reach the parent.
+//! page reach the parent, and a key and counter in ordinary memory seal in the child under the
+//! parent's next nonce.
 //!
 //! Each scenario runs in a child made by `in_child` (the test runner itself is never forked),
 //! which forks the *grandchild* that plays the attacker. The grandchild leaves with `_exit`, so
 //! nothing of the test runner's state is run or dropped twice.
 
+use secrets_core::__private::aead;
 use secrets_core::{set_backend, set_spare_pages, Backend, SecretBox};
 use secrets_integration_tests::probe::{fork_and_wait, Ended, PANICKED};
 use secrets_integration_tests::{data_perms, in_child, mapping_of, page_size, Access};
+use secrets_nonce::{open, ChaCha20Poly1305Ietf, SessionKey};
 
 const MARKER_LEN: usize = 32;
 /// The grandchild's exit code when it read the marker.
@@ -352,4 +357,83 @@ fn control_forked_child_writes_reach_parent_through_shared_page() {
             );
         },
     );
+}
+
+/// A session key's counter is ordinary memory, which a forked child inherits: if the child could
+/// seal, its next nonce would be the parent's next one too. It cannot: the key's pages are not
+/// inherited, so its `seal` panics (naming fork) before any nonce is used, and the parent's
+/// counter goes on where it was.
+fn session_key_in_forked_child_cannot_seal(backend: Backend) {
+    set_backend(backend).expect("backend");
+    let key = SessionKey::<ChaCha20Poly1305Ietf>::generate().expect("key");
+    let (first, _) = key.seal(b"", b"parent's first").expect("seal");
+    let forked = fork_and_wait(|| match key.seal(b"", b"child's message") {
+        Ok(_) => READ_MARKER,
+        Err(_) => READ_OTHER,
+    });
+    assert_eq!(forked.ended, Ended::Exited(PANICKED), "{forked:?}");
+    assert!(forked.stderr.contains("fork"), "{forked:?}");
+    let (second, sealed) = key.seal(b"", b"parent's second").expect("seal");
+    assert_ne!(first, second);
+    let opened = open(&key, &second, b"", &sealed).expect("open");
+    assert_eq!(&*opened.borrow(), b"parent's second");
+}
+
+#[test]
+fn session_key_in_forked_child_cannot_seal_memfd_secret() {
+    run_scenario(
+        "session_key_in_forked_child_cannot_seal_memfd_secret",
+        || session_key_in_forked_child_cannot_seal(Backend::MemfdSecret),
+    );
+}
+
+#[test]
+fn session_key_in_forked_child_cannot_seal_sodium() {
+    run_scenario("session_key_in_forked_child_cannot_seal_sodium", || {
+        session_key_in_forked_child_cannot_seal(Backend::Sodium)
+    });
+}
+
+/// The attack on a key and counter in ordinary memory: the forked child seals under the nonce
+/// the parent uses next, and the two ciphertexts' XOR is their plaintexts' XOR.
+#[test]
+fn control_plain_key_and_counter_seal_in_forked_child() {
+    run_scenario("control_plain_key_and_counter_seal_in_forked_child", || {
+        let raw = aead::Algorithm::ChaCha20Poly1305Ietf;
+        let key = [9u8; 32];
+        let next = 1u64;
+        let nonce = |count: u64| {
+            let mut nonce = [0u8; 12];
+            nonce[4..].copy_from_slice(&count.to_be_bytes());
+            nonce
+        };
+        let (ours, theirs) = (*b"parent's message", *b"child's message!");
+        let mut pipe = [0; 2];
+        // SAFETY: `pipe` is a valid array of two descriptors for `pipe(2)` to fill.
+        assert_eq!(unsafe { libc::pipe(pipe.as_mut_ptr()) }, 0, "pipe");
+        let forked = fork_and_wait(|| {
+            let sealed = aead::seal_to_vec(raw, &key, &nonce(next), b"", &theirs).expect("seal");
+            // SAFETY: the write end is open in this process, and `sealed` is valid for its
+            // length.
+            let wrote = unsafe { libc::write(pipe[1], sealed.as_ptr().cast(), sealed.len()) };
+            if wrote == sealed.len() as isize {
+                READ_MARKER
+            } else {
+                READ_OTHER
+            }
+        });
+        assert_eq!(forked.ended, Ended::Exited(READ_MARKER), "{forked:?}");
+        let mut child = [0u8; 32];
+        // SAFETY: the read end is open, and `child` is valid for its length.
+        let read = unsafe { libc::read(pipe[0], child.as_mut_ptr().cast(), child.len()) };
+        assert_eq!(read, 32);
+        let parent = aead::seal_to_vec(raw, &key, &nonce(next), b"", &ours).expect("seal");
+        let xor: Vec<u8> = (0..16).map(|i| parent[i] ^ child[i]).collect();
+        let plain_xor: Vec<u8> = (0..16).map(|i| ours[i] ^ theirs[i]).collect();
+        assert_eq!(xor, plain_xor, "the repeated nonce gives away the XOR");
+        for fd in pipe {
+            // SAFETY: the descriptor is this process's own and closed once.
+            unsafe { libc::close(fd) };
+        }
+    });
 }

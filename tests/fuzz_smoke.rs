@@ -108,7 +108,7 @@ fn aead_open_never_panics_and_never_accepts_a_forgery() {
     cases.extend((0..300).map(|i: u16| {
         let mut case = random_case(200);
         case.resize(case.len().max(3), 0);
-        case[1] = if i % 3 == 0 { 24 } else { 12 };
+        case[1] = if i.is_multiple_of(3) { 24 } else { 12 };
         case
     }));
     for case in &cases {

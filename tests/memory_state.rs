@@ -60,7 +60,7 @@ fn guarded_problems(backend: Backend, data: *const u8, len: usize, access: Acces
     let region_start = (data - CANARY_SIZE) & !(page - 1);
     let region_end = data + len;
     let mut problems = Vec::new();
-    if region_end % page != 0 {
+    if !region_end.is_multiple_of(page) {
         problems.push(format!(
             "data ends at {region_end:#x}, {} bytes into a page, not at its end",
             region_end % page

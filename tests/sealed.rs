@@ -1148,7 +1148,7 @@ fn borrow_storm(rounds: usize) -> String {
                         drop(previous);
                         holding.fetch_sub(1, Ordering::SeqCst);
                     }
-                    if rng % 2 == 0 {
+                    if rng.is_multiple_of(2) {
                         held = Some(open);
                     } else {
                         drop(open);

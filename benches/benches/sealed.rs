@@ -259,7 +259,7 @@ fn main() {
         "part_aead_seal_32B",
         PART_BUDGET,
         || {
-            let mut out = [0u8; 32 + aead::TAG_LEN];
+            let mut out = [0u8; 32 + aead::Algorithm::XChaCha20Poly1305.tag_len()];
             aead::seal_into(
                 Algorithm::XChaCha20Poly1305,
                 black_box(&key),

@@ -469,3 +469,91 @@ pub fn dedicated_new_drop_32() {
         secrets_core::SecretBox::<[u8; 32]>::zero().expect("SecretBox::zero"),
     ));
 }
+
+/// The nonce length of AEGIS-256, in bytes.
+pub const AEGIS256_NONCE_LEN: usize = 32;
+/// The authentication tag of AEGIS-256, in bytes.
+pub const AEGIS256_TAG_LEN: usize = 32;
+
+/// The raw floor under `Sealer::seal` with AEGIS-256 (`benches/aegis.rs`): `randombytes_buf`
+/// for a 32-byte nonce, a `Vec` of `plaintext.len() + 32` bytes (allocated, not zeroed) and
+/// `crypto_aead_aegis256_encrypt` into it. [`init_sodium`] must have run.
+///
+/// # Panics
+/// If libsodium refuses (it cannot for these lengths).
+#[inline]
+pub fn aegis256_seal(
+    key: &[u8; 32],
+    aad: &[u8],
+    plaintext: &[u8],
+) -> ([u8; AEGIS256_NONCE_LEN], Vec<u8>) {
+    let mut nonce = [0u8; AEGIS256_NONCE_LEN];
+    // SAFETY: `nonce` is writable for its whole length.
+    unsafe { ffi::randombytes_buf(nonce.as_mut_ptr().cast(), nonce.len()) };
+    let mut ciphertext = Vec::<u8>::with_capacity(plaintext.len() + AEGIS256_TAG_LEN);
+    let mut written = 0u64;
+    // SAFETY: `ciphertext` has room for the plaintext and the tag; the other buffers are valid
+    // for the lengths passed with them, the key and nonce are 32 bytes; `nsec` is unused and
+    // may be null.
+    let ret = unsafe {
+        ffi::crypto_aead_aegis256_encrypt(
+            ciphertext.as_mut_ptr(),
+            &mut written,
+            plaintext.as_ptr(),
+            plaintext.len() as u64,
+            aad.as_ptr(),
+            aad.len() as u64,
+            std::ptr::null(),
+            nonce.as_ptr(),
+            key.as_ptr(),
+        )
+    };
+    assert!(
+        ret == 0 && written as usize == plaintext.len() + AEGIS256_TAG_LEN,
+        "crypto_aead_aegis256_encrypt failed"
+    );
+    // SAFETY: libsodium wrote all `written` bytes, which fit the capacity.
+    unsafe { ciphertext.set_len(written as usize) };
+    (nonce, ciphertext)
+}
+
+/// The raw floor under `Sealer::open_into` with AEGIS-256: `crypto_aead_aegis256_decrypt` of
+/// `ciphertext` into `out` (`ciphertext.len() - 32` bytes). [`init_sodium`] must have run.
+///
+/// # Panics
+/// If the lengths are wrong or the ciphertext does not authenticate.
+#[inline]
+pub fn aegis256_open(
+    key: &[u8; 32],
+    nonce: &[u8; AEGIS256_NONCE_LEN],
+    aad: &[u8],
+    ciphertext: &[u8],
+    out: &mut [u8],
+) {
+    assert_eq!(
+        ciphertext.len(),
+        out.len() + AEGIS256_TAG_LEN,
+        "wrong lengths"
+    );
+    let mut written = 0u64;
+    // SAFETY: `out` has exactly the room the plaintext needs (checked above); the other
+    // buffers are valid for the lengths passed with them, the key and nonce are 32 bytes;
+    // `nsec` is unused and may be null.
+    let ret = unsafe {
+        ffi::crypto_aead_aegis256_decrypt(
+            out.as_mut_ptr(),
+            &mut written,
+            std::ptr::null_mut(),
+            ciphertext.as_ptr(),
+            ciphertext.len() as u64,
+            aad.as_ptr(),
+            aad.len() as u64,
+            nonce.as_ptr(),
+            key.as_ptr(),
+        )
+    };
+    assert!(
+        ret == 0 && written as usize == out.len(),
+        "crypto_aead_aegis256_decrypt failed"
+    );
+}

@@ -232,7 +232,8 @@ pub(crate) fn slice_as_bytes_mut<T: Bytes>(values: &mut [T]) -> &mut [u8] {
 /// Views `bytes` as a `T`. `None` if the length or the alignment is wrong.
 pub(crate) fn from_bytes<T: Bytes>(bytes: &[u8]) -> Option<&T> {
     let () = T::LAYOUT_CHECKED;
-    let fits = bytes.len() == size_of::<T>() && bytes.as_ptr() as usize % align_of::<T>() == 0;
+    let fits =
+        bytes.len() == size_of::<T>() && (bytes.as_ptr() as usize).is_multiple_of(align_of::<T>());
     // SAFETY: the length and alignment were checked, and every bit pattern is a valid `T`.
     fits.then(|| unsafe { &*bytes.as_ptr().cast::<T>() })
 }
@@ -240,7 +241,8 @@ pub(crate) fn from_bytes<T: Bytes>(bytes: &[u8]) -> Option<&T> {
 /// Views `bytes` as a writable `T`. `None` if the length or the alignment is wrong.
 pub(crate) fn from_bytes_mut<T: Bytes>(bytes: &mut [u8]) -> Option<&mut T> {
     let () = T::LAYOUT_CHECKED;
-    let fits = bytes.len() == size_of::<T>() && bytes.as_ptr() as usize % align_of::<T>() == 0;
+    let fits =
+        bytes.len() == size_of::<T>() && (bytes.as_ptr() as usize).is_multiple_of(align_of::<T>());
     // SAFETY: as in `from_bytes`; the result borrows `bytes` exclusively.
     fits.then(|| unsafe { &mut *bytes.as_mut_ptr().cast::<T>() })
 }
@@ -250,8 +252,9 @@ pub(crate) fn from_bytes_mut<T: Bytes>(bytes: &mut [u8]) -> Option<&mut T> {
 pub(crate) fn slice_from_bytes<T: Bytes>(bytes: &[u8]) -> Option<&[T]> {
     let () = T::LAYOUT_CHECKED;
     let size = size_of::<T>();
-    let fits =
-        size != 0 && bytes.len() % size == 0 && bytes.as_ptr() as usize % align_of::<T>() == 0;
+    let fits = size != 0
+        && bytes.len().is_multiple_of(size)
+        && (bytes.as_ptr() as usize).is_multiple_of(align_of::<T>());
     // SAFETY: length and alignment were checked, and every bit pattern is a valid `T`.
     fits.then(|| unsafe {
         std::slice::from_raw_parts(bytes.as_ptr().cast::<T>(), bytes.len() / size)
@@ -262,8 +265,9 @@ pub(crate) fn slice_from_bytes<T: Bytes>(bytes: &[u8]) -> Option<&[T]> {
 pub(crate) fn slice_from_bytes_mut<T: Bytes>(bytes: &mut [u8]) -> Option<&mut [T]> {
     let () = T::LAYOUT_CHECKED;
     let size = size_of::<T>();
-    let fits =
-        size != 0 && bytes.len() % size == 0 && bytes.as_ptr() as usize % align_of::<T>() == 0;
+    let fits = size != 0
+        && bytes.len().is_multiple_of(size)
+        && (bytes.as_ptr() as usize).is_multiple_of(align_of::<T>());
     // SAFETY: as in `slice_from_bytes`; the result borrows `bytes` exclusively.
     fits.then(|| unsafe {
         std::slice::from_raw_parts_mut(bytes.as_mut_ptr().cast::<T>(), bytes.len() / size)

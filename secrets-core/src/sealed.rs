@@ -49,12 +49,15 @@ use crate::heap::dedicated::{data_len, Allocation, OrPages};
 use crate::heap::owner::Owner;
 use crate::heap::pool::{self, ScratchSlot, MAX_LEN};
 use crate::heap::{forked, Unit};
-use crate::sys::aead::{self, Algorithm, KEY_LEN, TAG_LEN};
+use crate::sys::aead::{self, Algorithm, KEY_LEN};
 use crate::sys::sodium;
 use crate::Error;
 
 /// The construction every sealed secret uses.
 const ALGORITHM: Algorithm = Algorithm::XChaCha20Poly1305;
+
+/// Its tag.
+const TAG_LEN: usize = ALGORITHM.tag_len();
 
 /// The random part of every nonce, drawn with the key and kept beside it.
 const PREFIX_LEN: usize = 16;
@@ -350,42 +353,18 @@ pub(crate) fn place<E: From<Error>>(
 #[cfg(test)]
 #[allow(clippy::expect_used)]
 mod tests {
-    use crate::{Dedicated, Pooled, Sealed, SecretBox, SecretString, SecretVec, Storage};
+    use crate::{Dedicated, Pooled, Sealed, SecretBox, Storage};
+
+    use crate::storage::shared_storage_checks;
 
     #[test]
     fn values_survive_being_sealed_borrowed_rewritten_and_dropped() {
-        let mut boxes: Vec<SecretBox<[u64; 4], Sealed>> = (0..2000u64)
-            .map(|i| SecretBox::new_in(Sealed, |v| *v = [i, !i, i * 3, 7]))
-            .collect::<Result<_, _>>()
-            .expect("sealed boxes");
-        for (i, b) in boxes.iter().enumerate() {
-            let i = i as u64;
-            assert_eq!(*b.borrow(), [i, !i, i * 3, 7]);
-        }
-        for b in boxes.iter_mut().step_by(3) {
-            b.borrow_mut()[3] = 9;
-        }
-        boxes.retain(|b| b.borrow()[0] % 2 == 0);
-        for b in &boxes {
-            let v = *b.borrow();
-            assert_eq!(v[1], !v[0]);
-            assert_eq!(v[3], if v[0] % 3 == 0 { 9 } else { 7 });
-        }
+        shared_storage_checks::values_survive_writes_and_drops(Sealed, 2000);
     }
 
     #[test]
     fn nested_refs_share_one_slot_and_long_values_go_to_pages_of_their_own() {
-        let key = SecretBox::<[u8; 32], Sealed>::random_in(Sealed).expect("box");
-        let a = key.borrow();
-        let b = key.borrow();
-        assert_eq!(a.as_ptr(), b.as_ptr());
-        drop((a, b));
-        let long = SecretVec::<u8, Sealed>::random_in(Sealed, 5000).expect("vec");
-        assert_eq!(long.borrow().len(), 5000);
-        let text = SecretString::from_bytes_in(Sealed, &mut b"hunter2".to_vec()).expect("text");
-        assert_eq!(&*text.borrow(), "hunter2");
-        let empty = SecretVec::<u8, Sealed>::zero_in(Sealed, 0).expect("empty");
-        assert!(empty.borrow().is_empty());
+        shared_storage_checks::nested_refs_share_one_copy_and_long_values_work(Sealed);
     }
 
     /// A `RefMut` passed to `mem::forget` keeps its write for the next `borrow()`, in every

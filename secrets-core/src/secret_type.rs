@@ -167,7 +167,10 @@ pub trait ImplementedByDeriveSecret {
     message = "`{Self}` is not a secret type",
     label = "not a `#[derive(Secret)]` type nor a container of `secrets_core`",
     note = "put `#[derive(Secret)]` on a newtype over guarded storage, e.g. \
-            `struct MasterKey(SecretBox<[u8; 32]>);`"
+            `struct MasterKey(SecretBox<[u8; 32]>);`",
+    note = "some key types are kept out of this on purpose: a `secrets_nonce::SessionKey` \
+            counts its nonces from 0, so it is never loaded, stored or derived; use one of \
+            the key types listed below"
 )]
 pub trait SecretType: Sized + 'static + ImplementedByDeriveSecret {
     /// The guarded storage the type wraps.

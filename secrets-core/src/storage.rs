@@ -219,3 +219,49 @@ impl Storage for Sealed {
         sealed::place(count, element_size, init)
     }
 }
+
+/// Checks every storage that shares pages must pass, called from each one's unit tests.
+#[cfg(test)]
+#[allow(clippy::expect_used)]
+pub(crate) mod shared_storage_checks {
+    use super::Storage;
+    use crate::{SecretBox, SecretString, SecretVec};
+
+    /// `count` boxes made, each read back, every third rewritten, every odd one dropped: the
+    /// rest hold their values, whatever their neighbours went through.
+    pub(crate) fn values_survive_writes_and_drops<S: Storage + Copy>(storage: S, count: u64) {
+        let mut boxes: Vec<SecretBox<[u64; 4], S>> = (0..count)
+            .map(|i| SecretBox::new_in(storage, |v| *v = [i, !i, i * 3, 7]))
+            .collect::<Result<_, _>>()
+            .expect("boxes");
+        for (i, b) in boxes.iter().enumerate() {
+            let i = i as u64;
+            assert_eq!(*b.borrow(), [i, !i, i * 3, 7], "{}", S::NAME);
+        }
+        for b in boxes.iter_mut().step_by(3) {
+            b.borrow_mut()[3] = 9;
+        }
+        boxes.retain(|b| b.borrow()[0] % 2 == 0);
+        for b in &boxes {
+            let v = *b.borrow();
+            assert_eq!(v[1], !v[0], "{}", S::NAME);
+            assert_eq!(v[3], if v[0] % 3 == 0 { 9 } else { 7 }, "{}", S::NAME);
+        }
+    }
+
+    /// Two `Ref`s of one value see one copy; a value over the small limit, a string and an
+    /// empty vector work as in dedicated storage.
+    pub(crate) fn nested_refs_share_one_copy_and_long_values_work<S: Storage + Copy>(storage: S) {
+        let key = SecretBox::<[u8; 32], S>::random_in(storage).expect("box");
+        let a = key.borrow();
+        let b = key.borrow();
+        assert_eq!(a.as_ptr(), b.as_ptr(), "{}", S::NAME);
+        drop((a, b));
+        let long = SecretVec::<u8, S>::random_in(storage, 5000).expect("vec");
+        assert_eq!(long.borrow().len(), 5000);
+        let text = SecretString::from_bytes_in(storage, &mut b"hunter2".to_vec()).expect("text");
+        assert_eq!(&*text.borrow(), "hunter2");
+        let empty = SecretVec::<u8, S>::zero_in(storage, 0).expect("empty");
+        assert!(empty.borrow().is_empty());
+    }
+}

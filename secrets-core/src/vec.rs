@@ -196,7 +196,7 @@ impl<T: Bytes, S: Storage> SecretVec<T, S> {
     #[doc(hidden)]
     pub fn from_bytes_in_domain<D: ?Sized + 'static>(source: &mut [u8]) -> Result<Self, Error> {
         let size = size_of::<T>();
-        let result = if size != 0 && source.len() % size == 0 {
+        let result = if size != 0 && source.len().is_multiple_of(size) {
             Self::try_new_in_domain::<D, Error>(source.len() / size, |values: &mut [T]| {
                 bytes::slice_as_bytes_mut(values).copy_from_slice(source);
                 Ok::<(), Error>(())

@@ -3,13 +3,14 @@
 use secrets_core::__private::aead::{self, Refused};
 use secrets_core::{Ref, SecretVec, Storage};
 
-use crate::algorithm::{Algorithm, Key, TAG_LEN};
+use crate::algorithm::{sealed::Token, Algorithm, Key};
 use crate::nonce::{UnusedNonce, UsedNonce};
+use crate::session::SessionKey;
 use crate::Error;
 
 /// Encrypts and authenticates `plaintext` (and authenticates `aad`) with `key`, using up
-/// `nonce`. Returns the nonce as a [`UsedNonce`] and the ciphertext with its 16-byte tag
-/// appended.
+/// `nonce`. Returns the nonce as a [`UsedNonce`] and the ciphertext with its tag
+/// ([`Algorithm::TAG_LEN`] bytes) appended.
 ///
 /// `plaintext` is read where it lies, typically through a borrow of a `SecretVec`; the
 /// ciphertext is not secret and is returned as a plain `Vec<u8>`. The key's guarded page is
@@ -92,7 +93,7 @@ pub fn open_in<K: Key, S: Storage>(
 
 /// Checks and decrypts `ciphertext` into `out`, a buffer the caller provides: typically the
 /// `RefMut` of a guarded `SecretVec` reused for many messages, so no allocation is made.
-/// `out` must be exactly `ciphertext.len() - 16` bytes.
+/// `out` must be exactly `ciphertext.len() - TAG_LEN` bytes.
 ///
 /// # Errors
 /// As for [`open`], and [`Error::OutputLength`] when `out` has the wrong length. On
@@ -144,7 +145,7 @@ pub fn open_into<K: Key>(
 /// ```
 pub struct Sealer<'k, K: Key> {
     key: Ref<'k, [u8; 32]>,
-    marker: std::marker::PhantomData<&'k K>,
+    owner: &'k K,
 }
 
 type Alg<K> = <K as Key>::Algorithm;
@@ -156,8 +157,8 @@ impl<'k, K: Key> Sealer<'k, K> {
     /// If the key's page cannot be made readable (`mprotect` failed).
     pub fn new(key: &'k K) -> Self {
         Sealer {
-            key: Alg::<K>::key_bytes(key),
-            marker: std::marker::PhantomData,
+            key: key.key_bytes(Token(())),
+            owner: key,
         }
     }
 
@@ -258,14 +259,42 @@ impl<'k, K: Key> Sealer<'k, K> {
         }
         let len = ciphertext
             .len()
-            .checked_sub(TAG_LEN)
+            .checked_sub(Alg::<K>::TAG_LEN)
             .ok_or(Error::Truncated {
-                minimum: TAG_LEN,
+                minimum: Alg::<K>::TAG_LEN,
                 found: ciphertext.len(),
             })?;
         // Before `open` allocates `len` bytes of guarded memory for the plaintext.
         Alg::<K>::RAW.sealed_len(len).map_err(refused::<K>)?;
         Ok(len)
+    }
+}
+
+impl<'k, A: Algorithm, S: Storage> Sealer<'k, SessionKey<A, S>> {
+    /// [`SessionKey::seal`] with the open key: the next nonce of the key's counter, without
+    /// opening and closing the key's page for each message.
+    ///
+    /// ```
+    /// use secrets_nonce::{ChaCha20Poly1305Ietf, Sealer, SessionKey};
+    ///
+    /// let key = SessionKey::<ChaCha20Poly1305Ietf>::generate()?;
+    /// let sealer = Sealer::new(&key);
+    /// for record in [&b"one"[..], b"two", b"three"] {
+    ///     let (used, sealed) = sealer.seal_counted(b"record", record)?;
+    ///     assert_eq!(&*sealer.open(&used, b"record", &sealed)?.borrow(), record);
+    /// }
+    /// assert_eq!(key.remaining(), u64::MAX - 3);
+    /// # Ok::<(), secrets_nonce::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As for [`SessionKey::seal`].
+    pub fn seal_counted(
+        &self,
+        aad: &[u8],
+        plaintext: &[u8],
+    ) -> Result<(UsedNonce<A>, Vec<u8>), Error> {
+        self.seal(self.owner.next_nonce()?, aad, plaintext)
     }
 }
 

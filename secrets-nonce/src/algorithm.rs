@@ -3,56 +3,53 @@
 use std::fmt::Debug;
 use std::hash::Hash;
 
-use secrets_core::__private::aead::{self, Algorithm as Raw};
+use secrets_core::__private::aead::Algorithm as Raw;
 use secrets_core::{Ref, Secret, SecretBox, SecretType};
 
-/// The authentication tag that every ciphertext carries, in bytes.
-pub const TAG_LEN: usize = aead::TAG_LEN;
-
-mod sealed {
+pub(crate) mod sealed {
     pub trait Sealed {}
+
+    /// Only this crate can name it, so only this crate can call [`Key::key_bytes`](super::Key):
+    /// no caller can copy a [`SessionKey`](crate::SessionKey)'s bytes out and store them.
+    pub struct Token(pub(crate) ());
 }
 
-/// An AEAD algorithm. Sealed: implemented by [`XChaCha20Poly1305`], [`ChaCha20Poly1305Ietf`]
-/// and [`Aes256Gcm`] only.
-pub trait Algorithm: sealed::Sealed + Sized + 'static {
-    /// The key type: a `#[derive(Secret)]` type in guarded memory.
-    type Key;
-    /// The nonce as bytes: `[u8; 24]` or `[u8; 12]`.
+/// An AEAD algorithm. Sealed: implemented by [`XChaCha20Poly1305`], [`Aegis256`],
+/// [`ChaCha20Poly1305Ietf`] and [`Aes256Gcm`] only.
+pub trait Algorithm: sealed::Sealed + Sized + Send + Sync + 'static {
+    /// The nonce as bytes: `[u8; 12]`, `[u8; 24]` or `[u8; 32]`.
     type Nonce: Copy + Eq + Hash + Debug + Default + AsRef<[u8]> + AsMut<[u8]> + Send + Sync;
     /// The algorithm's name, for messages.
     const NAME: &'static str;
+    /// The authentication tag that every ciphertext carries, in bytes: 16, or 32 for AEGIS-256.
+    const TAG_LEN: usize;
     #[doc(hidden)]
     const RAW: Raw;
-    /// Opens the key's guarded page read-only for as long as the returned `Ref` lives.
-    #[doc(hidden)]
-    fn key_bytes(key: &Self::Key) -> Ref<'_, [u8; 32]>;
 }
 
 /// A key of one algorithm: it names the algorithm, so `seal(&key, nonce, ..)` knows which
-/// nonce type it takes. Sealed: implemented by the three key types of this crate.
+/// nonce type it takes. Sealed: implemented by the four key types of this crate and by
+/// [`SessionKey`](crate::SessionKey).
 pub trait Key: sealed::Sealed {
     /// The algorithm this key is for.
-    type Algorithm: Algorithm<Key = Self>;
+    type Algorithm: Algorithm;
+    /// Opens the key's guarded page read-only for as long as the returned `Ref` lives. Only
+    /// this crate can call it (the token cannot be made elsewhere).
+    #[doc(hidden)]
+    fn key_bytes(&self, token: sealed::Token) -> Ref<'_, [u8; 32]>;
 }
 
-/// Algorithms whose nonces are long enough to draw at random (192 bits: the chance of a
-/// repeat stays negligible for any realistic number of messages).
+/// Algorithms whose nonces are long enough to draw at random (192 bits for
+/// XChaCha20-Poly1305, 256 for AEGIS-256: the chance of a repeat stays negligible for any
+/// realistic number of messages, in any number of processes).
 #[diagnostic::on_unimplemented(
     message = "`{Self}` nonces are too short to draw at random",
     label = "96-bit random nonces repeat after about 2^48 messages, and one repeat breaks the key",
-    note = "take nonces for `{Self}` from a `NonceSequence`, or use `XChaCha20Poly1305`, whose \
-            192-bit nonces can safely be random"
+    note = "count nonces for `{Self}`: `SessionKey::generate()?.seal(..)` for a key that never \
+            leaves this process, a `CounterFile` for a stored or derived one; or use \
+            `XChaCha20Poly1305` or `Aegis256`, whose nonces can safely be random"
 )]
 pub trait RandomNonce: Algorithm {}
-
-/// Algorithms whose nonces come from a counter ([`NonceSequence`](crate::NonceSequence)).
-#[diagnostic::on_unimplemented(
-    message = "`{Self}` nonces are drawn at random, not counted",
-    label = "a NonceSequence is for 96-bit nonces",
-    note = "use `UnusedNonce::<{Self}>::random()`"
-)]
-pub trait CounterNonce: Algorithm {}
 
 macro_rules! algorithm {
     (
@@ -77,24 +74,25 @@ macro_rules! algorithm {
 
         impl Key for $key {
             type Algorithm = $name;
+
+            fn key_bytes(&self, _: sealed::Token) -> Ref<'_, [u8; 32]> {
+                self.borrow()
+            }
         }
 
         impl Algorithm for $name {
-            type Key = $key;
             type Nonce = [u8; $nonce_len];
             const NAME: &'static str = $text;
+            const TAG_LEN: usize = Raw::$raw.tag_len();
             const RAW: Raw = Raw::$raw;
-
-            fn key_bytes(key: &$key) -> Ref<'_, [u8; 32]> {
-                key.borrow()
-            }
         }
     };
 }
 
 algorithm!(
     /// XChaCha20-Poly1305: 256-bit key, 192-bit nonces drawn at random, 128-bit tag.
-    /// The default choice: random nonces need no state.
+    /// The default choice: random nonces need no state, so a key may live for years, be stored,
+    /// loaded and derived, and seal in any number of processes.
     XChaCha20Poly1305,
     XChaCha20Poly1305Key,
     24,
@@ -104,8 +102,23 @@ algorithm!(
 );
 
 algorithm!(
-    /// ChaCha20-Poly1305 as in RFC 8439: 256-bit key, 96-bit nonces from a
-    /// [`NonceSequence`](crate::NonceSequence), 128-bit tag.
+    /// AEGIS-256: 256-bit key, 256-bit nonces drawn at random, 256-bit tag. Like
+    /// XChaCha20-Poly1305, random nonces make it safe for long-lived keys; it is faster on CPUs
+    /// with AES instructions (libsodium falls back to a portable, slower implementation
+    /// elsewhere) and its 256-bit tag is committing to the key in practice.
+    Aegis256,
+    Aegis256Key,
+    32,
+    Aegis256,
+    "AEGIS-256",
+    "A key for AEGIS-256."
+);
+
+algorithm!(
+    /// ChaCha20-Poly1305 as in RFC 8439: 256-bit key, 96-bit nonces from a counter, 128-bit
+    /// tag. Counted nonces need a key whose every use is known: a
+    /// [`SessionKey`](crate::SessionKey), or a [`CounterFile`](crate::CounterFile) for a key
+    /// that is stored or derived.
     ChaCha20Poly1305Ietf,
     ChaCha20Poly1305IetfKey,
     12,
@@ -115,8 +128,8 @@ algorithm!(
 );
 
 algorithm!(
-    /// AES-256-GCM: 256-bit key, 96-bit nonces from a
-    /// [`NonceSequence`](crate::NonceSequence), 128-bit tag. Only on CPUs with AES-NI and
+    /// AES-256-GCM: 256-bit key, 96-bit nonces from a counter (as for
+    /// [`ChaCha20Poly1305Ietf`]), 128-bit tag. Only on CPUs with AES-NI and
     /// CLMUL: check [`Aes256Gcm::is_available`]; elsewhere `seal` and `open` return
     /// [`Error::Unavailable`](crate::Error::Unavailable).
     Aes256Gcm,
@@ -128,8 +141,7 @@ algorithm!(
 );
 
 impl RandomNonce for XChaCha20Poly1305 {}
-impl CounterNonce for ChaCha20Poly1305Ietf {}
-impl CounterNonce for Aes256Gcm {}
+impl RandomNonce for Aegis256 {}
 
 impl Aes256Gcm {
     /// Whether this CPU runs AES-256-GCM (libsodium's implementation needs AES-NI and CLMUL).

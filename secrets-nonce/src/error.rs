@@ -1,6 +1,8 @@
 //! The one error type of `secrets-nonce`.
 
 use std::fmt;
+use std::io;
+use std::path::PathBuf;
 
 /// Why sealing, opening or taking a nonce failed. Never carries plaintext or key bytes.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -52,6 +54,47 @@ pub enum Error {
     },
     /// Guarded memory for the plaintext could not be set up.
     Storage(secrets_core::Error),
+    /// A [`CounterFile`](crate::CounterFile) could not be read, written, synced or locked. If
+    /// it was reserving nonces, none of the new block was issued, and the counter refuses to
+    /// seal again (the file's state is no longer known): open it again.
+    CounterIo {
+        /// The counter file (or, for `sync directory`, its directory).
+        path: PathBuf,
+        /// What was being done: `open`, `read`, `write`, `sync`, `lock`, `link`, ...
+        operation: &'static str,
+        /// The error's kind.
+        kind: io::ErrorKind,
+        /// The OS error number, when there is one.
+        errno: Option<i32>,
+    },
+    /// Another [`CounterFile`](crate::CounterFile) holds this file's lock: another process,
+    /// or this one (each open of the file is a lock of its own).
+    CounterInUse {
+        /// The counter file.
+        path: PathBuf,
+    },
+    /// The counter file records another key, or this key under another algorithm.
+    CounterOfAnotherKey {
+        /// The counter file.
+        path: PathBuf,
+    },
+    /// The counter file is damaged or not a counter file: it cannot say which nonces were used.
+    CounterCorrupt {
+        /// The counter file.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// [`CounterFile::create`](crate::CounterFile::create) found a file already there.
+    CounterExists {
+        /// The path given.
+        path: PathBuf,
+    },
+    /// [`CounterFile::open`](crate::CounterFile::open) found no file.
+    CounterMissing {
+        /// The path given.
+        path: PathBuf,
+    },
 }
 
 impl fmt::Display for Error {
@@ -89,6 +132,61 @@ impl fmt::Display for Error {
                  split it into several messages"
             ),
             Error::Storage(err) => write!(f, "no guarded memory for the plaintext: {err}"),
+            Error::CounterIo {
+                path,
+                operation,
+                kind,
+                errno,
+            } => {
+                write!(
+                    f,
+                    "counter file {}: {operation} failed: {kind}",
+                    path.display()
+                )?;
+                if let Some(errno) = errno {
+                    write!(f, " (errno {errno})")?;
+                }
+                f.write_str(
+                    "; no nonce was issued from a reservation that failed, and this counter \
+                     seals no more: fix the cause (disk space, permissions, the disk itself), \
+                     then open the counter file again",
+                )
+            }
+            Error::CounterInUse { path } => write!(
+                f,
+                "counter file {} is locked by another CounterFile, in another process or in \
+                 this one (or by a child process that inherited its descriptor, until the \
+                 child exits or execs): a key's nonces are counted by one holder at a time; \
+                 seal through that one, or wait until it is closed",
+                path.display()
+            ),
+            Error::CounterOfAnotherKey { path } => write!(
+                f,
+                "counter file {} counts the nonces of another key (or of this key under \
+                 another algorithm): give each key its own counter file, created together \
+                 with the key",
+                path.display()
+            ),
+            Error::CounterCorrupt { path, reason } => write!(
+                f,
+                "counter file {} is damaged ({reason}), so which nonces this key has used is \
+                 not known: do not repair or recreate it; replace the key (a new key, with a \
+                 new counter file), and keep the damaged file to find out what happened",
+                path.display()
+            ),
+            Error::CounterExists { path } => write!(
+                f,
+                "a file already exists at {}: if it is this key's counter, open it with \
+                 CounterFile::open; a key that has sealed must never get a second, new counter",
+                path.display()
+            ),
+            Error::CounterMissing { path } => write!(
+                f,
+                "no counter file at {}: a counter file is created only together with a new \
+                 key (CounterFile::create right after the key is made); if this key has \
+                 sealed before, its count is lost: replace the key",
+                path.display()
+            ),
         }
     }
 }

@@ -5,7 +5,7 @@ use std::marker::PhantomData;
 
 use secrets_core::Randomizable;
 
-use crate::algorithm::{Algorithm, CounterNonce, RandomNonce};
+use crate::algorithm::{Algorithm, RandomNonce};
 use crate::Error;
 
 /// A nonce that has never been used to seal. Consumed by [`seal`](crate::seal), which returns
@@ -24,8 +24,9 @@ use crate::Error;
 /// # Ok::<(), secrets_nonce::Error>(())
 /// ```
 ///
-/// Take a fresh nonce for every message instead: `UnusedNonce::random()` again, or the next
-/// one from the [`NonceSequence`].
+/// Take a fresh nonce for every message instead: `UnusedNonce::random()` again. Counted
+/// nonces never leave their counter: [`SessionKey::seal`](crate::SessionKey::seal) and
+/// [`CounterFile::seal`](crate::CounterFile::seal) take and use them.
 pub struct UnusedNonce<A: Algorithm> {
     bytes: A::Nonce,
     algorithm: PhantomData<A>,
@@ -33,7 +34,8 @@ pub struct UnusedNonce<A: Algorithm> {
 
 impl<A: Algorithm> UnusedNonce<A> {
     /// A nonce drawn from libsodium's CSPRNG. Only for algorithms with nonces long enough for
-    /// random ones never to repeat in practice ([`RandomNonce`]: XChaCha20-Poly1305).
+    /// random ones never to repeat in practice ([`RandomNonce`]: XChaCha20-Poly1305 and
+    /// AEGIS-256).
     ///
     /// # Panics
     /// If libsodium's CSPRNG cannot be initialised.
@@ -55,6 +57,20 @@ impl<A: Algorithm> UnusedNonce<A> {
     pub(crate) fn into_used(self) -> UsedNonce<A> {
         UsedNonce {
             bytes: self.bytes,
+            algorithm: PhantomData,
+        }
+    }
+
+    /// The nonce numbered `count` of a counter: zeros, then `count` as 64 big-endian bits.
+    /// Only [`SessionKey`](crate::SessionKey) and [`CounterFile`](crate::CounterFile) call it,
+    /// each for the one key whose every use it knows.
+    pub(crate) fn counted(count: u64) -> Self {
+        let mut bytes = A::Nonce::default();
+        let out = bytes.as_mut();
+        let at = out.len() - 8;
+        out[at..].copy_from_slice(&count.to_be_bytes());
+        UnusedNonce {
+            bytes,
             algorithm: PhantomData,
         }
     }
@@ -82,9 +98,9 @@ mod sealed {
 /// Never implemented: the bound on `Clone` for single-use values.
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
-    message = "an unused nonce or a nonce sequence cannot be duplicated: each nonce seals once",
+    message = "an unused nonce cannot be duplicated: each nonce seals once",
     label = "a copy would let the same nonce seal two messages, which breaks the key",
-    note = "take a fresh nonce for each message: `UnusedNonce::random()` or `sequence.next()`"
+    note = "take a fresh nonce for each message: `UnusedNonce::random()`"
 )]
 pub trait NoncesAreSingleUse: sealed::Sealed {}
 
@@ -109,21 +125,9 @@ impl<A: Algorithm> UnusedNonce<A> {
     }
 }
 
-impl<A: Algorithm> NonceSequence<A> {
-    /// Refused: found before `Clone::clone`, so `sequence.clone()` reports why.
-    #[doc(hidden)]
-    #[allow(clippy::should_implement_trait)] // it is the refusal of that trait
-    pub fn clone<'a>(&'a self) -> Self
-    where
-        &'a Self: NoncesAreSingleUse,
-    {
-        unreachable_clone()
-    }
-}
-
-/// The bound above never holds (the trait is sealed and implemented for nothing).
+/// The bounds above never hold (the traits are sealed and implemented for nothing).
 fn unreachable_clone() -> ! {
-    panic!("secrets-nonce: single-use values cannot be cloned, and this cannot be reached")
+    panic!("secrets-nonce: a refused call was reached, and this cannot be")
 }
 
 /// A nonce that has sealed a message: store it with the ciphertext and give it to
@@ -192,109 +196,43 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Hands out 96-bit nonces that never repeat within the sequence: a 32-bit prefix followed by
-/// a 64-bit big-endian counter.
-///
-/// Use one sequence per key for the key's whole life. Two sequences under one key repeat
-/// nonces if their prefixes are equal: [`NonceSequence::new`] draws a random prefix (a clash
-/// needs about 2^16 sequences under one key); [`NonceSequence::with_prefix`] takes a prefix
-/// that the application keeps unique, e.g. a sender id. A `NonceSequence` cannot be cloned.
-///
-/// ```
-/// use secrets_core::prelude::*;
-/// use secrets_nonce::{ChaCha20Poly1305Ietf, ChaCha20Poly1305IetfKey, NonceSequence, open, seal};
-///
-/// let key = ChaCha20Poly1305IetfKey::random()?;
-/// let mut nonces = NonceSequence::<ChaCha20Poly1305Ietf>::new();
-/// let (used, ciphertext) = seal(&key, nonces.next()?, b"", b"first")?;
-/// let (_, _) = seal(&key, nonces.next()?, b"", b"second")?;
-/// assert_eq!(&*open(&key, &used, b"", &ciphertext)?.borrow(), b"first");
-/// # Ok::<(), secrets_nonce::Error>(())
-/// ```
+/// Removed: a counter of its own cannot know whether another process, or an earlier run,
+/// counts under the same key. Kept only to say so: every constructor is refused at compile
+/// time with what to use instead.
+#[doc(hidden)]
 pub struct NonceSequence<A: Algorithm> {
-    prefix: [u8; 4],
-    next: u64,
-    limit: u64,
     algorithm: PhantomData<A>,
 }
 
+/// Never implemented: the bound on the constructors of [`NonceSequence`].
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "a NonceSequence of its own cannot know if another process or an earlier run \
+               counts under the same key",
+    label = "two sequences under one key repeat nonces, and one repeat gives away two plaintexts",
+    note = "for a key made in this process and never stored: `SessionKey::<{A}>::generate()?`, \
+            then `key.seal(aad, plaintext)` counts for you",
+    note = "for a key that is stored, loaded or derived: `CounterFile::open(path, &key)?`, then \
+            `counter.seal(aad, plaintext)`; or random nonces with `XChaCha20Poly1305` or \
+            `Aegis256`"
+)]
+pub trait CountersNeedTheirKey<A>: sealed::Sealed {}
+
 impl<A: Algorithm> NonceSequence<A> {
-    /// A sequence with a random 32-bit prefix, counting from zero, that can issue 2^64 nonces.
-    ///
-    /// # Panics
-    /// If libsodium's CSPRNG cannot be initialised.
-    #[allow(clippy::new_without_default)] // a `Default` that draws randomness would surprise
-    pub fn new() -> Self
+    /// Refused; see [`NonceSequence`].
+    #[allow(clippy::new_without_default)] // a refusal
+    pub fn new<'a>() -> Self
     where
-        A: CounterNonce,
+        &'a Self: CountersNeedTheirKey<A>,
     {
-        let mut prefix = [0u8; 4];
-        prefix.randomize();
-        Self::with_prefix(prefix)
-    }
-
-    /// A sequence with a prefix the application keeps unique per key (e.g. a sender id).
-    pub fn with_prefix(prefix: [u8; 4]) -> Self
-    where
-        A: CounterNonce,
-    {
-        NonceSequence {
-            prefix,
-            next: 0,
-            limit: u64::MAX,
-            algorithm: PhantomData,
-        }
-    }
-
-    /// Caps the number of nonces this sequence issues (for instance to stay within an AEAD's
-    /// usage limit per key); [`next`](Self::next) then fails with [`Error::Exhausted`].
-    pub fn with_limit(mut self, limit: u64) -> Self {
-        self.limit = limit;
-        self
-    }
-
-    /// How many nonces the sequence can still issue.
-    pub fn remaining(&self) -> u64 {
-        self.limit.saturating_sub(self.next)
-    }
-
-    /// The next nonce.
-    ///
-    /// # Errors
-    /// [`Error::Exhausted`] when the sequence has issued its limit: the key must be replaced.
-    #[allow(clippy::should_implement_trait)] // fallible, unlike `Iterator::next`
-    pub fn next(&mut self) -> Result<UnusedNonce<A>, Error> {
-        if self.next >= self.limit {
-            return Err(Error::Exhausted { issued: self.next });
-        }
-        let mut bytes = A::Nonce::default();
-        let out = bytes.as_mut();
-        out[..4].copy_from_slice(&self.prefix);
-        out[4..].copy_from_slice(&self.next.to_be_bytes());
-        self.next += 1;
-        Ok(UnusedNonce {
-            bytes,
-            algorithm: PhantomData,
-        })
-    }
-}
-
-impl<'a, A: Algorithm> Clone for NonceSequence<A>
-where
-    &'a NonceSequence<A>: NoncesAreSingleUse,
-{
-    fn clone(&self) -> Self {
         unreachable_clone()
     }
-}
 
-impl<A: Algorithm> fmt::Debug for NonceSequence<A> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("NonceSequence")
-            .field("algorithm", &A::NAME)
-            .field("prefix", &hex(&self.prefix))
-            .field("next", &self.next)
-            .field("limit", &self.limit)
-            .finish()
+    /// Refused; see [`NonceSequence`].
+    pub fn with_prefix<'a>(_prefix: [u8; 4]) -> Self
+    where
+        &'a Self: CountersNeedTheirKey<A>,
+    {
+        unreachable_clone()
     }
 }

@@ -4,8 +4,8 @@
 use secrets_core::prelude::*;
 
 use crate::{
-    open, seal, ChaCha20Poly1305Ietf, ChaCha20Poly1305IetfKey, Error, UnusedNonce, UsedNonce,
-    XChaCha20Poly1305, XChaCha20Poly1305Key,
+    open, seal, Aegis256, Aegis256Key, ChaCha20Poly1305Ietf, ChaCha20Poly1305IetfKey, Error,
+    UnusedNonce, UsedNonce, XChaCha20Poly1305, XChaCha20Poly1305Key,
 };
 
 fn unhex(text: &str) -> Vec<u8> {
@@ -139,6 +139,33 @@ fn xchacha_refuses_every_bit_flip() {
         &unhex(AAD),
         &unhex(XCHACHA_SEALED),
     );
+}
+
+#[test]
+fn aegis256_refuses_every_bit_flip() {
+    let key = Aegis256Key::from_bytes(&mut unhex(KEY)).expect("key");
+    let nonce: [u8; 32] = std::array::from_fn(|i| i as u8);
+    let sealing = UnusedNonce::<Aegis256>::for_known_answer_test(nonce);
+    let (_, sealed) = seal(&key, sealing, &unhex(AAD), SUNSCREEN).unwrap();
+    assert_eq!(sealed.len(), SUNSCREEN.len() + 32);
+    every_bit_flip_is_refused(
+        |nonce: &[u8; 32], aad, sealed| {
+            let nonce = UsedNonce::<Aegis256>::from_bytes(nonce)?;
+            Ok(open(&key, &nonce, aad, sealed)?.borrow().to_vec())
+        },
+        nonce,
+        &unhex(AAD),
+        &sealed,
+    );
+}
+
+#[test]
+fn counted_nonces_are_the_count_in_their_last_eight_bytes() {
+    let twelve = UnusedNonce::<ChaCha20Poly1305Ietf>::counted(0x0102_0304_0506_0708).into_used();
+    assert_eq!(twelve.as_bytes(), [0, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8]);
+    let last = UnusedNonce::<Aegis256>::counted(u64::MAX).into_used();
+    assert_eq!(&last.as_bytes()[..24], &[0; 24]);
+    assert_eq!(&last.as_bytes()[24..], &[0xff; 8]);
 }
 
 #[test]

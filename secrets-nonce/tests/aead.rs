@@ -1,21 +1,42 @@
-//! Round trips, malformed input, and nonce sequences, through the public API only.
+//! Round trips, malformed input, and session keys' counters, through the public API only.
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
 use secrets_core::prelude::*;
 use secrets_nonce::{
-    open, seal, Aes256Gcm, Aes256GcmKey, ChaCha20Poly1305Ietf, ChaCha20Poly1305IetfKey, Error,
-    NonceSequence, UnusedNonce, UsedNonce, XChaCha20Poly1305, XChaCha20Poly1305Key, TAG_LEN,
+    open, seal, Aegis256, Aegis256Key, Aes256Gcm, Algorithm, ChaCha20Poly1305Ietf, Error, Key,
+    RandomNonce, SessionKey, UnusedNonce, UsedNonce, XChaCha20Poly1305, XChaCha20Poly1305Key,
 };
 
-#[test]
-fn xchacha_round_trips_every_length_around_block_sizes() {
-    let key = XChaCha20Poly1305Key::random().unwrap();
-    for len in [0, 1, 15, 16, 17, 63, 64, 65, 4095, 4096, 16 * 1024] {
+const TAG_LEN: usize = XChaCha20Poly1305::TAG_LEN;
+
+/// Seals and opens every length around the block sizes with random nonces.
+fn random_nonces_round_trip<K: Key + BoxSecret>()
+where
+    K::Algorithm: RandomNonce,
+{
+    let key = K::random().unwrap();
+    for len in [
+        0,
+        1,
+        15,
+        16,
+        17,
+        31,
+        32,
+        33,
+        63,
+        64,
+        65,
+        4095,
+        4096,
+        16 * 1024,
+    ] {
         let mut message = vec![0u8; len];
         message.randomize();
         let (used, sealed) = seal(&key, UnusedNonce::random(), b"aad", &message).unwrap();
-        assert_eq!(sealed.len(), len + TAG_LEN);
+        assert_eq!(sealed.len(), len + K::Algorithm::TAG_LEN);
         // One byte of ciphertext equals its plaintext byte with probability 1/256; sixteen
         // all at once, with probability 2^-128.
         if len >= 16 {
@@ -27,31 +48,138 @@ fn xchacha_round_trips_every_length_around_block_sizes() {
         }
         let opened = open(&key, &used, b"aad", &sealed).unwrap();
         assert_eq!(&*opened.borrow(), &message[..]);
+        let wrong_aad = open(&key, &used, b"aae", &sealed).map(|_| ());
+        assert_eq!(wrong_aad, Err(Error::Forged), "length {len}");
     }
 }
 
 #[test]
-fn chacha_round_trips_with_a_sequence() {
-    let key = ChaCha20Poly1305IetfKey::random().unwrap();
-    let mut nonces = NonceSequence::<ChaCha20Poly1305Ietf>::new();
+fn xchacha_round_trips_every_length_around_block_sizes() {
+    random_nonces_round_trip::<XChaCha20Poly1305Key>();
+}
+
+#[test]
+fn aegis256_round_trips_every_length_around_block_sizes() {
+    random_nonces_round_trip::<Aegis256Key>();
+    assert_eq!(Aegis256::TAG_LEN, 32);
+}
+
+/// A session key seals under nonces 0, 1, 2, ... of its counter, which open after being stored
+/// as bytes beside their ciphertexts.
+fn session_key_round_trips<A: Algorithm>() {
+    let key = SessionKey::<A>::generate().unwrap();
     let mut stored = Vec::new();
     for i in 0..20u8 {
-        let (used, sealed) = seal(&key, nonces.next().unwrap(), &[i], &[i; 40]).unwrap();
+        let (used, sealed) = key.seal(&[i], &[i; 40]).unwrap();
+        let mut expected = vec![0u8; used.as_bytes().len()];
+        let at = expected.len() - 8;
+        expected[at..].copy_from_slice(&u64::from(i).to_be_bytes());
+        assert_eq!(used.as_bytes(), &expected[..], "{} nonce {i}", A::NAME);
         // Store the nonce as bytes beside the ciphertext, as an application would.
         stored.push((used.as_bytes().to_vec(), sealed));
     }
     for (i, (nonce, sealed)) in stored.iter().enumerate() {
-        let used = UsedNonce::<ChaCha20Poly1305Ietf>::from_bytes(nonce).unwrap();
+        let used = UsedNonce::<A>::from_bytes(nonce).unwrap();
         let opened = open(&key, &used, &[i as u8], sealed).unwrap();
         assert_eq!(&*opened.borrow(), &[i as u8; 40]);
+    }
+    assert_eq!(key.remaining(), u64::MAX - 20);
+}
+
+#[test]
+fn session_keys_round_trip_with_counted_nonces() {
+    session_key_round_trips::<ChaCha20Poly1305Ietf>();
+    session_key_round_trips::<XChaCha20Poly1305>();
+    session_key_round_trips::<Aegis256>();
+    if Aes256Gcm::is_available() {
+        session_key_round_trips::<Aes256Gcm>();
     }
 }
 
 #[test]
+fn two_session_keys_do_not_open_each_others_messages() {
+    let (one, two) = (
+        SessionKey::<ChaCha20Poly1305Ietf>::generate().unwrap(),
+        SessionKey::<ChaCha20Poly1305Ietf>::generate().unwrap(),
+    );
+    let (used, sealed) = one.seal(b"", b"for one").unwrap();
+    let (used_two, _) = two.seal(b"", b"for two").unwrap();
+    // Both counters start at 0: the same nonce, under keys that differ.
+    assert_eq!(used, used_two);
+    assert_eq!(open(&two, &used, b"", &sealed).unwrap_err(), Error::Forged);
+}
+
+/// Threads sealing with one shared session key each get nonces of their own.
+#[test]
+fn threads_sharing_a_session_key_never_share_a_nonce() {
+    let key = Arc::new(SessionKey::<ChaCha20Poly1305Ietf>::generate().unwrap());
+    let threads: Vec<_> = (0..4)
+        .map(|_| {
+            let key = Arc::clone(&key);
+            std::thread::spawn(move || {
+                (0..500)
+                    .map(|_| key.seal(b"", b"").unwrap().0)
+                    .collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    let mut seen = HashSet::new();
+    for thread in threads {
+        for used in thread.join().unwrap() {
+            assert!(seen.insert(used), "nonce {used:?} sealed twice");
+        }
+    }
+    assert_eq!(seen.len(), 2000);
+    assert_eq!(key.remaining(), u64::MAX - 2000);
+}
+
+/// Property: for random limits, a session key seals exactly its limit, each under a new
+/// nonce, and then fails with `Exhausted` every time it is asked.
+#[test]
+fn session_keys_never_repeat_and_stop_at_their_limit() {
+    for round in 0..32u64 {
+        let mut limit_bytes = [0u8; 2];
+        limit_bytes.randomize();
+        let limit = u64::from(u16::from_le_bytes(limit_bytes) % 1000) + round;
+        let key = SessionKey::<ChaCha20Poly1305Ietf>::generate()
+            .unwrap()
+            .with_limit(limit);
+        let mut seen = HashSet::new();
+        while let Ok((used, _)) = key.seal(b"", b"") {
+            assert!(
+                seen.insert(used),
+                "nonce repeated after {} nonces",
+                seen.len()
+            );
+        }
+        assert_eq!(seen.len() as u64, limit);
+        assert_eq!(key.remaining(), 0);
+        for _ in 0..3 {
+            assert_eq!(
+                key.seal(b"", b"").unwrap_err(),
+                Error::Exhausted { issued: limit }
+            );
+        }
+    }
+}
+
+#[test]
+fn a_session_key_prints_no_key() {
+    let key = SessionKey::<Aegis256>::generate().unwrap();
+    key.seal(b"", b"").unwrap();
+    assert_eq!(
+        format!("{key:?}"),
+        format!(
+            "SessionKey {{ algorithm: \"AEGIS-256\", storage: \"dedicated\", sealed: 1, limit: {}, .. }}",
+            u64::MAX
+        )
+    );
+}
+
+#[test]
 fn aes_gcm_round_trips_where_available() {
-    let key = Aes256GcmKey::random().unwrap();
-    let mut nonces = NonceSequence::<Aes256Gcm>::new();
-    let result = seal(&key, nonces.next().unwrap(), b"", b"payload");
+    let key = SessionKey::<Aes256Gcm>::generate().unwrap();
+    let result = key.seal(b"", b"payload");
     if Aes256Gcm::is_available() {
         let (used, sealed) = result.unwrap();
         assert_eq!(
@@ -116,58 +244,14 @@ fn stored_nonces_of_the_wrong_length_are_refused() {
     );
 }
 
-/// Property: for random prefixes and lengths, a sequence never issues the same nonce twice,
-/// issues exactly its limit, and then fails with `Exhausted` every time it is asked.
-#[test]
-fn sequences_never_repeat_and_stop_at_their_limit() {
-    for round in 0..64u64 {
-        let mut prefix = [0u8; 4];
-        prefix.randomize();
-        let mut limit_bytes = [0u8; 2];
-        limit_bytes.randomize();
-        let limit = u64::from(u16::from_le_bytes(limit_bytes) % 2000) + round;
-        let mut sequence =
-            NonceSequence::<ChaCha20Poly1305Ietf>::with_prefix(prefix).with_limit(limit);
-        let key = ChaCha20Poly1305IetfKey::zero().unwrap();
-        let mut seen = HashSet::new();
-        while let Ok(nonce) = sequence.next() {
-            let (used, _) = seal(&key, nonce, b"", b"").unwrap();
-            assert_eq!(&used.as_bytes()[..4], &prefix, "prefix kept");
-            assert!(
-                seen.insert(used),
-                "nonce repeated after {} nonces",
-                seen.len()
-            );
-        }
-        assert_eq!(seen.len() as u64, limit);
-        assert_eq!(sequence.remaining(), 0);
-        for _ in 0..3 {
-            assert_eq!(
-                sequence.next().unwrap_err(),
-                Error::Exhausted { issued: limit }
-            );
-        }
-    }
-}
-
-#[test]
-fn a_full_sequence_counts_to_the_end_of_the_counter() {
-    let mut sequence = NonceSequence::<ChaCha20Poly1305Ietf>::with_prefix(*b"abcd");
-    assert_eq!(sequence.remaining(), u64::MAX);
-    let first = seal(
-        &ChaCha20Poly1305IetfKey::zero().unwrap(),
-        sequence.next().unwrap(),
-        b"",
-        b"",
-    )
-    .unwrap()
-    .0;
-    assert_eq!(first.as_bytes(), b"abcd\0\0\0\0\0\0\0\0");
-}
-
 #[test]
 fn random_nonces_differ() {
     let key = XChaCha20Poly1305Key::random().unwrap();
+    let nonces: HashSet<_> = (0..1000)
+        .map(|_| seal(&key, UnusedNonce::random(), b"", b"").unwrap().0)
+        .collect();
+    assert_eq!(nonces.len(), 1000);
+    let key = Aegis256Key::random().unwrap();
     let nonces: HashSet<_> = (0..1000)
         .map(|_| seal(&key, UnusedNonce::random(), b"", b"").unwrap().0)
         .collect();
@@ -289,4 +373,27 @@ fn open_in_pooled_refuses_what_open_refuses() {
             found: TAG_LEN - 1
         })
     );
+}
+
+/// Session keys in pooled and sealed storage seal, open and count as in dedicated storage, and
+/// a million of them would not need a locked page each.
+#[test]
+fn session_keys_rest_in_any_storage() {
+    fn round_trip<S: secrets_core::Storage>() {
+        let keys: Vec<_> = (0..300)
+            .map(|_| SessionKey::<ChaCha20Poly1305Ietf, S>::generate().unwrap())
+            .collect();
+        for (i, key) in keys.iter().enumerate() {
+            let (used, sealed) = key.seal(b"", &[i as u8; 20]).unwrap();
+            let (again, _) = key.seal(b"", b"").unwrap();
+            assert_ne!(used, again);
+            assert_eq!(
+                &*open(key, &used, b"", &sealed).unwrap().borrow(),
+                &[i as u8; 20]
+            );
+        }
+        assert!(format!("{:?}", keys[0]).contains(S::NAME));
+    }
+    round_trip::<secrets_core::Pooled>();
+    round_trip::<secrets_core::Sealed>();
 }

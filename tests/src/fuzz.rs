@@ -22,8 +22,8 @@ use std::path::Path;
 use secrets_core::prelude::*;
 use secrets_core::{Error, Pooled, Sealed, SecretBox, SecretVec, Storage};
 use secrets_nonce::{
-    Aes256Gcm, Aes256GcmKey, Algorithm, ChaCha20Poly1305Ietf, ChaCha20Poly1305IetfKey, Key,
-    NonceSequence, UnusedNonce, UsedNonce, XChaCha20Poly1305, XChaCha20Poly1305Key, TAG_LEN,
+    Aegis256, Aegis256Key, Aes256Gcm, Algorithm, ChaCha20Poly1305Ietf, Key, SessionKey,
+    UnusedNonce, UsedNonce, XChaCha20Poly1305, XChaCha20Poly1305Key,
 };
 
 /// One fuzz case for the key-file loader: the first byte picks the file mode, the rest is the
@@ -120,6 +120,7 @@ pub fn used_nonce(data: &[u8]) {
     used_nonce_of::<XChaCha20Poly1305>(data, 24);
     used_nonce_of::<ChaCha20Poly1305Ietf>(data, 12);
     used_nonce_of::<Aes256Gcm>(data, 12);
+    used_nonce_of::<Aegis256>(data, 32);
 }
 
 fn used_nonce_of<A: Algorithm>(data: &[u8], expected: usize) {
@@ -142,7 +143,7 @@ fn used_nonce_of<A: Algorithm>(data: &[u8], expected: usize) {
     }
 }
 
-/// One fuzz case for AEAD opening. The first byte picks the algorithm (`% 3`) and the mode
+/// One fuzz case for AEAD opening. The first byte picks the algorithm (`% 4`) and the mode
 /// (bit 7); the next two give the lengths of the nonce (`% 33`, so wrong lengths too) and of
 /// the associated data (`% 64`); then come the nonce, the associated data and the rest.
 ///
@@ -160,37 +161,50 @@ pub fn aead_open(data: &[u8]) {
     };
     let round_trip = selector & 0x80 != 0;
     let key_bytes = [0x42u8; 32];
-    match selector % 3 {
+    // Counted nonces need a session key (a key from bytes cannot count); an input made without
+    // the key is refused by either.
+    match selector % 4 {
         0 => {
             let key = XChaCha20Poly1305Key::from_bytes(&mut { key_bytes }).expect("a key");
-            open_case(&key, rest, round_trip, true, UnusedNonce::random);
+            open_case(&key, rest, round_trip, true, |aad, body| {
+                secrets_nonce::seal(&key, UnusedNonce::random(), aad, body)
+            });
         }
         1 => {
-            let key = ChaCha20Poly1305IetfKey::from_bytes(&mut { key_bytes }).expect("a key");
-            let mut nonces = NonceSequence::new();
-            open_case(&key, rest, round_trip, true, || {
-                nonces.next().expect("a fresh sequence has nonces")
+            let key = Aegis256Key::from_bytes(&mut { key_bytes }).expect("a key");
+            open_case(&key, rest, round_trip, true, |aad, body| {
+                secrets_nonce::seal(&key, UnusedNonce::random(), aad, body)
+            });
+        }
+        2 => {
+            let key = SessionKey::<ChaCha20Poly1305Ietf>::generate().expect("a key");
+            open_case(&key, rest, round_trip, true, |aad, body| {
+                key.seal(aad, body)
             });
         }
         _ => {
-            let key = Aes256GcmKey::from_bytes(&mut { key_bytes }).expect("a key");
-            let mut nonces = NonceSequence::new();
-            open_case(&key, rest, round_trip, Aes256Gcm::is_available(), || {
-                nonces.next().expect("a fresh sequence has nonces")
+            let key = SessionKey::<Aes256Gcm>::generate().expect("a key");
+            let available = Aes256Gcm::is_available();
+            open_case(&key, rest, round_trip, available, |aad, body| {
+                key.seal(aad, body)
             });
         }
     }
 }
+
+/// A sealed message: its nonce and its ciphertext with the tag.
+type SealedMessage<A> = (UsedNonce<A>, Vec<u8>);
 
 fn open_case<K: Key>(
     key: &K,
     data: &[u8],
     round_trip: bool,
     available: bool,
-    fresh: impl FnOnce() -> UnusedNonce<K::Algorithm>,
+    seal: impl FnOnce(&[u8], &[u8]) -> Result<SealedMessage<K::Algorithm>, secrets_nonce::Error>,
 ) {
     use secrets_nonce::Error as NonceError;
     let name = <K::Algorithm as Algorithm>::NAME;
+    let tag_len = <K::Algorithm as Algorithm>::TAG_LEN;
     let unavailable = NonceError::Unavailable { algorithm: name };
     let (nonce_len, aad_len, data) = match data {
         [n, a, rest @ ..] => (usize::from(*n) % 33, usize::from(*a) % 64, rest),
@@ -200,7 +214,7 @@ fn open_case<K: Key>(
     let (aad, body) = data.split_at(aad_len.min(data.len()));
 
     if round_trip {
-        let sealed = secrets_nonce::seal(key, fresh(), aad, body);
+        let sealed = seal(aad, body);
         let (used, mut sealed) = match sealed {
             Ok(sealed) => sealed,
             Err(err) => {
@@ -208,7 +222,7 @@ fn open_case<K: Key>(
                 return;
             }
         };
-        assert_eq!(sealed.len(), body.len() + TAG_LEN, "{name}");
+        assert_eq!(sealed.len(), body.len() + tag_len, "{name}");
         let opened = secrets_nonce::open(key, &used, aad, &sealed).expect("a sealed message opens");
         assert_eq!(
             &*opened.borrow(),
@@ -250,9 +264,9 @@ fn open_case<K: Key>(
     };
     let expected = if !available {
         unavailable
-    } else if body.len() < TAG_LEN {
+    } else if body.len() < tag_len {
         NonceError::Truncated {
-            minimum: TAG_LEN,
+            minimum: tag_len,
             found: body.len(),
         }
     } else {
@@ -263,14 +277,14 @@ fn open_case<K: Key>(
         .expect_err("an input made without the key must not authenticate");
     assert_eq!(err, expected, "{name}: open");
     // `open_into` checks the buffer's length before anything else is done with it.
-    let mut out = vec![0u8; body.len().saturating_sub(TAG_LEN) + 1];
+    let mut out = vec![0u8; body.len().saturating_sub(tag_len) + 1];
     let err = secrets_nonce::open_into(key, &used, aad, body, &mut out)
         .expect_err("an input made without the key must not authenticate");
     match expected {
         NonceError::Forged => assert_eq!(
             err,
             NonceError::OutputLength {
-                expected: body.len() - TAG_LEN,
+                expected: body.len() - tag_len,
                 found: out.len()
             },
             "{name}: open_into"

@@ -26,39 +26,56 @@ pub enum Algorithm {
     ChaCha20Poly1305Ietf,
     /// AES-256-GCM: 256-bit key, 96-bit nonce; only where the CPU has AES-NI and CLMUL.
     Aes256Gcm,
+    /// AEGIS-256: 256-bit key, 256-bit nonce, 256-bit tag; libsodium has a portable
+    /// implementation besides the AES-NI one, so it runs everywhere.
+    Aegis256,
 }
-
-/// The authentication tag appended to every ciphertext, in bytes (16 for all three).
-pub const TAG_LEN: usize = 16;
 
 /// Every key is 256 bits.
 pub const KEY_LEN: usize = 32;
 
 impl Algorithm {
     /// The nonce length in bytes.
+    #[inline]
     pub const fn nonce_len(self) -> usize {
         match self {
             Algorithm::XChaCha20Poly1305 => 24,
             Algorithm::ChaCha20Poly1305Ietf | Algorithm::Aes256Gcm => 12,
+            Algorithm::Aegis256 => 32,
         }
     }
 
-    /// The longest message libsodium seals or opens with this construction, in bytes
-    /// (`crypto_aead_*_messagebytes_max()`): 16 × (2³² − 2) for AES-256-GCM (about 64 GiB:
-    /// its 32-bit block counter), 64 × (2³² − 1) for ChaCha20-Poly1305-IETF (about 256 GiB),
-    /// and `SIZE_MAX - 16` for XChaCha20-Poly1305 (no slice is that long).
-    pub fn max_message_len(self) -> usize {
+    /// The authentication tag appended to every ciphertext, in bytes: 16, or 32 for AEGIS-256.
+    #[inline]
+    pub const fn tag_len(self) -> usize {
         match self {
-            // SAFETY: returns a constant; takes no arguments and reads no state.
-            Algorithm::XChaCha20Poly1305 => unsafe {
-                ffi::crypto_aead_xchacha20poly1305_ietf_messagebytes_max()
-            },
-            // SAFETY: as above.
-            Algorithm::ChaCha20Poly1305Ietf => unsafe {
-                ffi::crypto_aead_chacha20poly1305_ietf_messagebytes_max()
-            },
-            // SAFETY: as above.
-            Algorithm::Aes256Gcm => unsafe { ffi::crypto_aead_aes256gcm_messagebytes_max() },
+            Algorithm::XChaCha20Poly1305
+            | Algorithm::ChaCha20Poly1305Ietf
+            | Algorithm::Aes256Gcm => 16,
+            Algorithm::Aegis256 => 32,
+        }
+    }
+
+    /// The longest message libsodium seals or opens with this construction, in bytes (its
+    /// `crypto_aead_*_MESSAGEBYTES_MAX`): 16 × (2³² − 2) for AES-256-GCM (about 64 GiB: its
+    /// 32-bit block counter), 64 × (2³² − 1) for ChaCha20-Poly1305-IETF (about 256 GiB),
+    /// `SIZE_MAX - 16` for XChaCha20-Poly1305 (no slice is that long) and 2⁶¹ − 1 for
+    /// AEGIS-256, each at most `SIZE_MAX` less the tag. Constants here (the hot paths check
+    /// every length against them); a unit test compares each with libsodium's
+    /// `crypto_aead_*_messagebytes_max()`.
+    #[inline]
+    pub const fn max_message_len(self) -> usize {
+        let limit: u64 = match self {
+            Algorithm::XChaCha20Poly1305 => u64::MAX,
+            Algorithm::ChaCha20Poly1305Ietf => 64 * ((1 << 32) - 1),
+            Algorithm::Aes256Gcm => 16 * ((1 << 32) - 2),
+            Algorithm::Aegis256 => (1 << 61) - 1,
+        };
+        let most = usize::MAX - self.tag_len();
+        if limit > most as u64 {
+            most
+        } else {
+            limit as usize
         }
     }
 
@@ -67,6 +84,7 @@ impl Algorithm {
     /// # Errors
     /// [`Refused::TooLong`] if the message is longer than [`Algorithm::max_message_len`] (or
     /// the sum overflows, which that limit already excludes).
+    #[inline]
     pub fn sealed_len(self, message_len: usize) -> Result<usize, Refused> {
         let limit = self.max_message_len();
         let too_long = Refused::TooLong {
@@ -76,24 +94,29 @@ impl Algorithm {
         if message_len > limit {
             return Err(too_long);
         }
-        message_len.checked_add(TAG_LEN).ok_or(too_long)
+        message_len.checked_add(self.tag_len()).ok_or(too_long)
     }
 
     /// Bytes of stack zeroed after each call of this construction: what libsodium was
     /// measured to write below its caller, with room to spare (see [`scrub`]).
+    #[inline]
     pub const fn stack_scrub_len(self) -> usize {
         match self {
             Algorithm::XChaCha20Poly1305 | Algorithm::ChaCha20Poly1305Ietf => {
                 scrub::CHACHA20_POLY1305
             }
             Algorithm::Aes256Gcm => scrub::AES256_GCM,
+            Algorithm::Aegis256 => scrub::AEGIS256,
         }
     }
 
     /// Whether this machine can run the construction (AES-256-GCM needs AES-NI and CLMUL).
+    #[inline]
     pub fn is_available(self) -> bool {
         match self {
-            Algorithm::XChaCha20Poly1305 | Algorithm::ChaCha20Poly1305Ietf => true,
+            Algorithm::XChaCha20Poly1305
+            | Algorithm::ChaCha20Poly1305Ietf
+            | Algorithm::Aegis256 => true,
             Algorithm::Aes256Gcm => {
                 sodium::init_or_panic();
                 // SAFETY: takes no arguments; libsodium is initialised (it probes the CPU).
@@ -140,6 +163,10 @@ fn functions(algorithm: Algorithm) -> (Encrypt, Decrypt) {
         Algorithm::Aes256Gcm => (
             ffi::crypto_aead_aes256gcm_encrypt,
             ffi::crypto_aead_aes256gcm_decrypt,
+        ),
+        Algorithm::Aegis256 => (
+            ffi::crypto_aead_aegis256_encrypt,
+            ffi::crypto_aead_aegis256_decrypt,
         ),
     }
 }
@@ -216,7 +243,7 @@ fn seal_to(
 }
 
 /// Checks and decrypts `ciphertext` (ciphertext then tag) into `out`
-/// (`ciphertext.len() - TAG_LEN` bytes). On failure `out` holds no plaintext.
+/// (`ciphertext.len() - algorithm.tag_len()` bytes). On failure `out` holds no plaintext.
 ///
 /// # Errors
 /// [`Refused::TooLong`] when the message would be longer than the algorithm allows (checked
@@ -233,7 +260,7 @@ pub fn open(
 ) -> Result<(), Refused> {
     let message_len = ciphertext
         .len()
-        .checked_sub(TAG_LEN)
+        .checked_sub(algorithm.tag_len())
         .ok_or(Refused::Misuse)?;
     algorithm.sealed_len(message_len)?;
     let lengths_ok =
@@ -274,7 +301,7 @@ pub fn open(
 }
 
 /// Encrypts and authenticates `plaintext` into `out` (ciphertext, then tag), which must be
-/// exactly `plaintext.len() + TAG_LEN` bytes and must not overlap it.
+/// exactly `plaintext.len() + algorithm.tag_len()` bytes and must not overlap it.
 ///
 /// # Errors
 /// [`Refused::TooLong`] for a message longer than the algorithm allows; [`Refused::Misuse`] for
@@ -298,7 +325,7 @@ pub fn seal_into(
     )
 }
 
-/// Encrypts and authenticates `plaintext` into a new `Vec` of `plaintext.len() + TAG_LEN`
+/// Encrypts and authenticates `plaintext` into a new `Vec` of `plaintext.len() + algorithm.tag_len()`
 /// bytes (ciphertext, then tag) that libsodium writes directly, with no zeroing pass first.
 ///
 /// # Errors
@@ -321,15 +348,76 @@ pub fn seal_to_vec(
     Ok(out)
 }
 
+/// A public name for `key`: keyed BLAKE2b-256 (`crypto_generichash` with `key` as its key) of
+/// `domain`. It identifies the key (a counter file records it, so the file cannot serve
+/// another key) and tells nothing about it: BLAKE2b keyed is a PRF, and `domain` is a string
+/// no other use of the key MACs.
+///
+/// # Errors
+/// [`Refused::Misuse`] when `key` is not [`KEY_LEN`] bytes.
+pub fn key_identity(key: &[u8], domain: &[u8]) -> Result<[u8; 32], Refused> {
+    if key.len() != KEY_LEN {
+        return Err(Refused::Misuse);
+    }
+    let domain_len = wide(domain.len())?;
+    sodium::init_or_panic();
+    let mut out = [0u8; 32];
+    // SAFETY: `out` has 32 bytes (within crypto_generichash_BYTES_MIN..=MAX), `domain` is valid
+    // for `domain_len` bytes, and `key` for KEY_LEN (32, within crypto_generichash_KEYBYTES_MIN
+    // ..=MAX), all for the whole call.
+    let ret = unsafe {
+        ffi::crypto_generichash(
+            out.as_mut_ptr(),
+            out.len(),
+            domain.as_ptr(),
+            domain_len,
+            key.as_ptr(),
+            key.len(),
+        )
+    };
+    // BLAKE2b keyed copies the key into its first block, which a dead frame keeps.
+    sodium::scrub_stack(sodium::scrub::KDF);
+    if ret == 0 {
+        Ok(out)
+    } else {
+        Err(Refused::Misuse)
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::{Algorithm, Refused, TAG_LEN};
+    use super::{ffi, Algorithm, Refused};
 
-    const ALL: [Algorithm; 3] = [
+    const ALL: [Algorithm; 4] = [
         Algorithm::XChaCha20Poly1305,
         Algorithm::ChaCha20Poly1305Ietf,
         Algorithm::Aes256Gcm,
+        Algorithm::Aegis256,
     ];
+
+    #[test]
+    fn key_identity_depends_on_key_and_domain() {
+        let (a, b) = ([1u8; 32], [2u8; 32]);
+        let id = super::key_identity(&a, b"one");
+        assert!(matches!(id, Ok(bytes) if bytes != [0u8; 32]));
+        assert_eq!(super::key_identity(&a, b"one"), id);
+        assert_ne!(super::key_identity(&b, b"one"), id);
+        assert_ne!(super::key_identity(&a, b"two"), id);
+        assert_eq!(super::key_identity(&a[..31], b"one"), Err(Refused::Misuse));
+    }
+
+    #[test]
+    fn the_limits_are_libsodiums_own() {
+        let functions: [unsafe extern "C" fn() -> usize; 4] = [
+            ffi::crypto_aead_xchacha20poly1305_ietf_messagebytes_max,
+            ffi::crypto_aead_chacha20poly1305_ietf_messagebytes_max,
+            ffi::crypto_aead_aes256gcm_messagebytes_max,
+            ffi::crypto_aead_aegis256_messagebytes_max,
+        ];
+        // SAFETY: each returns a constant; they take no arguments and read no state.
+        let theirs = functions.map(|limit| unsafe { limit() });
+        assert_eq!(ALL.map(Algorithm::max_message_len), theirs);
+    }
 
     #[test]
     fn limits_are_libsodiums() {
@@ -343,21 +431,25 @@ mod tests {
         );
         assert_eq!(
             Algorithm::XChaCha20Poly1305.max_message_len(),
-            usize::MAX - TAG_LEN
+            usize::MAX - 16
+        );
+        assert_eq!(
+            Algorithm::Aegis256.max_message_len() as u64,
+            (1u64 << 61) - 1
         );
     }
 
     #[test]
     fn sealed_len_accepts_the_limit_and_refuses_one_more() {
         for algorithm in ALL {
-            let limit = algorithm.max_message_len();
-            assert_eq!(algorithm.sealed_len(0), Ok(TAG_LEN));
+            let (limit, tag) = (algorithm.max_message_len(), algorithm.tag_len());
+            assert_eq!(algorithm.sealed_len(0), Ok(tag));
             assert_eq!(
                 algorithm.sealed_len(limit),
-                Ok(limit + TAG_LEN),
+                Ok(limit + tag),
                 "{algorithm:?}"
             );
-            for found in [limit + 1, usize::MAX - TAG_LEN + 1, usize::MAX] {
+            for found in [limit + 1, usize::MAX - tag + 1, usize::MAX] {
                 assert_eq!(
                     algorithm.sealed_len(found),
                     Err(Refused::TooLong { found, limit }),

@@ -2,8 +2,8 @@
 // Why it must not compile: the algorithms take nonces of different lengths (12 and 24 bytes),
 // and a nonce's single-use promise holds for one algorithm's keys; the key's type names its
 // algorithm, and `seal` takes only nonces of that algorithm.
-// Instead: take the nonce for the key's algorithm: `NonceSequence::<ChaCha20Poly1305Ietf>`, or
-// switch to an `XChaCha20Poly1305Key`.
+// Instead: take the nonce for the key's algorithm (ChaCha20-Poly1305-IETF counts them: a
+// `SessionKey` or a `CounterFile`), or switch to an `XChaCha20Poly1305Key`.
 
 use secrets_core::prelude::*;
 use secrets_nonce::{seal, ChaCha20Poly1305IetfKey, UnusedNonce, XChaCha20Poly1305};

@@ -1,8 +1,9 @@
 // Misuse: a random 96-bit nonce for ChaCha20-Poly1305-IETF.
 // Why it must not compile: 96-bit random nonces are likely to repeat after about 2^48
 // messages under one key, and a single repeat breaks the key.
-// Instead: take ChaCha20-Poly1305-IETF nonces from a `NonceSequence`, or use XChaCha20-Poly1305,
-// whose 192-bit nonces can safely be random.
+// Instead: count ChaCha20-Poly1305-IETF nonces (`SessionKey::seal` for a key that stays in the
+// process, `CounterFile::seal` for a stored or derived one), or use XChaCha20-Poly1305 or
+// AEGIS-256, whose nonces can safely be random.
 
 use secrets_nonce::{ChaCha20Poly1305Ietf, UnusedNonce};
 

@@ -2,8 +2,8 @@
 // Why it must not compile: two messages sealed under one key and nonce give away the XOR of
 // their plaintexts and let an attacker forge tags; `seal` takes the nonce by value, so it is
 // gone after the first message.
-// Instead: take a fresh nonce for every message: `UnusedNonce::random()` again, or
-// `sequence.next()` from a `NonceSequence`.
+// Instead: take a fresh nonce for every message: `UnusedNonce::random()` again (or let a
+// `SessionKey` or a `CounterFile` count them).
 
 use secrets_core::prelude::*;
 use secrets_nonce::{seal, UnusedNonce, XChaCha20Poly1305, XChaCha20Poly1305Key};

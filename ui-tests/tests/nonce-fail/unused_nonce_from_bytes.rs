@@ -2,8 +2,8 @@
 // Why it must not compile: a nonce from bytes could be one that has already sealed a message
 // (a constant, a value read back from storage, a counter reset on restart); the crate can only
 // promise single use for nonces it made itself, so it has no such constructor.
-// Instead: `UnusedNonce::random()` (XChaCha20-Poly1305) or `NonceSequence::next()` (96-bit
-// nonces). To read back a stored nonce for opening, use `UsedNonce::from_bytes`.
+// Instead: `UnusedNonce::random()` (XChaCha20-Poly1305, AEGIS-256), or let a `SessionKey` or
+// a `CounterFile` count 96-bit nonces. To read back a stored nonce for opening, use `UsedNonce::from_bytes`.
 
 use secrets_nonce::{UnusedNonce, XChaCha20Poly1305};
 

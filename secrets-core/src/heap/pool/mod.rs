@@ -868,27 +868,12 @@ pub(crate) fn census() -> (usize, usize, usize) {
 #[cfg(test)]
 #[allow(clippy::expect_used)]
 mod tests {
-    use crate::{Pooled, SecretBox, SecretString, SecretVec};
+    use crate::storage::shared_storage_checks;
+    use crate::Pooled;
 
     #[test]
     fn values_survive_being_packed_borrowed_written_and_dropped() {
-        let mut boxes: Vec<SecretBox<[u64; 4], Pooled>> = (0..3000u64)
-            .map(|i| SecretBox::new_in(Pooled, |v| *v = [i, !i, i * 3, 7]))
-            .collect::<Result<_, _>>()
-            .expect("pooled boxes");
-        for (i, b) in boxes.iter().enumerate() {
-            let i = i as u64;
-            assert_eq!(*b.borrow(), [i, !i, i * 3, 7]);
-        }
-        for b in boxes.iter_mut().step_by(3) {
-            b.borrow_mut()[3] = 9;
-        }
-        boxes.retain(|b| b.borrow()[0] % 2 == 0);
-        for b in &boxes {
-            let v = *b.borrow();
-            assert_eq!(v[1], !v[0]);
-            assert_eq!(v[3], if v[0] % 3 == 0 { 9 } else { 7 });
-        }
+        shared_storage_checks::values_survive_writes_and_drops(Pooled, 3000);
         let (data, scratch, _) = super::census();
         assert!(
             data >= 1 && scratch >= 1,
@@ -898,16 +883,6 @@ mod tests {
 
     #[test]
     fn nested_refs_share_one_copy_and_long_values_go_to_pages_of_their_own() {
-        let key = SecretBox::<[u8; 32], Pooled>::random_in(Pooled).expect("box");
-        let a = key.borrow();
-        let b = key.borrow();
-        assert_eq!(a.as_ptr(), b.as_ptr());
-        drop((a, b));
-        let long = SecretVec::<u8, Pooled>::random_in(Pooled, 5000).expect("vec");
-        assert_eq!(long.borrow().len(), 5000);
-        let text = SecretString::from_bytes_in(Pooled, &mut b"hunter2".to_vec()).expect("text");
-        assert_eq!(&*text.borrow(), "hunter2");
-        let empty = SecretVec::<u8, Pooled>::zero_in(Pooled, 0).expect("empty");
-        assert!(empty.borrow().is_empty());
+        shared_storage_checks::nested_refs_share_one_copy_and_long_values_work(Pooled);
     }
 }
