@@ -826,6 +826,63 @@ fn the_counter_file_is_mode_0600_whatever_the_umask() {
     .assert_success();
 }
 
+/// Whoever can write a counter file can set it back, and its key then repeats nonces: shown
+/// first with the owner's own copy of an earlier state (which no check can tell from the real
+/// file; the documented limit), then every file someone else could write is refused: writable
+/// by group or others, owned by another user, a symbolic link, a FIFO (refused at once, not
+/// waited on). Removing a check makes its `unwrap_err` fail.
+#[test]
+fn a_counter_file_others_could_rewind_is_refused() {
+    let _serial = one_at_a_time();
+    let dir = PrivateDir::new("counter-private");
+    let path = new_counter(&dir, "counter");
+
+    // Control: a rewound file is accepted and repeats the nonces used after the copy.
+    let earlier = std::fs::read(&path).expect("copy the file");
+    let first = seal_here(&path, 3);
+    std::fs::write(&path, &earlier).expect("set the file back");
+    let again = seal_here(&path, 3);
+    assert_eq!(first, again, "a rewound counter repeats its nonces");
+
+    let refused = |path: &Path, why: &str| match CounterFile::open(path, &key()) {
+        Err(Error::CounterNotPrivate { reason, .. }) => {
+            assert!(reason.contains(why), "{reason:?} lacks {why:?}")
+        }
+        other => panic!("expected CounterNotPrivate ({why}): {other:?}"),
+    };
+    let set_mode = |mode: u32| {
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).expect("chmod")
+    };
+    for mode in [0o620, 0o602, 0o660, 0o666] {
+        set_mode(mode);
+        refused(&path, "may write it");
+    }
+    // Reading reveals nothing (the key's identity is a keyed hash): readable files are fine.
+    set_mode(0o644);
+    seal_here(&path, 1);
+    set_mode(0o600);
+
+    // SAFETY: `geteuid` has no preconditions and cannot fail.
+    if unsafe { libc::geteuid() } == 0 {
+        std::os::unix::fs::chown(&path, Some(65534), None).expect("chown to nobody");
+        refused(&path, "owned by another user");
+        std::os::unix::fs::chown(&path, Some(0), None).expect("chown back");
+    }
+
+    let link = dir.join("link");
+    std::os::unix::fs::symlink(&path, &link).expect("symlink");
+    refused(&link, "symbolic link");
+
+    let fifo = dir.join("fifo");
+    let name = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).expect("no NUL");
+    // SAFETY: `name` is a NUL-terminated path that lives across the call.
+    assert_eq!(unsafe { libc::mkfifo(name.as_ptr(), 0o600) }, 0, "mkfifo");
+    refused(&fifo, "not a regular file");
+
+    // Every refusal left the real file unlocked and usable.
+    seal_here(&path, 1);
+}
+
 // Fork: a child that inherits a counter cannot seal with it, and the file is left alone.
 
 #[test]

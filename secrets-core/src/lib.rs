@@ -166,5 +166,6 @@ pub mod __private {
     pub use crate::sealed::key_page as sealed_key_page;
     pub use crate::secret_type::{placement_of, size_of_secret, ImplementedByDeriveSecret};
     pub use crate::sys::aead;
+    pub use crate::sys::process::effective_uid;
     pub use inventory;
 }

@@ -41,10 +41,11 @@
 use std::fmt;
 use std::fs::{File, OpenOptions, TryLockError};
 use std::io::{self, Read};
-use std::os::unix::fs::{FileExt, OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::{FileExt, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use secrets_core::Randomizable;
+use secrets_core::__private::effective_uid;
 
 use crate::aead::Sealer;
 use crate::algorithm::{sealed::Token, Algorithm, Key};
@@ -104,6 +105,7 @@ impl CounterKey for Aes256GcmKey {}
 /// | a torn newest slot | the older slot; nothing below it is issued |
 /// | `fdatasync` fails (`EIO`, `ENOSPC`) | the seal fails, no nonce of the block is used, the counter seals no more |
 /// | a child made by `fork` | cannot seal: the key's pages are not inherited (it panics, and the file is untouched) |
+/// | a file others could write (writable by group or others, owned by another user, a symbolic link, not a regular file) | [`Error::CounterNotPrivate`]: whoever can write it can rewind it |
 /// | **the file restored from a backup or snapshot** | **not detected**: the count goes back and nonces repeat |
 /// | **the file copied, with the key, to a second machine** | **not detected**: two counters count the same nonces |
 /// | **the file deleted, then created again for the same key** | **not detected**: the count starts at 0 |
@@ -243,7 +245,10 @@ impl<'k, K: CounterKey> CounterFile<'k, K> {
     /// [`Error::CounterMissing`] when there is no file (create one only together with a new
     /// key); [`Error::CounterInUse`] when another `CounterFile` holds it;
     /// [`Error::CounterOfAnotherKey`] when it counts for another key or algorithm;
-    /// [`Error::CounterCorrupt`] when it is damaged (replace the key); [`Error::CounterIo`].
+    /// [`Error::CounterCorrupt`] when it is damaged (replace the key);
+    /// [`Error::CounterNotPrivate`] when it is not a regular file of this process's user (or
+    /// root) that only its owner may write, since whoever can write it can rewind it;
+    /// [`Error::CounterIo`].
     ///
     /// ```
     /// use secrets_core::prelude::*;
@@ -273,13 +278,21 @@ impl<'k, K: CounterKey> CounterFile<'k, K> {
         let file = OpenOptions::new()
             .read(true)
             .write(true)
+            // A symbolic link is refused (ELOOP); a FIFO or device opens without waiting and
+            // is refused by `check_private`.
+            .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_NOCTTY)
             .open(path)
             .map_err(|err| match err.kind() {
                 io::ErrorKind::NotFound => Error::CounterMissing {
                     path: path.to_owned(),
                 },
+                _ if err.raw_os_error() == Some(libc::ELOOP) => Error::CounterNotPrivate {
+                    path: path.to_owned(),
+                    reason: "it is a symbolic link",
+                },
                 _ => io_error(path, "open", err),
             })?;
+        check_private(&file, path)?;
         lock(&file, path)?;
         let mut bytes = Vec::new();
         (&file)
@@ -485,6 +498,26 @@ impl<K: CounterKey> fmt::Debug for CounterBatch<'_, '_, K> {
     }
 }
 
+/// Refuses a counter file that someone other than this process's user could rewrite (and so
+/// rewind): it must be a regular file, owned by the effective user (or root), and writable by
+/// no one else. Reading it reveals nothing (the key's identity is a keyed hash).
+fn check_private(file: &File, path: &Path) -> Result<(), Error> {
+    let meta = file.metadata().map_err(|err| io_error(path, "stat", err))?;
+    let reason = if !meta.file_type().is_file() {
+        "it is not a regular file"
+    } else if meta.uid() != effective_uid() && meta.uid() != 0 {
+        "it is owned by another user"
+    } else if meta.mode() & 0o022 != 0 {
+        "its group or other users may write it"
+    } else {
+        return Ok(());
+    };
+    Err(Error::CounterNotPrivate {
+        path: path.to_owned(),
+        reason,
+    })
+}
+
 /// Locks `file` for this holder alone, without waiting (`File::try_lock`: `flock(2)` on Linux,
 /// stable since Rust 1.89, the workspace's `rust-version`).
 fn lock(file: &File, path: &Path) -> Result<(), Error> {
@@ -653,6 +686,18 @@ mod tests {
                 &[
                     "is damaged (neither reservation slot is valid)",
                     "do not repair or recreate",
+                    "replace the key",
+                ][..],
+            ),
+            (
+                Error::CounterNotPrivate {
+                    path: path.clone(),
+                    reason: "its group or other users may write it",
+                },
+                &[
+                    "items.counter is refused because its group or other users may write it",
+                    "can set it back",
+                    "mode 0600",
                     "replace the key",
                 ][..],
             ),

@@ -33,7 +33,8 @@ pub enum Error {
         /// Bytes in the buffer.
         found: usize,
     },
-    /// A [`NonceSequence`](crate::NonceSequence) has issued all the nonces it may.
+    /// The key's nonce counter (a [`SessionKey`](crate::SessionKey)'s or a
+    /// [`CounterFile`](crate::CounterFile)'s) has issued all the nonces it may: replace the key.
     Exhausted {
         /// Nonces issued.
         issued: u64,
@@ -85,6 +86,15 @@ pub enum Error {
         /// What is wrong with it.
         reason: &'static str,
     },
+    /// [`CounterFile::open`](crate::CounterFile::open) found a file that others could rewrite,
+    /// and so rewind: not a regular file, owned by another user, or writable by its group or
+    /// by others.
+    CounterNotPrivate {
+        /// The path given.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
     /// [`CounterFile::create`](crate::CounterFile::create) found a file already there.
     CounterExists {
         /// The path given.
@@ -120,7 +130,7 @@ impl fmt::Display for Error {
             ),
             Error::Exhausted { issued } => write!(
                 f,
-                "the nonce sequence is exhausted after {issued} nonces: replace the key"
+                "the key's nonce counter is used up after {issued} nonces: replace the key"
             ),
             Error::Unavailable { algorithm } => write!(
                 f,
@@ -172,6 +182,14 @@ impl fmt::Display for Error {
                 "counter file {} is damaged ({reason}), so which nonces this key has used is \
                  not known: do not repair or recreate it; replace the key (a new key, with a \
                  new counter file), and keep the damaged file to find out what happened",
+                path.display()
+            ),
+            Error::CounterNotPrivate { path, reason } => write!(
+                f,
+                "counter file {} is refused because {reason}: whoever can write a counter file \
+                 can set it back and make its key repeat nonces; it must be a regular file \
+                 owned by this process's user with mode 0600. If someone else could have \
+                 written it, replace the key (a new key, with a new counter file)",
                 path.display()
             ),
             Error::CounterExists { path } => write!(

@@ -19,26 +19,26 @@
 //! * XChaCha20-Poly1305 and AEGIS-256: the public API, `seal(&key, UnusedNonce::random(), ..)`;
 //!   the nonce it drew comes back as the `UsedNonce`.
 //! * ChaCha20-Poly1305 and AES-256-GCM: their 96-bit nonces are counted, and the public API
-//!   seals with counted nonces only through a `SessionKey` (whose bytes no one can read, so no
-//!   independent implementation could open its output) or a `CounterFile`. So these seal with
-//!   `secrets_core::__private::aead::seal_to_vec`, the very function `Sealer::seal` (under
-//!   `seal`, `SessionKey::seal` and every other sealing path) calls with the key's bytes and
-//!   the nonce, given the known key and the nonces a `SessionKey` uses: nonce `n` is zeros
-//!   then `n` as 64 big-endian bits, which
-//!   `session_keys_count_the_nonces_these_tests_seal_with` checks on real `SessionKey`s.
-//!   When `CounterFile` (a persisted counter for a known key) lands, these can seal through it
-//!   instead.
+//!   seals with counted nonces through a `SessionKey` (whose bytes no one can read, so no
+//!   independent implementation could open its output) or a `CounterFile` beside a key of
+//!   known bytes. So each case creates a counter file for its key (in a private directory
+//!   removed when the test ends, on a panic too), seals `n % 4` messages to move the count
+//!   along, then the checked one with `CounterFile::seal`, whose nonce must be counted nonce
+//!   `n % 4` (zeros, then the count as 64 big-endian bits, as `SessionKey` counts too:
+//!   `session_keys_count_like_counter_files`).
 //!
 //! The other direction is the public API for every algorithm: the independent implementation
 //! seals under a known key and a nonce of pseudo-random bytes, and [`open`] (with the nonce
 //! read back by `UsedNonce::from_bytes`) must give the plaintext back, and refuse the same
 //! message with one bit of it changed.
 
-use secrets_core::__private::aead::{seal_to_vec, Algorithm as Raw};
+use std::os::unix::fs::DirBuilderExt;
+use std::path::{Path, PathBuf};
+
 use secrets_core::prelude::*;
 use secrets_nonce::{
     open, seal, Aegis256, Aegis256Key, Aes256Gcm, Aes256GcmKey, Algorithm, ChaCha20Poly1305Ietf,
-    ChaCha20Poly1305IetfKey, Error, Key, RandomNonce, SessionKey, UnusedNonce, UsedNonce,
+    ChaCha20Poly1305IetfKey, CounterFile, CounterKey, Error, Key, RandomNonce, SessionKey, UnusedNonce, UsedNonce,
     XChaCha20Poly1305, XChaCha20Poly1305Key,
 };
 
@@ -232,12 +232,45 @@ where
     (used.as_bytes().to_vec(), sealed)
 }
 
-/// `seal_to_vec` (what `Sealer::seal` calls) with nonce `n` of a counter.
-fn counted_seal(raw: Raw) -> impl FnMut(&[u8; 32], u64, &[u8], &[u8]) -> NonceAndSealed {
+/// A directory of this process's own, removed when dropped (on a panic too).
+struct PrivateDir(PathBuf);
+
+impl PrivateDir {
+    fn new(name: &str) -> Self {
+        let path = std::env::temp_dir().join(format!(
+            "secrets-independent-{}-{name}",
+            std::process::id()
+        ));
+        std::fs::DirBuilder::new()
+            .mode(0o700)
+            .create(&path)
+            .expect("a private directory");
+        PrivateDir(path)
+    }
+}
+
+impl Drop for PrivateDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Case `n` sealed through a new `CounterFile` of the key (in `dir`), after `n % 4` messages
+/// that move its count along: the checked message must get counted nonce `n % 4`.
+fn counter_seal<K: CounterKey + BoxSecret>(
+    dir: &Path,
+) -> impl FnMut(&[u8; 32], u64, &[u8], &[u8]) -> NonceAndSealed + '_ {
     move |key, n, aad, plaintext| {
-        let nonce = counted(n);
-        let sealed = seal_to_vec(raw, key, &nonce, aad, plaintext).expect("seal_to_vec");
-        (nonce.to_vec(), sealed)
+        let ours: K = our_key(key);
+        let mut counter = CounterFile::create(dir.join(format!("{n}.counter")), &ours)
+            .expect("CounterFile::create")
+            .with_block(1);
+        for _ in 0..n % 4 {
+            counter.seal(b"", b"earlier").expect("CounterFile::seal");
+        }
+        let (used, sealed) = counter.seal(aad, plaintext).expect("CounterFile::seal");
+        assert_eq!(used.as_bytes(), counted(n % 4), "the counter's nonce");
+        (used.as_bytes().to_vec(), sealed)
     }
 }
 
@@ -270,9 +303,11 @@ fn aegis256_agrees_with_the_pure_rust_aegis_crate() {
 #[test]
 fn chacha20_poly1305_agrees_with_rustcrypto() {
     let theirs = Theirs::ChaCha20Poly1305;
-    let (raw, tag_len) = (Raw::ChaCha20Poly1305Ietf, ChaCha20Poly1305Ietf::TAG_LEN);
+    let dir = PrivateDir::new("chacha");
+    let seal_ours = counter_seal::<ChaCha20Poly1305IetfKey>(&dir.0);
+    let tag_len = ChaCha20Poly1305Ietf::TAG_LEN;
     assert_eq!(
-        ours_open_in_theirs(theirs, 5 << 20, counted_seal(raw), tag_len),
+        ours_open_in_theirs(theirs, 5 << 20, seal_ours, tag_len),
         CASES
     );
     assert_eq!(
@@ -297,17 +332,20 @@ fn aes256_gcm_agrees_with_rustcrypto() {
         println!("AES-256-GCM is not available on this CPU: only its refusal was checked");
         return;
     }
-    let (raw, tag_len) = (Raw::Aes256Gcm, Aes256Gcm::TAG_LEN);
+    let dir = PrivateDir::new("aes-gcm");
+    let seal_ours = counter_seal::<Aes256GcmKey>(&dir.0);
+    let tag_len = Aes256Gcm::TAG_LEN;
     assert_eq!(
-        ours_open_in_theirs(theirs, 7 << 20, counted_seal(raw), tag_len),
+        ours_open_in_theirs(theirs, 7 << 20, seal_ours, tag_len),
         CASES
     );
     assert_eq!(theirs_open_in_ours::<Aes256GcmKey>(theirs, 8 << 20), CASES);
 }
 
-/// The nonces `counted_seal` uses are the ones a `SessionKey` seals with, in order.
+/// A `SessionKey` counts its nonces as a `CounterFile` does (so what these tests check of the
+/// counter's nonces holds for session keys' too, whose output no other implementation can open).
 #[test]
-fn session_keys_count_the_nonces_these_tests_seal_with() {
+fn session_keys_count_like_counter_files() {
     fn check<A: Algorithm>() {
         let key = SessionKey::<A>::generate().expect("SessionKey::generate");
         for n in 0..3 {

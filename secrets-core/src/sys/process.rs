@@ -48,7 +48,7 @@ pub(crate) fn core_limit() -> Result<(u64, u64), i32> {
 }
 
 /// `geteuid()`: the user this process acts as when it opens files.
-pub(crate) fn effective_uid() -> u32 {
+pub fn effective_uid() -> u32 {
     // SAFETY: `geteuid` takes no arguments and always succeeds.
     unsafe { libc::geteuid() }
 }
