@@ -12,8 +12,8 @@ use secrets_core::kdf::{self, Argon2idParams};
 use secrets_core::prelude::*;
 use secrets_core::{active_backend, audit, harden_process, Pooled, Sealed};
 use secrets_nonce::{
-    open, seal, Aegis256, Aegis256Key, ChaCha20Poly1305Ietf, SessionKey, UnusedNonce, UsedNonce,
-    XChaCha20Poly1305, XChaCha20Poly1305Key,
+    open, seal, Aegis256, Aegis256Key, ChaCha20Poly1305Ietf, ChaCha20Poly1305IetfKey, CounterFile,
+    SessionKey, UnusedNonce, UsedNonce, XChaCha20Poly1305, XChaCha20Poly1305Key,
 };
 
 /// The vault's master key, kept on disk in a mode-0400 key file.
@@ -157,6 +157,27 @@ fn main() -> Result<(), Box<dyn Error>> {
          opens its own messages: {}; it cannot be stored (that does not compile)",
         &*reply.borrow() == b"sync reply"
     );
+
+    // A derived (or stored) key with 96-bit nonces counts only through a counter file made
+    // together with the key: blocks of nonces are reserved on disk, and synced, before use;
+    // the file is locked and records which key it counts for.
+    let sync: ChaCha20Poly1305IetfKey = kdf::derive_subkey(&loaded.borrow(), 3, b"sync____")?;
+    let counter_path = vault.0.join("sync.counter");
+    let mut counter = CounterFile::create(&counter_path, &sync)?;
+    let (used, _) = counter.seal(b"frame:3", b"push")?;
+    let second_holder_refused = matches!(
+        CounterFile::open(&counter_path, &sync),
+        Err(secrets_nonce::Error::CounterInUse { .. })
+    );
+    drop(counter);
+    let mut next_run = CounterFile::open(&counter_path, &sync)?;
+    let (resumed, _) = next_run.seal(b"frame:4", b"push again")?;
+    println!(
+        "   a derived key counts through its counter file: {used:?} first; a second holder \
+         is refused while it is open: {second_holder_refused};\n   reopened, as the next run \
+         would, it resumes above the block reserved on disk: {resumed:?}"
+    );
+    drop(next_run);
 
     const ITEMS: u64 = 10_000;
     let locked_before = locked_kb();

@@ -44,8 +44,8 @@ use std::io::{self, Read};
 use std::os::unix::fs::{FileExt, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
-use secrets_core::Randomizable;
 use secrets_core::__private::effective_uid;
+use secrets_core::Randomizable;
 
 use crate::aead::Sealer;
 use crate::algorithm::{sealed::Token, Algorithm, Key};

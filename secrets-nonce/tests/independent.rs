@@ -38,8 +38,8 @@ use std::path::{Path, PathBuf};
 use secrets_core::prelude::*;
 use secrets_nonce::{
     open, seal, Aegis256, Aegis256Key, Aes256Gcm, Aes256GcmKey, Algorithm, ChaCha20Poly1305Ietf,
-    ChaCha20Poly1305IetfKey, CounterFile, CounterKey, Error, Key, RandomNonce, SessionKey, UnusedNonce, UsedNonce,
-    XChaCha20Poly1305, XChaCha20Poly1305Key,
+    ChaCha20Poly1305IetfKey, CounterFile, CounterKey, Error, Key, RandomNonce, SessionKey,
+    UnusedNonce, UsedNonce, XChaCha20Poly1305, XChaCha20Poly1305Key,
 };
 
 /// Message lengths: empty, one byte, around one and four 16-byte blocks (one 64-byte ChaCha20
@@ -237,10 +237,8 @@ struct PrivateDir(PathBuf);
 
 impl PrivateDir {
     fn new(name: &str) -> Self {
-        let path = std::env::temp_dir().join(format!(
-            "secrets-independent-{}-{name}",
-            std::process::id()
-        ));
+        let path =
+            std::env::temp_dir().join(format!("secrets-independent-{}-{name}", std::process::id()));
         std::fs::DirBuilder::new()
             .mode(0o700)
             .create(&path)
