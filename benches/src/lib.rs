@@ -153,15 +153,61 @@ pub fn xchacha_seal(
     aad: &[u8],
     plaintext: &[u8],
 ) -> ([u8; XCHACHA_NONCE_LEN], Vec<u8>) {
-    let mut nonce = [0u8; XCHACHA_NONCE_LEN];
+    raw_seal(
+        ffi::crypto_aead_xchacha20poly1305_ietf_encrypt,
+        AEAD_TAG_LEN,
+        key,
+        aad,
+        plaintext,
+    )
+}
+
+/// libsodium's `crypto_aead_*_encrypt` and `crypto_aead_*_decrypt`, one signature each for
+/// every AEAD.
+type Encrypt = unsafe extern "C" fn(
+    *mut u8,
+    *mut u64,
+    *const u8,
+    u64,
+    *const u8,
+    u64,
+    *const u8,
+    *const u8,
+    *const u8,
+) -> libc::c_int;
+type Decrypt = unsafe extern "C" fn(
+    *mut u8,
+    *mut u64,
+    *mut u8,
+    *const u8,
+    u64,
+    *const u8,
+    u64,
+    *const u8,
+    *const u8,
+) -> libc::c_int;
+
+/// A random `NONCE`-byte nonce, a `Vec` of `plaintext.len() + tag_len` bytes (allocated, not
+/// zeroed) and `encrypt` into it. Inlined into each caller, where `encrypt` is a constant, so
+/// the floor makes the direct call a C program would.
+#[inline(always)]
+fn raw_seal<const NONCE: usize>(
+    encrypt: Encrypt,
+    tag_len: usize,
+    key: &[u8; 32],
+    aad: &[u8],
+    plaintext: &[u8],
+) -> ([u8; NONCE], Vec<u8>) {
+    let mut nonce = [0u8; NONCE];
     // SAFETY: `nonce` is writable for its whole length.
     unsafe { ffi::randombytes_buf(nonce.as_mut_ptr().cast(), nonce.len()) };
-    let mut ciphertext = Vec::<u8>::with_capacity(plaintext.len() + AEAD_TAG_LEN);
+    let mut ciphertext = Vec::<u8>::with_capacity(plaintext.len() + tag_len);
     let mut written = 0u64;
-    // SAFETY: `ciphertext` has room for the plaintext and the tag; the other buffers are valid
-    // for the lengths passed with them, the key is 32 bytes; `nsec` is unused and may be null.
+    // SAFETY: `ciphertext` has room for the plaintext and the tag (`tag_len` is the
+    // algorithm's); the other buffers are valid for the lengths passed with them, the key is
+    // 32 bytes and the nonce `NONCE`, the algorithm's; `nsec` is unused and may be null.
     let ret = unsafe {
-        ffi::crypto_aead_xchacha20poly1305_ietf_encrypt(
+        encrypt(
             ciphertext.as_mut_ptr(),
             &mut written,
             plaintext.as_ptr(),
@@ -174,12 +220,48 @@ pub fn xchacha_seal(
         )
     };
     assert!(
-        ret == 0 && written as usize == plaintext.len() + AEAD_TAG_LEN,
-        "crypto_aead_xchacha20poly1305_ietf_encrypt failed"
+        ret == 0 && written as usize == plaintext.len() + tag_len,
+        "the raw encryption failed"
     );
     // SAFETY: libsodium wrote all `written` bytes, which fit the capacity.
     unsafe { ciphertext.set_len(written as usize) };
     (nonce, ciphertext)
+}
+
+/// `decrypt` of `ciphertext` into `out`, which must be `tag_len` bytes shorter. Inlined as
+/// [`raw_seal`] is.
+#[inline(always)]
+fn raw_open(
+    decrypt: Decrypt,
+    tag_len: usize,
+    key: &[u8; 32],
+    nonce: &[u8],
+    aad: &[u8],
+    ciphertext: &[u8],
+    out: &mut [u8],
+) {
+    assert_eq!(ciphertext.len(), out.len() + tag_len, "wrong lengths");
+    let mut written = 0u64;
+    // SAFETY: `out` has exactly the room the plaintext needs (checked above); the other
+    // buffers are valid for the lengths passed with them, the key is 32 bytes and the nonce
+    // the algorithm's length (each caller's array type); `nsec` is unused and may be null.
+    let ret = unsafe {
+        decrypt(
+            out.as_mut_ptr(),
+            &mut written,
+            std::ptr::null_mut(),
+            ciphertext.as_ptr(),
+            ciphertext.len() as u64,
+            aad.as_ptr(),
+            aad.len() as u64,
+            nonce.as_ptr(),
+            key.as_ptr(),
+        )
+    };
+    assert!(
+        ret == 0 && written as usize == out.len(),
+        "the raw decryption failed"
+    );
 }
 
 /// The raw floor under `secrets_nonce::open` with XChaCha20-Poly1305:
@@ -196,27 +278,14 @@ pub fn xchacha_open(
     ciphertext: &[u8],
     out: &mut [u8],
 ) {
-    assert_eq!(ciphertext.len(), out.len() + AEAD_TAG_LEN, "wrong lengths");
-    let mut written = 0u64;
-    // SAFETY: `out` has exactly the room the plaintext needs (checked above); the other
-    // buffers are valid for the lengths passed with them, the key is 32 bytes; `nsec` is unused
-    // and may be null.
-    let ret = unsafe {
-        ffi::crypto_aead_xchacha20poly1305_ietf_decrypt(
-            out.as_mut_ptr(),
-            &mut written,
-            std::ptr::null_mut(),
-            ciphertext.as_ptr(),
-            ciphertext.len() as u64,
-            aad.as_ptr(),
-            aad.len() as u64,
-            nonce.as_ptr(),
-            key.as_ptr(),
-        )
-    };
-    assert!(
-        ret == 0 && written as usize == out.len(),
-        "crypto_aead_xchacha20poly1305_ietf_decrypt failed"
+    raw_open(
+        ffi::crypto_aead_xchacha20poly1305_ietf_decrypt,
+        AEAD_TAG_LEN,
+        key,
+        nonce,
+        aad,
+        ciphertext,
+        out,
     );
 }
 
@@ -487,34 +556,13 @@ pub fn aegis256_seal(
     aad: &[u8],
     plaintext: &[u8],
 ) -> ([u8; AEGIS256_NONCE_LEN], Vec<u8>) {
-    let mut nonce = [0u8; AEGIS256_NONCE_LEN];
-    // SAFETY: `nonce` is writable for its whole length.
-    unsafe { ffi::randombytes_buf(nonce.as_mut_ptr().cast(), nonce.len()) };
-    let mut ciphertext = Vec::<u8>::with_capacity(plaintext.len() + AEGIS256_TAG_LEN);
-    let mut written = 0u64;
-    // SAFETY: `ciphertext` has room for the plaintext and the tag; the other buffers are valid
-    // for the lengths passed with them, the key and nonce are 32 bytes; `nsec` is unused and
-    // may be null.
-    let ret = unsafe {
-        ffi::crypto_aead_aegis256_encrypt(
-            ciphertext.as_mut_ptr(),
-            &mut written,
-            plaintext.as_ptr(),
-            plaintext.len() as u64,
-            aad.as_ptr(),
-            aad.len() as u64,
-            std::ptr::null(),
-            nonce.as_ptr(),
-            key.as_ptr(),
-        )
-    };
-    assert!(
-        ret == 0 && written as usize == plaintext.len() + AEGIS256_TAG_LEN,
-        "crypto_aead_aegis256_encrypt failed"
-    );
-    // SAFETY: libsodium wrote all `written` bytes, which fit the capacity.
-    unsafe { ciphertext.set_len(written as usize) };
-    (nonce, ciphertext)
+    raw_seal(
+        ffi::crypto_aead_aegis256_encrypt,
+        AEGIS256_TAG_LEN,
+        key,
+        aad,
+        plaintext,
+    )
 }
 
 /// The raw floor under `Sealer::open_into` with AEGIS-256: `crypto_aead_aegis256_decrypt` of
@@ -530,30 +578,13 @@ pub fn aegis256_open(
     ciphertext: &[u8],
     out: &mut [u8],
 ) {
-    assert_eq!(
-        ciphertext.len(),
-        out.len() + AEGIS256_TAG_LEN,
-        "wrong lengths"
-    );
-    let mut written = 0u64;
-    // SAFETY: `out` has exactly the room the plaintext needs (checked above); the other
-    // buffers are valid for the lengths passed with them, the key and nonce are 32 bytes;
-    // `nsec` is unused and may be null.
-    let ret = unsafe {
-        ffi::crypto_aead_aegis256_decrypt(
-            out.as_mut_ptr(),
-            &mut written,
-            std::ptr::null_mut(),
-            ciphertext.as_ptr(),
-            ciphertext.len() as u64,
-            aad.as_ptr(),
-            aad.len() as u64,
-            nonce.as_ptr(),
-            key.as_ptr(),
-        )
-    };
-    assert!(
-        ret == 0 && written as usize == out.len(),
-        "crypto_aead_aegis256_decrypt failed"
+    raw_open(
+        ffi::crypto_aead_aegis256_decrypt,
+        AEGIS256_TAG_LEN,
+        key,
+        nonce,
+        aad,
+        ciphertext,
+        out,
     );
 }

@@ -581,21 +581,8 @@ fn identity<K: Key>(key: &K) -> Result<[u8; 32], Error> {
 
 #[cfg(test)]
 mod tests {
-    use super::format::{slot_bytes, Record, SLOT_AT, SLOT_LEN};
+    use super::format::{record, with_slot};
     use super::*;
-
-    fn with_slot(mut bytes: Vec<u8>, slot: usize, record: Record) -> Vec<u8> {
-        let at = SLOT_AT[slot] as usize;
-        bytes[at..at + SLOT_LEN].copy_from_slice(&slot_bytes(slot, record).unwrap());
-        bytes
-    }
-
-    fn record(generation: u64, reservation: u64) -> Record {
-        Record {
-            generation,
-            reservation,
-        }
-    }
 
     /// A directory of the test's own (mode 0700), removed with its contents on drop.
     struct Scratch(PathBuf);

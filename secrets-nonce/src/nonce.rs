@@ -109,7 +109,7 @@ where
     &'a UnusedNonce<A>: NoncesAreSingleUse,
 {
     fn clone(&self) -> Self {
-        unreachable_clone()
+        refused_call_reached()
     }
 }
 
@@ -121,12 +121,13 @@ impl<A: Algorithm> UnusedNonce<A> {
     where
         &'a Self: NoncesAreSingleUse,
     {
-        unreachable_clone()
+        refused_call_reached()
     }
 }
 
-/// The bounds above never hold (the traits are sealed and implemented for nothing).
-fn unreachable_clone() -> ! {
+/// The body of every refused call of this crate: their bounds never hold (the traits are
+/// sealed and implemented for nothing), so no program that compiles reaches it.
+pub(crate) fn refused_call_reached() -> ! {
     panic!("secrets-nonce: a refused call was reached, and this cannot be")
 }
 
@@ -225,7 +226,7 @@ impl<A: Algorithm> NonceSequence<A> {
     where
         &'a Self: CountersNeedTheirKey<A>,
     {
-        unreachable_clone()
+        refused_call_reached()
     }
 
     /// Refused; see [`NonceSequence`].
@@ -233,6 +234,6 @@ impl<A: Algorithm> NonceSequence<A> {
     where
         &'a Self: CountersNeedTheirKey<A>,
     {
-        unreachable_clone()
+        refused_call_reached()
     }
 }

@@ -10,7 +10,7 @@ use secrets_core::{Dedicated, Ref, Secret, SecretBox, Storage};
 
 use crate::aead::Sealer;
 use crate::algorithm::{sealed, Algorithm, Key};
-use crate::nonce::{UnusedNonce, UsedNonce};
+use crate::nonce::{refused_call_reached, UnusedNonce, UsedNonce};
 use crate::Error;
 
 /// The bytes of every session key, whatever its algorithm.
@@ -191,7 +191,7 @@ impl<A: Algorithm, S: Storage> SessionKey<A, S> {
     where
         &'a Self: SessionKeysStayInTheProcess,
     {
-        unreachable()
+        refused_call_reached()
     }
 
     /// Refused: a session key is never made from given bytes.
@@ -200,7 +200,7 @@ impl<A: Algorithm, S: Storage> SessionKey<A, S> {
     where
         &'a Self: SessionKeysStayInTheProcess,
     {
-        unreachable()
+        refused_call_reached()
     }
 
     /// Refused: a session key is never stored.
@@ -209,7 +209,7 @@ impl<A: Algorithm, S: Storage> SessionKey<A, S> {
     where
         &'a Self: SessionKeysStayInTheProcess,
     {
-        unreachable()
+        refused_call_reached()
     }
 
     /// Refused: a session key is never cloned.
@@ -219,11 +219,6 @@ impl<A: Algorithm, S: Storage> SessionKey<A, S> {
     where
         &'a Self: SessionKeysAreNotCloned,
     {
-        unreachable()
+        refused_call_reached()
     }
-}
-
-/// The bounds above never hold (the traits are sealed and implemented for nothing).
-fn unreachable() -> ! {
-    panic!("secrets-nonce: a refused call on a SessionKey was reached, and this cannot be")
 }

@@ -180,6 +180,23 @@ pub(super) fn parse(bytes: &[u8]) -> Result<Parsed, &'static str> {
     })
 }
 
+/// `bytes` with slot `slot` (0 for A, 1 for B) rewritten to hold `record`: for tests.
+#[cfg(test)]
+pub(super) fn with_slot(mut bytes: Vec<u8>, slot: usize, record: Record) -> Vec<u8> {
+    let at = SLOT_AT[slot] as usize;
+    bytes[at..at + SLOT_LEN].copy_from_slice(&slot_bytes(slot, record).unwrap());
+    bytes
+}
+
+/// A record, for tests.
+#[cfg(test)]
+pub(super) fn record(generation: u64, reservation: u64) -> Record {
+    Record {
+        generation,
+        reservation,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -189,19 +206,6 @@ mod tests {
 
     fn file() -> Vec<u8> {
         new_file::<ChaCha20Poly1305Ietf>(&IDENTITY).unwrap()
-    }
-
-    fn with_slot(mut bytes: Vec<u8>, slot: usize, record: Record) -> Vec<u8> {
-        let at = SLOT_AT[slot] as usize;
-        bytes[at..at + SLOT_LEN].copy_from_slice(&slot_bytes(slot, record).unwrap());
-        bytes
-    }
-
-    fn record(generation: u64, reservation: u64) -> Record {
-        Record {
-            generation,
-            reservation,
-        }
     }
 
     #[test]
