@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use secrets_core::kdf::{self, Argon2idParams};
 use secrets_core::prelude::*;
-use secrets_core::{active_backend, audit, harden_process, Pooled, Sealed};
+use secrets_core::{active_backend, audit, harden_process, usage, Pooled, Sealed};
 use secrets_nonce::{
     open, seal, Aegis256, Aegis256Key, ChaCha20Poly1305Ietf, ChaCha20Poly1305IetfKey, CounterFile,
     SessionKey, UnusedNonce, UsedNonce, XChaCha20Poly1305, XChaCha20Poly1305Key,
@@ -213,6 +213,9 @@ fn main() -> Result<(), Box<dyn Error>> {
         resident_after.saturating_sub(resident_before) * 1024 / SESSIONS as u64,
         rewritten,
     );
+    // What a service checks at start-up and logs: what it holds, and what the lock limit
+    // leaves (secrets_core::usage()).
+    println!("   {}", usage().to_string().replace('\n', "\n   "));
     drop(tokens);
 
     println!("\n10. the master key's pages, as the kernel reports them (/proc/self/smaps):");

@@ -109,6 +109,7 @@ mod stack;
 mod storage;
 mod string;
 mod sys;
+mod usage;
 mod vec;
 
 pub use backend::{active_backend, set_backend, set_spare_pages, Backend, DEFAULT_SPARE_PAGES};
@@ -121,6 +122,7 @@ pub use secret_type::{BoxSecret, Container, SecretType, StringSecret, VecSecret}
 pub use stack::Secret;
 pub use storage::{Dedicated, OwnPages, Pooled, Sealed, Storage};
 pub use string::SecretString;
+pub use usage::{usage, Usage};
 pub use vec::SecretVec;
 
 #[cfg(feature = "derive")]

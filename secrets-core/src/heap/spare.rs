@@ -117,6 +117,16 @@ pub(crate) fn keep(region: usize, region_len: usize, owner: Owner) -> bool {
     true
 }
 
+/// The regions kept for reuse by this process, and their pages (still locked).
+pub(crate) fn kept() -> (usize, usize) {
+    let spares = spares();
+    if spares.owner.is_some_and(Owner::is_this_process) {
+        (spares.regions.len(), spares.pages())
+    } else {
+        (0, 0)
+    }
+}
+
 /// Unmaps every kept region of this process; returns how many there were.
 pub(crate) fn release_all() -> usize {
     let mut spares = spares();

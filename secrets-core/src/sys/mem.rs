@@ -291,9 +291,15 @@ pub(crate) fn forks_seen() -> u64 {
 
 /// Bytes this process has locked (`VmLck` of `/proc/self/status`), 0 if unreadable.
 pub(crate) fn locked_bytes() -> u64 {
-    status_field("VmLck:")
+    status_bytes("VmLck:").unwrap_or(0)
+}
+
+/// A field of `/proc/thread-self/status` given in kB (`VmLck:`), in bytes; `None` if it
+/// cannot be read.
+pub(crate) fn status_bytes(name: &str) -> Option<u64> {
+    status_field(name)
         .and_then(|kb| kb.trim_end_matches("kB").trim().parse::<u64>().ok())
-        .map_or(0, |kb| kb * 1024)
+        .and_then(|kb| kb.checked_mul(1024))
 }
 
 /// Whether the calling thread has `CAP_IPC_LOCK`, which lifts `RLIMIT_MEMLOCK`.

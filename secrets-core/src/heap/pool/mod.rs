@@ -207,6 +207,47 @@ fn with_state<R>(f: impl FnOnce(&mut State) -> R) -> R {
     }
 }
 
+/// What the pool of this process holds, for [`crate::usage`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct PoolUsage {
+    /// Chunks mapped.
+    pub(crate) chunks: usize,
+    /// Data pages mapped (locked), whatever their role.
+    pub(crate) pages: usize,
+    /// Of those, pages given to scratch slots.
+    pub(crate) scratch_pages: usize,
+    /// Live pooled values.
+    pub(crate) pooled: usize,
+    /// Live sealed values (read through scratch slots).
+    pub(crate) sealed: usize,
+    /// Scratch slots in use: live borrows of pooled or sealed values.
+    pub(crate) scratch_in_use: usize,
+}
+
+/// What the pool holds now: one pass over its pages under its mutex.
+pub(crate) fn usage() -> PoolUsage {
+    with_state(|state| {
+        let mut usage = PoolUsage {
+            scratch_in_use: state.scratch_in_use,
+            sealed: state.scratch_readers.iter().sum(),
+            ..PoolUsage::default()
+        };
+        for chunk in state.chunks.iter().filter(|chunk| chunk.mapped) {
+            usage.chunks += 1;
+            usage.pages += chunk.pages;
+            let first = chunk.first as usize;
+            for page in &state.pages[first..first + chunk.pages] {
+                match page.role {
+                    Role::Data(..) => usage.pooled += page.count as usize,
+                    Role::Scratch(_) => usage.scratch_pages += 1,
+                    Role::Empty => {}
+                }
+            }
+        }
+        usage
+    })
+}
+
 /// A slot: its page, its index, its class.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct SlotId {
