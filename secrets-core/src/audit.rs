@@ -7,15 +7,30 @@
 //! reviewed list, so that a test fails when someone adds a secret type without review:
 //!
 //! ```
-//! # use secrets_core::audit;
-//! // In a test of your program:
+//! use secrets_core::prelude::*;
+//! use secrets_core::{audit, SecretBox};
+//!
+//! #[derive(Secret)]
+//! #[secret(description = "the vault's master key")]
+//! struct MasterKey(SecretBox<[u8; 32]>);
+//!
+//! // A type that holds secrets, defined anywhere in the program (here, one nobody reviewed):
+//! #[derive(Secret)]
+//! struct SessionCache(SecretBox<[u8; 16]>);
+//!
+//! // In a test of your program: one full path per line, `#` starts a comment. (A doctest's
+//! // crate is called `rust_out`; in your program the path starts with your crate's name.)
 //! let reviewed = "
-//!     # one path per line, as `audit::types()` prints them
+//!     rust_out::MasterKey   # one per vault, on pages of its own; reviewed 2026-12
 //! ";
-//! if let Err(err) = audit::check_allowlist(reviewed) {
-//!     // err.unlisted: secret types nobody reviewed; err.missing: listed types that are gone
-//!     println!("{err}");
-//! }
+//! let err = audit::check_allowlist(reviewed).unwrap_err();
+//! assert_eq!(err.unlisted, ["rust_out::SessionCache"]); // review it, then list it
+//! assert!(err.missing.is_empty());
+//! println!("{err}");
+//!
+//! let reviewed = format!("{reviewed}    rust_out::SessionCache   # reviewed too\n");
+//! assert_eq!(audit::check_allowlist(&reviewed), Ok(()));
+//! # Ok::<(), secrets_core::Error>(())
 //! ```
 
 use std::fmt;
@@ -109,9 +124,9 @@ impl SecretType {
         self.storage
     }
 
-    /// Where its container places the secret ([`Container::STORAGE`](crate::Container::STORAGE),
-    /// today always `"dedicated"`: pages of its own); `None` for a generic type, which
-    /// registers once for all its instances.
+    /// Where its container places the secret ([`Container::STORAGE`](crate::Container::STORAGE):
+    /// `"dedicated"`, `"pooled"` or `"sealed"`); `None` for a generic type, which registers once
+    /// for all its instances.
     pub fn placement(&self) -> Option<&'static str> {
         self.placement
     }
@@ -135,6 +150,29 @@ impl SecretType {
 }
 
 /// Every `#[derive(Secret)]` type linked into this program, sorted by path.
+///
+/// ```
+/// use secrets_core::prelude::*;
+/// use secrets_core::{audit, Pooled, SecretBox};
+///
+/// #[derive(Secret)]
+/// #[secret(description = "one key per vault item")]
+/// struct ItemKey(SecretBox<[u8; 32], Pooled>);
+///
+/// let keys = [ItemKey::random()?, ItemKey::random()?];
+/// let item_key = audit::types()
+///     .into_iter()
+///     .find(|t| t.name() == "ItemKey")
+///     .expect("registered at link time");
+/// assert_eq!(item_key.storage(), "SecretBox<[u8; 32], Pooled>");
+/// assert_eq!(item_key.placement(), Some("pooled"));
+/// assert_eq!(item_key.size(), Some(32));
+/// assert_eq!(item_key.description(), Some("one key per vault item"));
+/// assert_eq!(item_key.live(), 2);
+/// drop(keys);
+/// assert_eq!(item_key.live(), 0);
+/// # Ok::<(), secrets_core::Error>(())
+/// ```
 pub fn types() -> Vec<&'static SecretType> {
     let mut types: Vec<&'static SecretType> = inventory::iter::<SecretType>.into_iter().collect();
     types.sort_by_key(|t| (t.module_path, t.name));
@@ -143,6 +181,21 @@ pub fn types() -> Vec<&'static SecretType> {
 
 /// A table of [`types`] for people: path, storage (the field's type), placement, size, live
 /// count, description.
+///
+/// ```
+/// use secrets_core::prelude::*;
+/// use secrets_core::{audit, SecretString};
+///
+/// #[derive(Secret)]
+/// #[secret(description = "typed at the prompt")]
+/// struct Passphrase(SecretString);
+///
+/// let table = audit::table();
+/// assert!(table.starts_with("type"));
+/// let row = table.lines().find(|line| line.contains("Passphrase")).expect("a row");
+/// assert!(row.contains("SecretString") && row.contains("run time") && row.contains("typed at"));
+/// println!("{table}");
+/// ```
 pub fn table() -> String {
     let rows: Vec<[String; 6]> = types()
         .into_iter()
@@ -211,7 +264,8 @@ impl fmt::Display for AuditError {
 impl std::error::Error for AuditError {}
 
 /// Compares the program's secret types with `allowlist`: one full path per line
-/// (`my_kms::keys::MasterKey`), blank lines and `#` comments ignored.
+/// (`my_kms::keys::MasterKey`), blank lines and `#` comments ignored. The module docs show
+/// it in a test.
 ///
 /// # Errors
 /// [`AuditError`] listing the types that hold secrets but are not on the list, and the

@@ -125,8 +125,83 @@ pub use string::SecretString;
 pub use usage::{usage, Usage};
 pub use vec::SecretVec;
 
+/// ```
+/// use secrets_core::prelude::*;
+/// use secrets_core::{Bytes, SecretBox};
+///
+/// /// A record kept in guarded memory as one value: every bit pattern is valid, no padding.
+/// #[derive(Bytes, Clone, Copy)]
+/// #[repr(C)]
+/// struct Credential {
+///     user_id: u64,
+///     token: [u8; 24],
+/// }
+///
+/// let mut credential = SecretBox::<Credential>::zero()?;
+/// {
+///     let mut open = credential.borrow_mut();
+///     open.user_id = 7;
+///     open.token.randomize();
+/// }
+/// assert_eq!(credential.borrow().user_id, 7);
+/// # Ok::<(), secrets_core::Error>(())
+/// ```
+///
+/// A field with padding between its fields, or a type that is not plain bytes, does not
+/// compile, and the message says what to use instead:
+///
+/// ```compile_fail
+/// # use secrets_core::Bytes;
+/// #[derive(Bytes, Clone, Copy)]
+/// #[repr(C)]
+/// struct Padded {
+///     flag: u8,   // 7 bytes of padding follow: refused
+///     value: u64,
+/// }
+/// ```
 #[cfg(feature = "derive")]
-pub use secrets_derive::{Bytes, Secret};
+pub use secrets_derive::Bytes;
+/// ```
+/// use secrets_core::prelude::*;
+/// use secrets_core::{Pooled, SecretBox, SecretString};
+///
+/// /// The vault's master key: a page of its own.
+/// #[derive(Secret)]
+/// #[secret(description = "vault master key")]
+/// struct MasterKey(SecretBox<[u8; 32]>);
+///
+/// /// One key per item: thousands of them, sharing locked pages with each other only.
+/// #[derive(Secret)]
+/// struct ItemKey(SecretBox<[u8; 32], Pooled>);
+///
+/// /// A password typed by the user.
+/// #[derive(Secret)]
+/// struct Password(SecretString);
+///
+/// let master = MasterKey::random()?;
+/// let item = ItemKey::random()?;
+/// let mut typed = String::from("correct horse");
+/// let password = Password::from_string(&mut typed)?; // `typed` is zeroed and emptied
+/// assert_eq!(format!("{master:?}"), "MasterKey([REDACTED])");
+/// assert_eq!(password.borrow().len(), 13);
+/// assert!(master != MasterKey::random()?); // constant-time comparison
+/// # drop(item);
+/// # Ok::<(), secrets_core::Error>(())
+/// ```
+///
+/// Secret types cannot be cloned or printed; each refusal says why and what to do instead:
+///
+/// ```compile_fail
+/// # use secrets_core::prelude::*;
+/// # use secrets_core::SecretBox;
+/// # #[derive(Secret)]
+/// # struct MasterKey(SecretBox<[u8; 32]>);
+/// let key = MasterKey::random()?;
+/// println!("{key}"); // error: secrets cannot be printed
+/// # Ok::<(), secrets_core::Error>(())
+/// ```
+#[cfg(feature = "derive")]
+pub use secrets_derive::Secret;
 
 /// What a program that defines or uses secret types needs in scope:
 /// `use secrets_core::prelude::*;`.

@@ -204,7 +204,10 @@ fn generate(model: &Model<'_>) -> TokenStream {
         &'__secrets_display #name #ty_generics: ::secrets_core::__private::SecretsCannotBePrinted
     ));
     // Spanned at the type's name, so rustc does not blame (and suggest replacing) a derive.
+    // Hidden from rustdoc: a `Display` that can never be called is not part of the type's
+    // documented interface (its refusal message is what a user meets).
     let display_refusal = quote_spanned! {name.span()=>
+        #[doc(hidden)]
         impl #display_impl_generics ::core::fmt::Display for #name #ty_generics
         where
             #(#display_predicates,)*

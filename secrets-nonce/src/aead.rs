@@ -20,6 +20,21 @@ use crate::Error;
 /// The nonce is consumed even if sealing fails, so a nonce that might have been used is never
 /// offered again.
 ///
+/// ```
+/// use secrets_core::prelude::*;
+/// use secrets_nonce::{open, seal, Aegis256, Aegis256Key, UnusedNonce, UsedNonce};
+///
+/// let key = Aegis256Key::random()?;
+/// let (nonce, sealed) = seal(&key, UnusedNonce::<Aegis256>::random(), b"item 7", b"pin 4921")?;
+///
+/// // Store the nonce beside the ciphertext; read both back later.
+/// let stored = [nonce.as_bytes(), &sealed[..]].concat();
+/// let (nonce_bytes, ciphertext) = stored.split_at(32);
+/// let nonce = UsedNonce::<Aegis256>::from_bytes(nonce_bytes)?;
+/// assert_eq!(&*open(&key, &nonce, b"item 7", ciphertext)?.borrow(), b"pin 4921");
+/// # Ok::<(), secrets_nonce::Error>(())
+/// ```
+///
 /// # Errors
 /// [`Error::Unavailable`] for AES-256-GCM on a CPU without AES-NI; [`Error::TooLong`] for a
 /// message longer than the algorithm allows (checked before anything is allocated).
@@ -34,6 +49,25 @@ pub fn seal<K: Key>(
 
 /// Checks and decrypts `ciphertext` (as returned by [`seal`]) straight into a new guarded
 /// `SecretVec<u8>`.
+///
+/// ```
+/// use secrets_core::prelude::*;
+/// use secrets_nonce::{open, seal, Error, UnusedNonce, XChaCha20Poly1305, XChaCha20Poly1305Key};
+///
+/// let key = XChaCha20Poly1305Key::random()?;
+/// let nonce = UnusedNonce::<XChaCha20Poly1305>::random();
+/// let (used, sealed) = seal(&key, nonce, b"header", b"the launch code")?;
+///
+/// let plaintext = open(&key, &used, b"header", &sealed)?; // a guarded SecretVec<u8>
+/// assert_eq!(&*plaintext.borrow(), b"the launch code");
+///
+/// // Another header, a changed byte, another key: refused, and nothing is decrypted.
+/// assert_eq!(open(&key, &used, b"other", &sealed).unwrap_err(), Error::Forged);
+/// let mut changed = sealed.clone();
+/// changed[0] ^= 1;
+/// assert_eq!(open(&key, &used, b"header", &changed).unwrap_err(), Error::Forged);
+/// # Ok::<(), Error>(())
+/// ```
 ///
 /// # Errors
 /// [`Error::Truncated`] when the ciphertext is shorter than the tag; [`Error::TooLong`] when it

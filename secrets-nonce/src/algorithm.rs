@@ -65,6 +65,25 @@ macro_rules! algorithm {
         /// A `#[derive(Secret)]` type: 32 bytes in guarded memory, compared in constant time,
         /// never printed, never cloned. Its constructors (`random`, `from_bytes`, `load`...)
         /// come from `secrets_core::prelude`.
+        ///
+        /// ```
+        /// use secrets_core::kdf;
+        /// use secrets_core::prelude::*;
+        #[doc = concat!("use secrets_nonce::", stringify!($key), ";")]
+        ///
+        /// // A new random key ...
+        #[doc = concat!("let key = ", stringify!($key), "::random()?;")]
+        #[doc = concat!("assert_eq!(format!(\"{key:?}\"), \"", stringify!($key), "([REDACTED])\");")]
+        ///
+        /// // ... or one derived from a master key (the same master key, id and context give
+        /// // the same key in every run, so it may only draw random nonces or count through a
+        /// // CounterFile):
+        /// let master = SecretBox::<[u8; 32]>::random()?;
+        #[doc = concat!("let derived: ", stringify!($key), " = kdf::derive_subkey(&master.borrow(), 1, b\"messages\")?;")]
+        #[doc = concat!("let again: ", stringify!($key), " = kdf::derive_subkey(&master.borrow(), 1, b\"messages\")?;")]
+        /// assert!(derived == again && derived != key); // compared in constant time
+        /// # Ok::<(), secrets_core::Error>(())
+        /// ```
         #[derive(Secret)]
         #[secret(description = $key_doc)]
         pub struct $key(SecretBox<[u8; 32]>);

@@ -5,6 +5,27 @@ use std::io;
 use std::path::PathBuf;
 
 /// Why sealing, opening or taking a nonce failed. Never carries plaintext or key bytes.
+///
+/// Each variant's `Display` says what was wrong and what to do; match on the variants that a
+/// program handles differently (a forged message is the sender's or an attacker's doing; a
+/// counter file in use is another process's):
+///
+/// ```
+/// use secrets_core::prelude::*;
+/// use secrets_nonce::{open, seal, Error, UnusedNonce, UsedNonce, XChaCha20Poly1305, XChaCha20Poly1305Key};
+///
+/// let key = XChaCha20Poly1305Key::random()?;
+/// let (used, sealed) = seal(&key, UnusedNonce::<XChaCha20Poly1305>::random(), b"", b"hi")?;
+///
+/// match open(&key, &used, b"", &sealed[..10]) {
+///     Err(Error::Truncated { found, .. }) => assert_eq!(found, 10),
+///     other => panic!("a 10-byte message is shorter than the tag: {other:?}"),
+/// }
+/// let err = UsedNonce::<XChaCha20Poly1305>::from_bytes(&[0; 12]).unwrap_err();
+/// assert_eq!(err, Error::NonceLength { expected: 24, found: 12 });
+/// println!("{err}"); // says which lengths and what to check
+/// # Ok::<(), Error>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Error {
