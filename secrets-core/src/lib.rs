@@ -116,9 +116,9 @@ pub use backend::{active_backend, set_backend, set_spare_pages, Backend, DEFAULT
 pub use boxed::SecretBox;
 pub use bytes::{Bytes, ConstantEq, Randomizable, Zeroable};
 pub use error::Error;
-pub use password::PasswordSource;
 pub use guarded::{Ref, RefMut};
 pub use harden::{harden_process, HardeningReport, Measure};
+pub use password::PasswordSource;
 pub use secret_type::{BoxSecret, Container, SecretType, StringSecret, VecSecret};
 pub use stack::Secret;
 pub use storage::{Dedicated, OwnPages, Pooled, Sealed, Storage};

@@ -396,11 +396,9 @@ fn read_from_terminal(tty: BorrowedFd<'_>, prompt: &str) -> Result<SecretString,
         Ok(()) => tty,
         // Standard input was opened read-only.
         Err(libc::EBADF) => {
-            fd::write_all(stderr.as_fd(), prompt.as_bytes()).map_err(|errno| {
-                Error::Terminal {
-                    operation: "write",
-                    errno,
-                }
+            fd::write_all(stderr.as_fd(), prompt.as_bytes()).map_err(|errno| Error::Terminal {
+                operation: "write",
+                errno,
             })?;
             stderr.as_fd()
         }

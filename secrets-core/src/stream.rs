@@ -39,7 +39,11 @@ use crate::{Error, SecretString, SecretVec};
 const INITIAL_CAPACITY: usize = 4096;
 
 /// A guarded buffer of `capacity` bytes that starts with the first `len` bytes of `old`.
-pub(crate) fn grow(old: &SecretVec<u8>, len: usize, capacity: usize) -> Result<SecretVec<u8>, Error> {
+pub(crate) fn grow(
+    old: &SecretVec<u8>,
+    len: usize,
+    capacity: usize,
+) -> Result<SecretVec<u8>, Error> {
     SecretVec::new(capacity, |new| {
         new[..len].copy_from_slice(&old.borrow()[..len]);
     })

@@ -118,7 +118,10 @@ fn a_long_stream_survives_several_growths() {
     let input: Vec<u8> = (0..60_000u32).map(|i| (i % 251) as u8).collect();
     for (name, read) in READERS {
         let secret = read(&input, 60_000).expect(name);
-        assert!(*secret.borrow() == *input, "{name}: a copy lost or moved bytes");
+        assert!(
+            *secret.borrow() == *input,
+            "{name}: a copy lost or moved bytes"
+        );
         assert_eq!(
             read(&input, 59_999).unwrap_err(),
             Error::StreamTooLong { max_len: 59_999 }
@@ -217,7 +220,14 @@ fn interrupted_reads_are_retried_and_other_errors_are_typed() {
     let (_reader, writer) = pipe();
     let err = SecretVec::<u8>::read_from_fd(&writer, 64).unwrap_err();
     assert!(
-        matches!(err, Error::Stream { operation: "read", errno: Some(libc::EBADF), .. }),
+        matches!(
+            err,
+            Error::Stream {
+                operation: "read",
+                errno: Some(libc::EBADF),
+                ..
+            }
+        ),
         "{err:?}"
     );
 }
@@ -293,7 +303,14 @@ fn writing_to_a_closed_pipe_is_epipe_and_a_bad_descriptor_ebadf() {
     let read_end: OwnedFd = reader.into();
     let err = write_secret(read_end.as_fd(), &secret.borrow()).unwrap_err();
     assert!(
-        matches!(err, Error::Stream { operation: "write", errno: Some(libc::EBADF), .. }),
+        matches!(
+            err,
+            Error::Stream {
+                operation: "write",
+                errno: Some(libc::EBADF),
+                ..
+            }
+        ),
         "{err:?}"
     );
 }
