@@ -42,9 +42,14 @@ fn vec_reader(input: &[u8], max_len: usize) -> Result<SecretVec<u8>, Error> {
     SecretVec::<u8>::read_from(pipe_with(input), max_len)
 }
 
+/// A way to read a secret from a pipe holding the given bytes, with a `max_len`.
+type ReadVec = fn(&[u8], usize) -> Result<SecretVec<u8>, Error>;
+
+/// A way to read text from a pipe, with a `max_len`.
+type ReadText = fn(io::PipeReader, usize) -> Result<SecretString, Error>;
+
 /// Both readers, for tests that hold for each.
-const READERS: [(&str, fn(&[u8], usize) -> Result<SecretVec<u8>, Error>); 2] =
-    [("read_from_fd", vec_fd), ("read_from", vec_reader)];
+const READERS: [(&str, ReadVec); 2] = [("read_from_fd", vec_fd), ("read_from", vec_reader)];
 
 #[test]
 fn a_multi_line_pem_block_is_read_whole() {
@@ -161,8 +166,7 @@ fn text_must_be_utf8_and_the_error_holds_no_bytes() {
     let text = SecretString::read_from_fd(pipe_with("clé\nzwei Zeilen".as_bytes()), 64)
         .expect("read UTF-8");
     assert_eq!(&*text.borrow(), "clé\nzwei Zeilen");
-    let readers: [fn(io::PipeReader, usize) -> Result<SecretString, Error>; 2] =
-        [SecretString::read_from_fd, SecretString::read_from];
+    let readers: [ReadText; 2] = [SecretString::read_from_fd, SecretString::read_from];
     for read in readers {
         let err = read(pipe_with(b"secret\xff\xfe"), 64).unwrap_err();
         assert_eq!(err, Error::InvalidUtf8 { valid_up_to: 6 });
