@@ -172,7 +172,7 @@ impl SecretVec<u8> {
     /// writer.write_all(b"-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEI\0\xff\n")?;
     /// drop(writer);
     /// let key = SecretVec::<u8>::read_from_fd(&reader, 4096)?;
-    /// assert_eq!(key.len(), 50);
+    /// assert_eq!(key.len(), 52);
     /// assert!(key.borrow().ends_with(b"\0\xff\n"));
     ///
     /// let (reader, mut writer) = std::io::pipe()?;
