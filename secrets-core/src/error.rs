@@ -198,7 +198,8 @@ pub enum Error {
         /// The limit in bytes.
         limit: usize,
     },
-    /// A terminal could not be set up or read (`tcgetattr`, `tcsetattr` or `read` failed).
+    /// A terminal could not be opened, set up or read (`open /dev/tty`, `tcgetattr`, `tcsetattr`,
+    /// `write` of the prompt or `read` failed).
     Terminal {
         /// What failed.
         operation: &'static str,
