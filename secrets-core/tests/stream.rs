@@ -331,3 +331,72 @@ fn stream_errors_convert_to_io_errors_of_their_kind() {
     .into();
     assert_eq!(err.kind(), io::ErrorKind::BrokenPipe);
 }
+
+extern "C" fn ignore_signal(_: libc::c_int) {}
+
+/// Runs `read` on the read end of an empty pipe while another thread, once `read` has had time
+/// to block, sends this thread `SIGUSR1` (whose handler does nothing, installed without
+/// `SA_RESTART`, so a blocked `read(2)` fails with EINTR), then writes `b"token"` and closes
+/// the pipe. The old action is put back afterwards.
+fn interrupted_once<R>(read: impl FnOnce(&io::PipeReader) -> R) -> R {
+    // SAFETY: a zeroed `sigaction` is a valid starting value (plain integers and masks).
+    let mut action: libc::sigaction = unsafe { std::mem::zeroed() };
+    action.sa_sigaction = ignore_signal as extern "C" fn(libc::c_int) as libc::sighandler_t;
+    action.sa_flags = 0; // no SA_RESTART
+                         // SAFETY: as above.
+    let mut old: libc::sigaction = unsafe { std::mem::zeroed() };
+    // SAFETY: `action` is valid and its handler async-signal-safe; `old` is valid for writes.
+    assert_eq!(
+        unsafe { libc::sigaction(libc::SIGUSR1, &action, &mut old) },
+        0
+    );
+    // SAFETY: `pthread_self` has no preconditions.
+    let reader_thread = unsafe { libc::pthread_self() };
+    let (reader, mut writer) = pipe();
+    let result = std::thread::scope(|scope| {
+        scope.spawn(move || {
+            std::thread::sleep(Duration::from_millis(200));
+            // SAFETY: `reader_thread` is alive: it waits for this scope to end.
+            assert_eq!(
+                unsafe { libc::pthread_kill(reader_thread, libc::SIGUSR1) },
+                0
+            );
+            std::thread::sleep(Duration::from_millis(50));
+            writer.write_all(b"token").expect("write");
+        });
+        read(&reader)
+    });
+    // SAFETY: `old` is the action `sigaction` returned above.
+    assert_eq!(
+        unsafe { libc::sigaction(libc::SIGUSR1, &old, std::ptr::null_mut()) },
+        0
+    );
+    result
+}
+
+#[test]
+fn a_read_interrupted_by_a_signal_is_retried() {
+    // Control: a plain read(2) in the same setup fails with EINTR, so the signal does reach
+    // the blocked read.
+    let errno = interrupted_once(|reader| {
+        let mut byte = [0u8; 1];
+        // SAFETY: `byte` is valid for writes of one byte; the descriptor is open.
+        let n = unsafe {
+            libc::read(
+                std::os::fd::AsRawFd::as_raw_fd(reader),
+                byte.as_mut_ptr().cast(),
+                1,
+            )
+        };
+        (n, io::Error::last_os_error().raw_os_error())
+    });
+    assert_eq!(
+        errno,
+        (-1, Some(libc::EINTR)),
+        "the control read was not interrupted"
+    );
+
+    let secret = interrupted_once(|reader| SecretVec::<u8>::read_from_fd(reader, 64))
+        .expect("EINTR is retried");
+    assert_eq!(&*secret.borrow(), b"token");
+}
