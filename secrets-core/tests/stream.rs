@@ -332,6 +332,7 @@ fn stream_errors_convert_to_io_errors_of_their_kind() {
     assert_eq!(err.kind(), io::ErrorKind::BrokenPipe);
 }
 
+/// A signal handler that does nothing: the signal only interrupts a blocked system call.
 extern "C" fn ignore_signal(_: libc::c_int) {}
 
 /// Runs `read` on the read end of an empty pipe while another thread, once `read` has had time
@@ -342,14 +343,13 @@ fn interrupted_once<R>(read: impl FnOnce(&io::PipeReader) -> R) -> R {
     // SAFETY: a zeroed `sigaction` is a valid starting value (plain integers and masks).
     let mut action: libc::sigaction = unsafe { std::mem::zeroed() };
     action.sa_sigaction = ignore_signal as extern "C" fn(libc::c_int) as libc::sighandler_t;
-    action.sa_flags = 0; // no SA_RESTART
-                         // SAFETY: as above.
+    // No SA_RESTART: a blocked read(2) fails with EINTR when the handler returns.
+    action.sa_flags = 0;
+    // SAFETY: as above.
     let mut old: libc::sigaction = unsafe { std::mem::zeroed() };
     // SAFETY: `action` is valid and its handler async-signal-safe; `old` is valid for writes.
-    assert_eq!(
-        unsafe { libc::sigaction(libc::SIGUSR1, &action, &mut old) },
-        0
-    );
+    let ret = unsafe { libc::sigaction(libc::SIGUSR1, &action, &mut old) };
+    assert_eq!(ret, 0, "sigaction");
     // SAFETY: `pthread_self` has no preconditions.
     let reader_thread = unsafe { libc::pthread_self() };
     let (reader, mut writer) = pipe();
@@ -357,20 +357,16 @@ fn interrupted_once<R>(read: impl FnOnce(&io::PipeReader) -> R) -> R {
         scope.spawn(move || {
             std::thread::sleep(Duration::from_millis(200));
             // SAFETY: `reader_thread` is alive: it waits for this scope to end.
-            assert_eq!(
-                unsafe { libc::pthread_kill(reader_thread, libc::SIGUSR1) },
-                0
-            );
+            let ret = unsafe { libc::pthread_kill(reader_thread, libc::SIGUSR1) };
+            assert_eq!(ret, 0, "pthread_kill");
             std::thread::sleep(Duration::from_millis(50));
             writer.write_all(b"token").expect("write");
         });
         read(&reader)
     });
     // SAFETY: `old` is the action `sigaction` returned above.
-    assert_eq!(
-        unsafe { libc::sigaction(libc::SIGUSR1, &old, std::ptr::null_mut()) },
-        0
-    );
+    let ret = unsafe { libc::sigaction(libc::SIGUSR1, &old, std::ptr::null_mut()) };
+    assert_eq!(ret, 0, "sigaction");
     result
 }
 
