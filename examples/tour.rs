@@ -229,7 +229,8 @@ fn main() -> Result<(), Box<dyn Error>> {
     Ok(())
 }
 
-/// The passphrase, from the terminal without echo or from stdin.
+/// The passphrase, from the terminal without echo (stdin, or /dev/tty when stdin is redirected),
+/// or from stdin when the process has no terminal.
 fn read_passphrase() -> Result<SecretString, Box<dyn Error>> {
     let passphrase = SecretString::read_password("vault passphrase: ")?;
     if passphrase.is_empty() {

@@ -58,6 +58,27 @@ fn password_reader_never_panics() {
 }
 
 #[test]
+fn stream_readers_never_panic() {
+    let pem = b"-----BEGIN KEY-----\nAAAA\n-----END KEY-----\n".to_vec();
+    let mut cases: Vec<Vec<u8>> = vec![
+        vec![],
+        vec![0],
+        vec![0, 0],
+        vec![1, 0],
+        [&[1, 3][..], &pem].concat(),
+        [&[0, 255][..], &pem].concat(),
+        [&[1, 0][..], &[b'a'; 32][..]].concat(),
+        [&[1, 0][..], &[b'a'; 33][..]].concat(),
+        [&[200, 0][..], &[0xff; 6000][..]].concat(),
+        [&[255, 7][..], "caf\u{e9}".repeat(2000).as_bytes()].concat(),
+    ];
+    cases.extend((0..300).map(|_| random_case(9000)));
+    for case in &cases {
+        fuzz::secret_stream(case);
+    }
+}
+
+#[test]
 fn secret_string_from_bytes_never_panics() {
     let mut cases: Vec<Vec<u8>> = vec![
         vec![],

@@ -198,13 +198,36 @@ pub enum Error {
         /// The limit in bytes.
         limit: usize,
     },
-    /// A terminal could not be set up or read (`tcgetattr`, `tcsetattr` or `read` failed).
+    /// A terminal could not be opened, set up or read (`open /dev/tty`, `tcgetattr`, `tcsetattr`,
+    /// `write` of the prompt or `read` failed).
     Terminal {
         /// What failed.
         operation: &'static str,
         /// The `errno`.
         errno: i32,
     },
+    /// A stream of secret bytes (a key file piped in, a PEM block, a token) was longer than the
+    /// limit the caller gave. Reading stopped at byte `max_len + 1`; the bytes read were zeroed
+    /// and released, and the rest of the stream is left unread.
+    StreamTooLong {
+        /// The most bytes the caller accepted.
+        max_len: usize,
+    },
+    /// Reading a secret from a stream, or writing one to a descriptor, failed. Whatever was
+    /// read so far was zeroed and released; a failed write may have written part of the secret.
+    Stream {
+        /// `"read"` or `"write"`.
+        operation: &'static str,
+        /// The kind of the I/O error.
+        kind: io::ErrorKind,
+        /// The `errno`, when the error came from the OS (EPIPE: the reader closed its end;
+        /// EAGAIN: the descriptor is non-blocking, which is not supported).
+        errno: Option<i32>,
+    },
+    /// A password was to be read from a terminal, but there is none: standard input is not a
+    /// terminal and the process has no controlling terminal (`/dev/tty` gives ENXIO). Nothing
+    /// was read from standard input.
+    NoTerminal,
     /// Key derivation failed: libsodium refused the parameters or ran out of memory.
     KeyDerivation {
         /// What was being derived, e.g. `"Argon2id"`.
@@ -383,6 +406,35 @@ impl fmt::Display for Error {
             Error::Terminal { operation, errno } => {
                 write!(f, "terminal {operation} failed: {}", os(errno))
             }
+            Error::StreamTooLong { max_len } => write!(
+                f,
+                "the secret stream is longer than the limit of {max_len} bytes; nothing was \
+                 kept (the bytes read were zeroed); check the input, or allow a larger max_len"
+            ),
+            Error::Stream { operation, kind, errno: Some(libc::EPIPE) } => write!(
+                f,
+                "could not {operation} the secret: the other end of the pipe or socket was \
+                 closed ({kind}); part of it may have been written"
+            ),
+            Error::Stream { operation, errno: Some(libc::EAGAIN), .. } => write!(
+                f,
+                "could not {operation} the secret: the descriptor is non-blocking (EAGAIN), \
+                 which is not supported; clear O_NONBLOCK first"
+            ),
+            Error::Stream { operation, errno: Some(errno), .. } => write!(
+                f,
+                "could not {operation} the secret: {}; nothing read was kept",
+                os(errno)
+            ),
+            Error::Stream { operation, kind, errno: None } => write!(
+                f,
+                "could not {operation} the secret: {kind}; nothing read was kept"
+            ),
+            Error::NoTerminal => f.write_str(
+                "no terminal to read the password from: standard input is not a terminal and \
+                 the process has no controlling terminal; run it from a terminal, or accept a \
+                 password on standard input (SecretString::read_password)",
+            ),
             Error::KeyDerivation { algorithm } => write!(
                 f,
                 "{algorithm} key derivation failed (out of memory, or parameters refused)"
@@ -413,7 +465,9 @@ impl From<Error> for io::Error {
         let kind = match err {
             Error::LengthMismatch { .. }
             | Error::LengthNotMultiple { .. }
-            | Error::InvalidUtf8 { .. } => io::ErrorKind::InvalidData,
+            | Error::InvalidUtf8 { .. }
+            | Error::StreamTooLong { .. } => io::ErrorKind::InvalidData,
+            Error::Stream { kind, .. } => kind,
             Error::Map { .. }
             | Error::Guard { .. }
             | Error::Lock { .. }

@@ -81,7 +81,7 @@
 //! | every other file | containers | no | safe code over the above |
 //!
 //! Calls go only downwards: containers (`boxed.rs`, `vec.rs`, `string.rs`, `stack.rs`,
-//! `keyfile.rs`, `password.rs`; [`Storage`] is their seam) → protection (`guarded.rs`: the borrow
+//! `keyfile.rs`, `password.rs`, `stream.rs`; [`Storage`] is their seam) → protection (`guarded.rs`: the borrow
 //! count; `sealed.rs`: secrets that rest encrypted) → placement (`heap/`: dedicated regions from a page source per [`Backend`], pooled
 //! slots, the memory kept for reuse, turning OS failures into [`Error`]) → os (`sys/`).
 
@@ -107,6 +107,7 @@ mod sealed;
 mod secret_type;
 mod stack;
 mod storage;
+mod stream;
 mod string;
 mod sys;
 mod usage;
@@ -118,9 +119,11 @@ pub use bytes::{Bytes, ConstantEq, Randomizable, Zeroable};
 pub use error::Error;
 pub use guarded::{Ref, RefMut};
 pub use harden::{harden_process, HardeningReport, Measure};
+pub use password::PasswordSource;
 pub use secret_type::{BoxSecret, Container, SecretType, StringSecret, VecSecret};
 pub use stack::Secret;
 pub use storage::{Dedicated, OwnPages, Pooled, Sealed, Storage};
+pub use stream::write_secret;
 pub use string::SecretString;
 pub use usage::{usage, Usage};
 pub use vec::SecretVec;

@@ -18,16 +18,23 @@
 //! One byte per `read(2)` is what lets a program read its password from a pipe and then hand
 //! the rest of standard input to someone else: nothing past the newline is consumed.
 //!
-//! On a terminal, [`SecretString::read_password`] switches echo off with a guard that puts the
+//! [`SecretString::read_password`] reads from standard input if it is a terminal, else from the
+//! controlling terminal (`/dev/tty`), so a secret piped to standard input is not taken for the
+//! password; only a process with no terminal at all reads a line of its standard input
+//! ([`PasswordSource`] says which happened). On a terminal, it switches echo off with a guard that puts the
 //! terminal back on every way out (success, end of file, error, panic, Ctrl-C). The terminal
 //! settings and the system calls are in `sys::terminal`; this module is safe code.
 //!
 //! Copies outside the process are beyond reach: the bytes pass through the kernel's pipe or
 //! terminal buffer (and, for a terminal, whatever program sends the keystrokes).
 
+use std::fs::{File, OpenOptions};
 use std::io::IsTerminal;
 use std::os::fd::{AsFd, BorrowedFd};
+use std::os::unix::fs::OpenOptionsExt;
 
+use crate::stream::grow;
+use crate::sys::fd;
 use crate::sys::terminal::{self, EchoOff};
 use crate::{Error, SecretString, SecretVec};
 
@@ -67,7 +74,7 @@ fn fill(
     interrupt: Option<u8>,
 ) -> Result<Option<Ending>, Error> {
     while let Some(slot) = open.get_mut(*len) {
-        let ending = match terminal::read(fd, std::slice::from_mut(slot)) {
+        let ending = match fd::read(fd, std::slice::from_mut(slot)) {
             Err(errno) => {
                 return Err(Error::Terminal {
                     operation: "read",
@@ -90,13 +97,6 @@ fn fill(
         return Ok(Some(ending));
     }
     Ok(None)
-}
-
-/// A guarded buffer of `capacity` bytes that starts with the first `len` bytes of `old`.
-fn grow(old: &SecretVec<u8>, len: usize, capacity: usize) -> Result<SecretVec<u8>, Error> {
-    SecretVec::new(capacity, |new| {
-        new[..len].copy_from_slice(&old.borrow()[..len]);
-    })
 }
 
 /// Reads one line from `fd` into guarded memory (see the module doc).
@@ -129,13 +129,24 @@ impl SecretString {
     /// make the program read.
     pub const PASSWORD_MAX_LEN: usize = 4096;
 
-    /// Shows `prompt` and reads a password from standard input straight into guarded memory.
+    /// Shows `prompt` and reads a password from a terminal straight into guarded memory: from
+    /// standard input if it is a terminal, otherwise from the controlling terminal
+    /// (`/dev/tty`), and from standard input only when the process has no terminal at all.
+    /// [`read_password_with_source`](Self::read_password_with_source) also says which was
+    /// used; [`read_password_from_terminal`](Self::read_password_from_terminal) never reads
+    /// standard input unless it is a terminal.
     ///
-    /// **On a terminal** (standard input is a tty), echo is switched off before the prompt is
-    /// shown and switched back on before this returns, whatever happens:
+    /// So `cat secret.pem | vault add github` works: the piped secret stays on standard input
+    /// for the program to read (e.g. with [`SecretVec::read_from_fd`]), and the password is
+    /// typed on the terminal, as `ssh`, `sudo` and `gpg` do.
     ///
-    /// * The prompt is written to that terminal (through standard input, which a shell, `ssh`
-    ///   or `sudo` opens read-write), or to standard error if standard input is read-only.
+    /// **On a terminal** (standard input, or else `/dev/tty` opened with `O_NOCTTY`), echo is
+    /// switched off before the prompt is shown and switched back on before this returns,
+    /// whatever happens:
+    ///
+    /// * The prompt is written to that terminal (never to standard output: standard input,
+    ///   which a shell, `ssh` or `sudo` opens read-write, or `/dev/tty`), or to standard error
+    ///   if standard input is a read-only terminal.
     /// * Enter ends the password; the newline is still shown (`ECHONL`).
     /// * Ctrl-D on an empty line gives an **empty** password, like an empty line: callers that
     ///   refuse empty passwords check [`is_empty`](Self::is_empty). (Ctrl-D after some
@@ -150,9 +161,11 @@ impl SecretString {
     ///   restores the terminal first, then ends it as before. Signals the program handles or
     ///   ignores are left to it; the handlers are removed before this returns.
     ///
-    /// **Otherwise** (a pipe, a file), the prompt goes to standard error (followed by a newline
-    /// once the line is read) and one line is read from standard input, leaving the terminal
-    /// settings and everything after the newline untouched, so scripts and tests can pipe a
+    /// **Without any terminal** (standard input is a pipe or a file and `/dev/tty` cannot be
+    /// opened: ENXIO, the process has no controlling terminal, as under cron, systemd or
+    /// `setsid`; or ENOENT, no `/dev/tty` in the container), the prompt goes to standard error
+    /// (followed by a newline once the line is read) and one line is read from standard input,
+    /// leaving everything after the newline untouched, so scripts and services can pipe a
     /// password in.
     ///
     /// The line ends at a newline (a `\r` before it is dropped) or at end of file, and may be
@@ -166,6 +179,9 @@ impl SecretString {
     ///   (EAGAIN: standard input is non-blocking, which is not supported). A failure to
     ///   restore the terminal after a successful read is reported too, since it may have been
     ///   left without echo; the password is then zeroed and dropped;
+    /// * [`Error::Terminal`] with `operation: "open /dev/tty"` when `/dev/tty` fails to open
+    ///   for a reason other than having no terminal (EACCES, EIO): nothing is read from
+    ///   standard input then, since it may hold something other than the password;
     /// * an allocation error ([`Error::Map`], [`Error::Guard`], [`Error::Lock`]).
     ///
     /// # Limits
@@ -196,25 +212,136 @@ impl SecretString {
     /// # Ok::<(), secrets_core::Error>(())
     /// ```
     pub fn read_password(prompt: &str) -> Result<SecretString, Error> {
-        let stdin = std::io::stdin().lock();
-        let fd = stdin.as_fd();
-        if fd.is_terminal() {
-            return read_from_terminal(fd, prompt);
-        }
-        // Whoever pipes the password in may still watch standard error; a prompt that cannot
-        // be shown there is no reason to refuse a password that can be read. Nothing echoes
-        // the piped line, so the prompt's line is ended here.
-        let stderr = std::io::stderr();
-        if !prompt.is_empty() {
-            let _ = terminal::write_all(stderr.as_fd(), prompt.as_bytes());
-        }
-        let line = read_line(fd, Self::PASSWORD_MAX_LEN, None);
-        if !prompt.is_empty() {
-            let _ = terminal::write_all(stderr.as_fd(), b"\n");
-        }
-        line?.into_string()
+        Self::read_password_with_source(prompt).map(|(password, _)| password)
     }
 
+    /// [`read_password`](Self::read_password), also saying where the password was read:
+    /// a program can warn when it was read from a pipe ([`PasswordSource::PlainStdin`]), or
+    /// know that standard input is still unread ([`PasswordSource::ControllingTerminal`]).
+    ///
+    /// # Errors
+    /// As for [`read_password`](Self::read_password).
+    ///
+    /// ```no_run
+    /// use secrets_core::{PasswordSource, SecretString, SecretVec};
+    ///
+    /// // `cat key.pem | program`: the key on standard input, the passphrase typed.
+    /// let (passphrase, source) = SecretString::read_password_with_source("Passphrase: ")?;
+    /// if source == PasswordSource::PlainStdin {
+    ///     eprintln!("warning: no terminal; the passphrase was read from standard input");
+    /// } else {
+    ///     let key = SecretVec::<u8>::read_from_fd(std::io::stdin(), 64 * 1024)?;
+    /// }
+    /// # Ok::<(), secrets_core::Error>(())
+    /// ```
+    pub fn read_password_with_source(
+        prompt: &str,
+    ) -> Result<(SecretString, PasswordSource), Error> {
+        read_password(prompt, true)
+    }
+
+    /// [`read_password`](Self::read_password) from a terminal only: standard input if it is a
+    /// terminal, else the controlling terminal (`/dev/tty`); never a line of piped standard
+    /// input, which is left untouched.
+    ///
+    /// # Errors
+    /// [`Error::NoTerminal`] when the process has no terminal (nothing is read); otherwise as
+    /// for [`read_password`](Self::read_password).
+    ///
+    /// ```no_run
+    /// use secrets_core::{Error, SecretString};
+    ///
+    /// match SecretString::read_password_from_terminal("Password: ") {
+    ///     Ok(password) => { /* typed, with echo off */ }
+    ///     Err(Error::NoTerminal) => eprintln!("run this from a terminal"),
+    ///     Err(err) => return Err(err),
+    /// }
+    /// # Ok::<(), secrets_core::Error>(())
+    /// ```
+    pub fn read_password_from_terminal(prompt: &str) -> Result<SecretString, Error> {
+        read_password(prompt, false).map(|(password, _)| password)
+    }
+}
+
+/// Where a password was read from: see [`SecretString::read_password_with_source`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PasswordSource {
+    /// Standard input, a terminal; echo was off while the password was typed.
+    StdinTerminal,
+    /// The controlling terminal (`/dev/tty`), because standard input is not a terminal (a
+    /// pipe, a file, `/dev/null`); echo was off, and standard input was not read.
+    ControllingTerminal,
+    /// One line of standard input (a pipe, a file), because the process has no terminal at
+    /// all; nothing was echoed, since nothing echoes a pipe.
+    PlainStdin,
+}
+
+impl PasswordSource {
+    /// Whether the password was typed on a terminal (with echo off).
+    ///
+    /// ```
+    /// use secrets_core::PasswordSource;
+    /// assert!(PasswordSource::ControllingTerminal.is_terminal());
+    /// assert!(!PasswordSource::PlainStdin.is_terminal());
+    /// ```
+    pub fn is_terminal(self) -> bool {
+        !matches!(self, PasswordSource::PlainStdin)
+    }
+}
+
+/// The process's controlling terminal, opened read-write with `O_NOCTTY` (it is already ours;
+/// the flag only keeps a process without one from acquiring a terminal here). `None` when
+/// there is none: ENXIO (no controlling terminal) or ENOENT (no `/dev/tty`).
+fn controlling_terminal() -> Result<Option<File>, Error> {
+    match OpenOptions::new()
+        .read(true)
+        .write(true)
+        .custom_flags(libc::O_NOCTTY | libc::O_CLOEXEC)
+        .open("/dev/tty")
+    {
+        Ok(tty) => Ok(Some(tty)),
+        Err(err) if matches!(err.raw_os_error(), Some(libc::ENXIO | libc::ENOENT)) => Ok(None),
+        Err(err) => Err(Error::Terminal {
+            operation: "open /dev/tty",
+            errno: err.raw_os_error().unwrap_or(libc::EIO),
+        }),
+    }
+}
+
+/// The body of [`SecretString::read_password_with_source`]; with `plain_stdin` false, a
+/// process without a terminal gets [`Error::NoTerminal`].
+fn read_password(prompt: &str, plain_stdin: bool) -> Result<(SecretString, PasswordSource), Error> {
+    {
+        let stdin = std::io::stdin().lock();
+        if stdin.as_fd().is_terminal() {
+            let password = read_from_terminal(stdin.as_fd(), prompt)?;
+            return Ok((password, PasswordSource::StdinTerminal));
+        }
+    }
+    if let Some(tty) = controlling_terminal()? {
+        let password = read_from_terminal(tty.as_fd(), prompt)?;
+        return Ok((password, PasswordSource::ControllingTerminal));
+    }
+    if !plain_stdin {
+        return Err(Error::NoTerminal);
+    }
+    let stdin = std::io::stdin().lock();
+    // Whoever pipes the password in may still watch standard error; a prompt that cannot be
+    // shown there is no reason to refuse a password that can be read. Nothing echoes the piped
+    // line, so the prompt's line is ended here.
+    let stderr = std::io::stderr();
+    if !prompt.is_empty() {
+        let _ = fd::write_all(stderr.as_fd(), prompt.as_bytes());
+    }
+    let line = read_line(stdin.as_fd(), SecretString::PASSWORD_MAX_LEN, None);
+    if !prompt.is_empty() {
+        let _ = fd::write_all(stderr.as_fd(), b"\n");
+    }
+    Ok((line?.into_string()?, PasswordSource::PlainStdin))
+}
+
+impl SecretString {
     /// Reads one line from `fd` straight into guarded memory, one byte per `read(2)`, so
     /// nothing after the line is consumed.
     ///
@@ -260,20 +387,18 @@ impl SecretString {
     }
 }
 
-/// [`SecretString::read_password`] when standard input, `tty`, is a terminal.
+/// [`SecretString::read_password`] on the terminal `tty`: standard input, or `/dev/tty`.
 fn read_from_terminal(tty: BorrowedFd<'_>, prompt: &str) -> Result<SecretString, Error> {
     let stderr = std::io::stderr();
     let echo_off = EchoOff::new(tty)?;
     // The prompt goes out after echo is off: whoever sees it can type without being echoed.
-    let shown_on = match terminal::write_all(tty, prompt.as_bytes()) {
+    let shown_on = match fd::write_all(tty, prompt.as_bytes()) {
         Ok(()) => tty,
         // Standard input was opened read-only.
         Err(libc::EBADF) => {
-            terminal::write_all(stderr.as_fd(), prompt.as_bytes()).map_err(|errno| {
-                Error::Terminal {
-                    operation: "write",
-                    errno,
-                }
+            fd::write_all(stderr.as_fd(), prompt.as_bytes()).map_err(|errno| Error::Terminal {
+                operation: "write",
+                errno,
             })?;
             stderr.as_fd()
         }
@@ -288,7 +413,7 @@ fn read_from_terminal(tty: BorrowedFd<'_>, prompt: &str) -> Result<SecretString,
     if !matches!(&line, Ok(line) if line.ending == Ending::Newline) {
         // `ECHONL` showed no newline: leave the prompt's line as Enter would have. Only
         // cosmetic, so a failure is not worth reporting over the outcome of the read.
-        let _ = terminal::write_all(shown_on, b"\n");
+        let _ = fd::write_all(shown_on, b"\n");
     }
     match line {
         Ok(line) => {

@@ -8,9 +8,16 @@
 //! the slave's `termios` after the child has ended. The child tells how its read went by its
 //! exit code ([`read_and_report`]).
 //!
+//! A child whose standard input is a pipe (`cat key.pem | program`) still gets the pty as its
+//! controlling terminal: the password must be typed there (`/dev/tty`), with echo off, and the
+//! pipe's bytes must be left for the child to read after. A child started with `setsid` and
+//! no pty has no controlling terminal: it falls back to one line of standard input, or
+//! (`read_password_from_terminal`) refuses without reading it.
+//!
 //! Each terminal check has a control that shows it failing on an unprotected path: a child
 //! that reads with echo on (the typed password shows up on the master), and a child that turns
-//! echo off by hand and is killed by Ctrl-C (the terminal is left without echo).
+//! echo off by hand and is killed by Ctrl-C (the terminal is left without echo), and a child
+//! that reads its password from piped standard input (it gets the piped key's first line).
 
 use std::ffi::CStr;
 use std::fs::{File, OpenOptions};
@@ -22,7 +29,7 @@ use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
-use secrets_core::{Error, SecretString};
+use secrets_core::{Error, PasswordSource, SecretString, SecretVec};
 
 // ---------------------------------------------------------------------------------------------
 // Pipes
@@ -273,6 +280,12 @@ impl Session {
     /// Re-executes this test binary for `test` with the slave of a new pty as its controlling
     /// terminal and its standard input, output and error.
     fn start(test: &str) -> Session {
+        Session::start_with_stdin(test, None)
+    }
+
+    /// [`start`](Self::start), with `stdin` (a pipe, say) as standard input instead of the
+    /// terminal when given: the pty is still the controlling terminal (`/dev/tty`).
+    fn start_with_stdin(test: &str, stdin: Option<File>) -> Session {
         let (master, slave) = open_pty();
         let before = termios(&slave);
         let stdio = || Stdio::from(slave.try_clone().expect("dup the slave"));
@@ -280,7 +293,7 @@ impl Session {
         command
             .args([test, "--exact", "--nocapture", "--test-threads=1"])
             .env(CHILD_ENV, test)
-            .stdin(stdio())
+            .stdin(stdin.map_or_else(stdio, Stdio::from))
             .stdout(stdio())
             .stderr(stdio());
         let become_session_leader = || {
@@ -288,8 +301,9 @@ impl Session {
             if unsafe { libc::setsid() } < 0 {
                 return Err(std::io::Error::last_os_error());
             }
-            // SAFETY: `TIOCSCTTY` on stdin (the pty) takes an integer argument, no pointer.
-            if unsafe { libc::ioctl(0, libc::TIOCSCTTY, 0) } < 0 {
+            // SAFETY: `TIOCSCTTY` on stdout (always the pty) takes an integer argument, no
+            // pointer.
+            if unsafe { libc::ioctl(1, libc::TIOCSCTTY, 0) } < 0 {
                 return Err(std::io::Error::last_os_error());
             }
             Ok(())
@@ -700,41 +714,297 @@ fn control_echo_off_by_hand_killed_by_sigterm_leaves_echo_off() {
     );
 }
 
+// ---------------------------------------------------------------------------------------------
+// Standard input piped, the password typed on the controlling terminal
+
+/// What `cat key.pem | program` puts on the program's standard input.
+const PIPED_SECRET: &[u8] =
+    b"-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIA\n-----END PRIVATE KEY-----\n";
+
+/// The exit code of a child that found standard input consumed or changed.
+const STDIN_TOUCHED: i32 = 5;
+/// The exit code of a child that read the password from somewhere unexpected.
+const WRONG_SOURCE: i32 = 6;
+/// The exit code of a child that has a controlling terminal where it should have none.
+const HAS_A_TERMINAL: i32 = 7;
+
+/// Child side: whether all of standard input is still [`PIPED_SECRET`], read into guarded
+/// memory.
+fn stdin_still_holds_the_piped_secret() -> bool {
+    match SecretVec::<u8>::read_from_fd(std::io::stdin(), 4096) {
+        Ok(rest) => *rest.borrow() == *PIPED_SECRET,
+        Err(err) => {
+            eprintln!("child: reading stdin: {err}");
+            false
+        }
+    }
+}
+
+/// Points standard output and error at `/dev/null`, so that only `/dev/tty` reaches the pty.
+fn silence_stdout_and_stderr() {
+    let null = OpenOptions::new()
+        .write(true)
+        .open("/dev/null")
+        .expect("open /dev/null");
+    for fd in [1, 2] {
+        // SAFETY: `dup2` takes two descriptors; `null` is open and `fd` is replaced atomically.
+        let ret = unsafe { libc::dup2(null.as_raw_fd(), fd) };
+        assert_eq!(ret, fd, "dup2: {}", std::io::Error::last_os_error());
+    }
+}
+
 #[test]
-fn piped_password_is_read_without_a_terminal() {
-    child_part("piped_password_is_read_without_a_terminal", || {
-        let code = read_and_report("hunter2");
-        let mut rest = String::new();
-        match std::io::stdin().read_to_string(&mut rest) {
-            Ok(_) if rest == "rest of stdin\n" => code,
+fn piped_stdin_is_left_alone_and_the_password_is_typed_on_the_controlling_terminal() {
+    const TEST: &str =
+        "piped_stdin_is_left_alone_and_the_password_is_typed_on_the_controlling_terminal";
+    child_part(TEST, || {
+        silence_stdout_and_stderr();
+        match SecretString::read_password_with_source("Password: ") {
+            Ok((password, PasswordSource::ControllingTerminal))
+                if *password.borrow() == *"hunter2" =>
+            {
+                if stdin_still_holds_the_piped_secret() {
+                    READ_AS_EXPECTED
+                } else {
+                    STDIN_TOUCHED
+                }
+            }
+            Ok((_, PasswordSource::ControllingTerminal)) => READ_SOMETHING_ELSE,
+            Ok(_) => WRONG_SOURCE,
+            Err(Error::Interrupted) => READ_INTERRUPTED,
+            Err(_) => READ_FAILED,
+        }
+    });
+    let mut session = Session::start_with_stdin(TEST, Some(pipe_with(PIPED_SECRET)));
+    // Standard output and error go to /dev/null: the prompt can only come through /dev/tty.
+    let prompt_end = session.wait_for("Password: ");
+    assert!(
+        !echoes(&session.slave),
+        "echo is off on the controlling terminal"
+    );
+    session.type_keys(b"hunter2\n");
+    let status = session.finish();
+    assert_exit_code(&session, status, READ_AS_EXPECTED);
+    let after_prompt = &session.shown[prompt_end..];
+    assert!(
+        !contains(after_prompt, b"hunter"),
+        "the password was echoed: {:?}",
+        session.transcript()
+    );
+    assert!(
+        after_prompt.starts_with(b"\r\n"),
+        "{:?}",
+        session.transcript()
+    );
+    session.assert_terminal_restored();
+}
+
+#[test]
+fn control_piped_stdin_read_as_the_password_takes_the_secret() {
+    // What `read_password` did before it knew `/dev/tty`: one line of standard input, which
+    // here is the first line of the piped key, and nothing is typed.
+    const TEST: &str = "control_piped_stdin_read_as_the_password_takes_the_secret";
+    child_part(TEST, || {
+        match SecretString::read_line_from(std::io::stdin(), SecretString::PASSWORD_MAX_LEN) {
+            Ok(line) if *line.borrow() == *"-----BEGIN PRIVATE KEY-----" => READ_AS_EXPECTED,
             _ => READ_SOMETHING_ELSE,
         }
     });
-    let mut child = Command::new(std::env::current_exe().expect("test binary"))
-        .args([
-            "piped_password_is_read_without_a_terminal",
-            "--exact",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env(CHILD_ENV, "piped_password_is_read_without_a_terminal")
+    let mut session = Session::start_with_stdin(TEST, Some(pipe_with(PIPED_SECRET)));
+    let status = session.finish();
+    assert_exit_code(&session, status, READ_AS_EXPECTED);
+}
+
+#[test]
+fn ctrl_c_on_the_controlling_terminal_restores_it_then_dies_of_sigint() {
+    const TEST: &str = "ctrl_c_on_the_controlling_terminal_restores_it_then_dies_of_sigint";
+    child_part(TEST, || read_and_report("hunter2"));
+    let mut session = Session::start_with_stdin(TEST, Some(pipe_with(PIPED_SECRET)));
+    session.wait_for("Password: ");
+    assert!(
+        !echoes(&session.slave),
+        "echo is off on the controlling terminal"
+    );
+    session.type_keys(b"hun\x03");
+    let status = session.finish();
+    assert_eq!(
+        status.signal(),
+        Some(libc::SIGINT),
+        "{:?}",
+        session.transcript()
+    );
+    session.assert_terminal_restored();
+}
+
+/// Runs the child of `test` in a new session with no controlling terminal (`setsid`, no pty
+/// opened), standard input a pipe holding `input`; its exit status and standard error.
+fn run_without_a_terminal(test: &str, input: &[u8]) -> (ExitStatus, String) {
+    let mut command = Command::new(std::env::current_exe().expect("test binary"));
+    command
+        .args([test, "--exact", "--nocapture", "--test-threads=1"])
+        .env(CHILD_ENV, test)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("re-execute the test binary");
+        .stderr(Stdio::piped());
+    let new_session = || {
+        // SAFETY: `setsid` has no preconditions and is async-signal-safe.
+        if unsafe { libc::setsid() } < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        Ok(())
+    };
+    // SAFETY: the hook runs in the child between fork and exec and calls only `setsid`, which
+    // is async-signal-safe and touches no shared memory.
+    unsafe { command.pre_exec(new_session) };
+    let mut child = command.spawn().expect("re-execute the test binary");
     child
         .stdin
         .take()
         .expect("stdin pipe")
-        .write_all(b"hunter2\nrest of stdin\n")
-        .expect("write the password");
+        .write_all(input)
+        .expect("write standard input");
     // Standard input is closed now, so no read in the child can wait for ever.
     let output = child.wait_with_output().expect("wait for the child");
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(READ_AS_EXPECTED), "{stderr}");
+    (
+        output.status,
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+/// Child side: `Some(code)` to exit with when the process has a controlling terminal after all
+/// (then the test would prove nothing).
+fn has_a_terminal() -> Option<i32> {
+    match File::open("/dev/tty") {
+        Err(err) if err.raw_os_error() == Some(libc::ENXIO) => None,
+        _ => Some(HAS_A_TERMINAL),
+    }
+}
+
+#[test]
+fn piped_password_is_read_from_stdin_without_a_terminal_and_says_so() {
+    const TEST: &str = "piped_password_is_read_from_stdin_without_a_terminal_and_says_so";
+    child_part(TEST, || {
+        if let Some(code) = has_a_terminal() {
+            return code;
+        }
+        let code = match SecretString::read_password_with_source("Password: ") {
+            Ok((password, PasswordSource::PlainStdin)) if *password.borrow() == *"hunter2" => {
+                READ_AS_EXPECTED
+            }
+            Ok((_, PasswordSource::PlainStdin)) => READ_SOMETHING_ELSE,
+            Ok(_) => WRONG_SOURCE,
+            Err(_) => READ_FAILED,
+        };
+        let mut rest = String::new();
+        match std::io::stdin().read_to_string(&mut rest) {
+            Ok(_) if rest == "rest of stdin\n" => code,
+            _ => STDIN_TOUCHED,
+        }
+    });
+    let (status, stderr) = run_without_a_terminal(TEST, b"hunter2\nrest of stdin\n");
+    assert_eq!(
+        status.code(),
+        Some(READ_AS_EXPECTED),
+        "{status:?}: {stderr}"
+    );
     assert!(
         stderr.contains("Password: \n"),
         "the prompt goes to stderr: {stderr}"
     );
+}
+
+#[test]
+fn read_password_is_still_read_from_stdin_without_a_terminal() {
+    const TEST: &str = "read_password_is_still_read_from_stdin_without_a_terminal";
+    child_part(TEST, || {
+        if let Some(code) = has_a_terminal() {
+            return code;
+        }
+        read_and_report("hunter2")
+    });
+    let (status, stderr) = run_without_a_terminal(TEST, b"hunter2\n");
+    assert_eq!(
+        status.code(),
+        Some(READ_AS_EXPECTED),
+        "{status:?}: {stderr}"
+    );
+}
+
+#[test]
+fn from_terminal_only_refuses_without_a_terminal_and_leaves_stdin_unread() {
+    const TEST: &str = "from_terminal_only_refuses_without_a_terminal_and_leaves_stdin_unread";
+    child_part(TEST, || {
+        if let Some(code) = has_a_terminal() {
+            return code;
+        }
+        let code = match SecretString::read_password_from_terminal("Password: ") {
+            Err(Error::NoTerminal) => READ_AS_EXPECTED,
+            Ok(_) => WRONG_SOURCE,
+            Err(_) => READ_FAILED,
+        };
+        if stdin_still_holds_the_piped_secret() {
+            code
+        } else {
+            STDIN_TOUCHED
+        }
+    });
+    let (status, stderr) = run_without_a_terminal(TEST, PIPED_SECRET);
+    assert_eq!(
+        status.code(),
+        Some(READ_AS_EXPECTED),
+        "{status:?}: {stderr}"
+    );
+    assert!(
+        !stderr.contains("Password:"),
+        "no prompt without a terminal: {stderr}"
+    );
+}
+
+#[test]
+fn from_terminal_only_reads_the_controlling_terminal() {
+    const TEST: &str = "from_terminal_only_reads_the_controlling_terminal";
+    child_part(TEST, || {
+        match SecretString::read_password_from_terminal("Password: ") {
+            Ok(password) if *password.borrow() == *"hunter2" => {
+                if stdin_still_holds_the_piped_secret() {
+                    READ_AS_EXPECTED
+                } else {
+                    STDIN_TOUCHED
+                }
+            }
+            Ok(_) => READ_SOMETHING_ELSE,
+            Err(_) => READ_FAILED,
+        }
+    });
+    let mut session = Session::start_with_stdin(TEST, Some(pipe_with(PIPED_SECRET)));
+    session.wait_for("Password: ");
+    assert!(
+        !echoes(&session.slave),
+        "echo is off on the controlling terminal"
+    );
+    session.type_keys(b"hunter2\n");
+    let status = session.finish();
+    assert_exit_code(&session, status, READ_AS_EXPECTED);
+    session.assert_terminal_restored();
+}
+
+#[test]
+fn a_terminal_on_stdin_is_reported_as_such() {
+    const TEST: &str = "a_terminal_on_stdin_is_reported_as_such";
+    child_part(TEST, || {
+        match SecretString::read_password_with_source("Password: ") {
+            Ok((password, PasswordSource::StdinTerminal)) if *password.borrow() == *"hunter2" => {
+                READ_AS_EXPECTED
+            }
+            Ok((_, PasswordSource::StdinTerminal)) => READ_SOMETHING_ELSE,
+            Ok(_) => WRONG_SOURCE,
+            Err(_) => READ_FAILED,
+        }
+    });
+    let mut session = Session::start(TEST);
+    session.wait_for("Password: ");
+    session.type_keys(b"hunter2\n");
+    let status = session.finish();
+    assert_exit_code(&session, status, READ_AS_EXPECTED);
+    session.assert_terminal_restored();
 }

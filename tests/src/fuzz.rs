@@ -7,6 +7,7 @@
 //! |---|---|---|
 //! | [`key_file`] | `key_file` | a file of any mode and contents to `SecretBox`/`SecretVec::load` |
 //! | [`password_line`] | `password_line` | any bytes on a socket to `SecretString::read_line_from` |
+//! | [`secret_stream`] | `secret_stream` | any bytes on a socket to `SecretVec::read_from_fd` and `SecretString::read_from_fd`, and through a reader handing out pieces of any size to `read_from`, under any `max_len` |
 //! | [`secret_string`] | `secret_string` | any bytes to `SecretString::from_bytes` |
 //! | [`used_nonce`] | `used_nonce` | any bytes to `UsedNonce::from_bytes`, each algorithm |
 //! | [`aead_open`] | `aead_open` | any nonce, aad and ciphertext to `open`/`open_into`, each algorithm; round trips with one bit flipped |
@@ -91,6 +92,88 @@ pub fn password_line(data: &[u8]) {
             );
         }
         Err(other) => panic!("unexpected error {other:?}"),
+    }
+}
+
+/// A reader that hands out at most `piece` bytes per `read`.
+struct Pieces<'a> {
+    bytes: &'a [u8],
+    piece: usize,
+}
+
+impl std::io::Read for Pieces<'_> {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.piece.min(out.len()).min(self.bytes.len());
+        out[..n].copy_from_slice(&self.bytes[..n]);
+        self.bytes = &self.bytes[n..];
+        Ok(n)
+    }
+}
+
+/// One fuzz case for the stream readers: the first byte picks `max_len` (0 to 8,160, in steps
+/// of 32, so the boundary and the 4 KiB growth are both reached), the second the size of the
+/// pieces a `Read` hands out; the rest is the stream. What is read must be the stream exactly
+/// when it fits, `StreamTooLong` otherwise, and for text the UTF-8 verdict std's decoder gives.
+pub fn secret_stream(data: &[u8]) {
+    let (max_len, piece, stream) = match data {
+        [a, b, rest @ ..] => (usize::from(*a) * 32, usize::from(*b) + 1, rest),
+        _ => (0, 1, data),
+    };
+    let fits = stream.len() <= max_len;
+    let socket_with_stream = || {
+        let (mut writer, reader) = UnixStream::pair().expect("socket pair");
+        writer.write_all(stream).expect("write the case");
+        reader
+    };
+    let bytes = [
+        SecretVec::<u8>::read_from_fd(socket_with_stream(), max_len),
+        SecretVec::<u8>::read_from(
+            Pieces {
+                bytes: stream,
+                piece,
+            },
+            max_len,
+        ),
+    ];
+    for read in bytes {
+        match read {
+            Ok(secret) => {
+                assert!(fits);
+                assert_eq!(&*secret.borrow(), stream);
+            }
+            Err(Error::StreamTooLong { max_len: found }) => {
+                assert!(!fits);
+                assert_eq!(found, max_len);
+            }
+            Err(other) => panic!("unexpected error {other:?}"),
+        }
+    }
+    let text = [
+        SecretString::read_from_fd(socket_with_stream(), max_len),
+        SecretString::read_from(
+            Pieces {
+                bytes: stream,
+                piece,
+            },
+            max_len,
+        ),
+    ];
+    for read in text {
+        match (read, std::str::from_utf8(stream)) {
+            (Ok(text), Ok(expected)) => {
+                assert!(fits);
+                assert_eq!(&*text.borrow(), expected);
+            }
+            (Err(Error::StreamTooLong { max_len: found }), _) => {
+                assert!(!fits);
+                assert_eq!(found, max_len);
+            }
+            (Err(Error::InvalidUtf8 { valid_up_to }), Err(expected)) => {
+                assert!(fits);
+                assert_eq!(valid_up_to, expected.valid_up_to());
+            }
+            (other, _) => panic!("unexpected outcome {:?}", other.map(|_| "a string")),
+        }
     }
 }
 

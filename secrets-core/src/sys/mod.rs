@@ -7,8 +7,10 @@
 //! * [`mem`]: page protection, locking and the limits that govern them;
 //! * [`secretmem`]: data pages from `memfd_secret(2)` between guard pages of our own;
 //! * [`process`]: process-wide hardening (core dumps, dumpability);
-//! * [`terminal`]: echo switched off while a password is typed (`termios`), with the `read(2)`,
-//!   `write(2)` and `raise(3)` that reading it needs;
+//! * [`fd`]: `read(2)` and `write(2)` on a borrowed descriptor, straight into and out of the
+//!   caller's (guarded) buffer;
+//! * [`terminal`]: echo switched off while a password is typed (`termios`), and the `raise(3)`
+//!   that passes on a Ctrl-C;
 //! * [`stacklock`]: whether a stack page is locked already, so that a `Secret` leaves alone
 //!   the locks it did not take.
 //!
@@ -17,6 +19,7 @@
 //! operation, the step that failed); the placement layer (`heap/`) decides what that means.
 
 pub mod aead;
+pub(crate) mod fd;
 pub(crate) mod mem;
 pub(crate) mod process;
 pub(crate) mod secretmem;
