@@ -182,6 +182,13 @@ pub enum Error {
         /// The path.
         path: PathBuf,
     },
+    /// A key was to be stored where a file (or directory, or symbolic link) already is.
+    /// `store` creates key files and never replaces one, since the file there may hold a key
+    /// that data depends on; it was left exactly as it was.
+    KeyFileExists {
+        /// The path that is taken.
+        path: PathBuf,
+    },
     /// A key file could not be opened, read or written.
     KeyFileIo {
         /// The key file.
@@ -366,6 +373,14 @@ impl fmt::Display for Error {
             Error::KeyFileNotRegular { ref path } => {
                 write!(f, "key file {} is not a regular file", path.display())
             }
+            Error::KeyFileExists { ref path } => write!(
+                f,
+                "refusing to store a key at {}: something already exists there and was left \
+                 untouched (it may be a key that data depends on); `store` never overwrites a \
+                 key file: call `replace` if replacing that file is intended, or choose another \
+                 path",
+                path.display()
+            ),
             Error::KeyFileIo { ref path, operation, errno } if errno == libc::ELOOP => write!(
                 f,
                 "refusing key file {}: it is a symbolic link (cannot {operation} it with \

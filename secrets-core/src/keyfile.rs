@@ -1,5 +1,5 @@
 //! Key files: read with `read(2)` straight into guarded memory, written atomically with mode
-//! 0400.
+//! 0400, created only where no file is (`store`) or replacing one on request (`replace`).
 //!
 //! Loading opens with `O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY` (a symbolic link is
 //! refused, a FIFO does not block, and a terminal given as the path does not become the
@@ -10,10 +10,25 @@
 //! [`SecretVec::MIN_KEY_FILE_LEN`] bytes), then reads into the key's guarded pages while they
 //! are open for initialisation. There is no `BufReader`, no `Vec`, no copy in between.
 //!
-//! Storing writes a new temporary file (mode 0400, `O_EXCL`) in the same directory, `fsync`s
-//! it, renames it over the target and `fsync`s the directory, so a crash leaves either the old
-//! file or the complete new one, never a partial key; on any failure the temporary file is
-//! removed.
+//! Writing comes in two operations, because losing a key file loses everything it protects:
+//!
+//! * `store` creates a key file and never replaces one. It writes a new temporary file (mode
+//!   0400, `O_EXCL`) in the same directory, `fsync`s it, gives it the final name with `link(2)`
+//!   (`linkat` without `AT_SYMLINK_FOLLOW`), which fails with `EEXIST` if anything, a dangling
+//!   symbolic link included, already has that name, then unlinks the temporary name and
+//!   `fsync`s the directory. The check and the naming are one system call, so no other process
+//!   can slip a file in between. An existing file is left byte for byte as it was and the
+//!   error is [`Error::KeyFileExists`].
+//! * `replace` is the explicit overwrite: the same temporary file, `rename(2)`d over the target
+//!   (a missing target is created), then the directory `fsync`ed. The old key is gone when it
+//!   returns; a reader sees the old file or the new one, never a mixture.
+//!
+//! Either way a crash leaves the old state or the complete new file, never part of a key; on
+//! any failure the temporary file is removed (a crash between the `fsync` and the final step
+//! can leave it, mode 0400, named `.NAME.PID.RANDOM.tmp`). System calls: `open`, `write`,
+//! `fsync`, `link` + `unlink` (store) or `rename` (replace), `open` + `fsync` of the directory.
+//! A file system without hard links (FAT, some network and FUSE file systems) refuses `store`
+//! with [`Error::KeyFileIo`] naming `link`; `replace` works there, when replacing is intended.
 
 use std::fs::{File, OpenOptions};
 use std::io::{ErrorKind, Read, Write};
@@ -100,8 +115,17 @@ impl Drop for Temporary {
     }
 }
 
-/// Writes `bytes` to a new file at `path`, mode 0400, atomically (see the module docs).
-fn store_atomically(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+/// How the fsync'd temporary file takes the final name.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Naming {
+    /// `link(2)`: fails with `EEXIST` if the name is taken; the old file stays.
+    CreateOnly,
+    /// `rename(2)`: atomically replaces whatever file has the name.
+    Replace,
+}
+
+/// Writes `bytes` to a file at `path`, mode 0400, atomically (see the module docs).
+fn write_key_file(path: &Path, bytes: &[u8], how: Naming) -> Result<(), Error> {
     let dir = match path.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => dir,
         _ => Path::new("."),
@@ -132,8 +156,30 @@ fn store_atomically(path: &Path, bytes: &[u8]) -> Result<(), Error> {
     file.sync_all()
         .map_err(|err| io_error(path, "fsync", &err))?;
     drop(file);
-    std::fs::rename(&temporary.path, path).map_err(|err| io_error(path, "rename", &err))?;
-    temporary.keep = true;
+    match how {
+        Naming::CreateOnly => {
+            // `std::fs::hard_link` is `linkat(AT_FDCWD, temporary, AT_FDCWD, path, 0)` on
+            // Linux: it neither follows a symbolic link at `path` nor replaces anything there.
+            std::fs::hard_link(&temporary.path, path).map_err(|err| {
+                if err.raw_os_error() == Some(libc::EEXIST) {
+                    Error::KeyFileExists {
+                        path: path.to_owned(),
+                    }
+                } else {
+                    io_error(path, "link", &err)
+                }
+            })?;
+            // The key has its final name; the temporary one goes (if this fails, the key is
+            // stored and the error says the temporary name is left).
+            std::fs::remove_file(&temporary.path)
+                .map_err(|err| io_error(path, "unlink the temporary name of", &err))?;
+            temporary.keep = true;
+        }
+        Naming::Replace => {
+            std::fs::rename(&temporary.path, path).map_err(|err| io_error(path, "rename", &err))?;
+            temporary.keep = true;
+        }
+    }
     File::open(dir)
         .and_then(|dir| dir.sync_all())
         .map_err(|err| io_error(path, "fsync the directory of", &err))
@@ -197,14 +243,66 @@ impl<T: Bytes, S: Storage> SecretBox<T, S> {
         })
     }
 
-    /// Writes the key to a new file at `path` with mode 0400, atomically: a crash or error
-    /// leaves the previous file (if any) or the complete new one, never part of a key. An
-    /// existing file at `path` is replaced.
+    /// Writes the key to a new file at `path` with mode 0400, atomically, and never over an
+    /// existing file: if anything already has that name (a file, a directory, a symbolic
+    /// link), it is left exactly as it was and the store is refused. A crash or error leaves
+    /// no file at `path` or the complete key, never part of one. To overwrite a key file on
+    /// purpose, use [`replace`](Self::replace).
     ///
     /// # Errors
-    /// [`Error::KeyFileIo`] naming the step that failed (create, write, fsync, rename).
+    /// [`Error::KeyFileExists`] if `path` is taken; [`Error::KeyFileIo`] naming the step that
+    /// failed (create, write, fsync, link: also on a file system without hard links).
+    ///
+    /// ```
+    /// use secrets_core::{Error, SecretBox};
+    /// # let dir = std::env::temp_dir().join(format!("secrets-doc-store-{}", std::process::id()));
+    /// # std::fs::create_dir_all(&dir).unwrap();
+    /// let path = dir.join("master.key");
+    /// let first = SecretBox::<[u8; 32]>::random()?;
+    /// first.store(&path)?;
+    /// let second = SecretBox::<[u8; 32]>::random()?;
+    /// assert!(matches!(second.store(&path), Err(Error::KeyFileExists { .. })));
+    /// assert!(SecretBox::<[u8; 32]>::load(&path)? == first); // the first key is still there
+    /// # std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), secrets_core::Error>(())
+    /// ```
     pub fn store(&self, path: impl AsRef<Path>) -> Result<(), Error> {
-        store_atomically(path.as_ref(), bytes::as_bytes(&*self.borrow()))
+        write_key_file(
+            path.as_ref(),
+            bytes::as_bytes(&*self.borrow()),
+            Naming::CreateOnly,
+        )
+    }
+
+    /// Writes the key to `path` with mode 0400, replacing the file there: the old key is lost
+    /// once this returns, so everything it protected must already be under the new one. The
+    /// replacement is atomic (`rename(2)` of an `fsync`ed file): a reader or a crash sees the
+    /// old file or the complete new one. A missing file is created, as by
+    /// [`store`](Self::store); a symbolic link at `path` is itself replaced, not followed.
+    ///
+    /// # Errors
+    /// [`Error::KeyFileIo`] naming the step that failed (create, write, fsync, rename: EISDIR
+    /// for a directory at `path`).
+    ///
+    /// ```
+    /// use secrets_core::SecretBox;
+    /// # let dir = std::env::temp_dir().join(format!("secrets-doc-replace-{}", std::process::id()));
+    /// # std::fs::create_dir_all(&dir).unwrap();
+    /// let path = dir.join("master.key");
+    /// SecretBox::<[u8; 32]>::random()?.store(&path)?;
+    /// // ... everything re-encrypted under the new key, then:
+    /// let rotated = SecretBox::<[u8; 32]>::random()?;
+    /// rotated.replace(&path)?;
+    /// assert!(SecretBox::<[u8; 32]>::load(&path)? == rotated);
+    /// # std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), secrets_core::Error>(())
+    /// ```
+    pub fn replace(&self, path: impl AsRef<Path>) -> Result<(), Error> {
+        write_key_file(
+            path.as_ref(),
+            bytes::as_bytes(&*self.borrow()),
+            Naming::Replace,
+        )
     }
 }
 
@@ -289,12 +387,55 @@ impl<T: Bytes, S: Storage> SecretVec<T, S> {
         })
     }
 
-    /// Writes the values to a new file at `path`, mode 0400, atomically (as
-    /// [`SecretBox::store`]).
+    /// Writes the values to a new file at `path`, mode 0400, atomically, never over an
+    /// existing file (as [`SecretBox::store`]).
+    ///
+    /// # Errors
+    /// [`Error::KeyFileExists`] if `path` is taken; [`Error::KeyFileIo`] naming the step that
+    /// failed.
+    ///
+    /// ```
+    /// use secrets_core::{Error, SecretVec};
+    /// # let dir = std::env::temp_dir().join(format!("secrets-doc-vec-store-{}", std::process::id()));
+    /// # std::fs::create_dir_all(&dir).unwrap();
+    /// let path = dir.join("seed");
+    /// SecretVec::<u8>::random(64)?.store(&path)?;
+    /// let err = SecretVec::<u8>::random(64)?.store(&path).unwrap_err();
+    /// assert!(matches!(err, Error::KeyFileExists { .. }));
+    /// # std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), secrets_core::Error>(())
+    /// ```
+    pub fn store(&self, path: impl AsRef<Path>) -> Result<(), Error> {
+        write_key_file(
+            path.as_ref(),
+            bytes::slice_as_bytes(&self.borrow()),
+            Naming::CreateOnly,
+        )
+    }
+
+    /// Writes the values to `path`, mode 0400, replacing the file there atomically (as
+    /// [`SecretBox::replace`]; a missing file is created).
     ///
     /// # Errors
     /// [`Error::KeyFileIo`] naming the step that failed.
-    pub fn store(&self, path: impl AsRef<Path>) -> Result<(), Error> {
-        store_atomically(path.as_ref(), bytes::slice_as_bytes(&self.borrow()))
+    ///
+    /// ```
+    /// use secrets_core::SecretVec;
+    /// # let dir = std::env::temp_dir().join(format!("secrets-doc-vec-replace-{}", std::process::id()));
+    /// # std::fs::create_dir_all(&dir).unwrap();
+    /// let path = dir.join("seed");
+    /// SecretVec::<u8>::random(64)?.store(&path)?;
+    /// let next = SecretVec::<u8>::random(32)?;
+    /// next.replace(&path)?;
+    /// assert_eq!(SecretVec::<u8>::load(&path)?.len(), 32);
+    /// # std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), secrets_core::Error>(())
+    /// ```
+    pub fn replace(&self, path: impl AsRef<Path>) -> Result<(), Error> {
+        write_key_file(
+            path.as_ref(),
+            bytes::slice_as_bytes(&self.borrow()),
+            Naming::Replace,
+        )
     }
 }
