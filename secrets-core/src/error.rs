@@ -212,11 +212,12 @@ pub enum Error {
         /// The `errno`.
         errno: i32,
     },
-    /// Key derivation failed: libsodium refused the parameters or ran out of memory.
-    KeyDerivation {
-        /// What was being derived, e.g. `"Argon2id"`.
-        algorithm: &'static str,
-    },
+    /// Key derivation was refused (a parameter outside libsodium's limits, named with the
+    /// value given) or Argon2id ran out of memory.
+    Kdf(crate::kdf::KdfError),
+    /// A PHC parameter string could not be read
+    /// ([`Argon2idParams::from_phc`](crate::kdf::Argon2idParams::from_phc)).
+    Phc(crate::kdf::PhcError),
 }
 
 fn os(errno: i32) -> io::Error {
@@ -398,10 +399,8 @@ impl fmt::Display for Error {
             Error::Terminal { operation, errno } => {
                 write!(f, "terminal {operation} failed: {}", os(errno))
             }
-            Error::KeyDerivation { algorithm } => write!(
-                f,
-                "{algorithm} key derivation failed (out of memory, or parameters refused)"
-            ),
+            Error::Kdf(ref err) => err.fmt(f),
+            Error::Phc(ref err) => err.fmt(f),
         }
     }
 }
@@ -411,6 +410,18 @@ impl std::error::Error for Error {}
 impl From<crate::sys::sodium::NotInitialised> for Error {
     fn from(_: crate::sys::sodium::NotInitialised) -> Self {
         Error::SodiumInit
+    }
+}
+
+impl From<crate::kdf::KdfError> for Error {
+    fn from(err: crate::kdf::KdfError) -> Self {
+        Error::Kdf(err)
+    }
+}
+
+impl From<crate::kdf::PhcError> for Error {
+    fn from(err: crate::kdf::PhcError) -> Self {
+        Error::Phc(err)
     }
 }
 
@@ -428,7 +439,12 @@ impl From<Error> for io::Error {
         let kind = match err {
             Error::LengthMismatch { .. }
             | Error::LengthNotMultiple { .. }
-            | Error::InvalidUtf8 { .. } => io::ErrorKind::InvalidData,
+            | Error::InvalidUtf8 { .. }
+            | Error::Phc(_) => io::ErrorKind::InvalidData,
+            Error::Kdf(crate::kdf::KdfError::Argon2idOutOfMemory { .. }) => {
+                io::ErrorKind::OutOfMemory
+            }
+            Error::Kdf(_) => io::ErrorKind::InvalidInput,
             Error::Map { .. }
             | Error::Guard { .. }
             | Error::Lock { .. }
