@@ -24,8 +24,8 @@
 //!   returns; a reader sees the old file or the new one, never a mixture.
 //!
 //! Either way a crash leaves the old state or the complete new file, never part of a key; on
-//! any failure the temporary file is removed (a crash between the `fsync` and the final step
-//! can leave it, mode 0400, named `.NAME.PID.RANDOM.tmp`). System calls: `open`, `write`,
+//! any failure the temporary file is removed (a crash after it is made and before its name is
+//! removed leaves it, mode 0400, named `.NAME.PID.RANDOM.tmp`). System calls: `open`, `write`,
 //! `fsync`, `link` + `unlink` (store) or `rename` (replace), `open` + `fsync` of the directory.
 //! A file system without hard links (FAT, some network and FUSE file systems) refuses `store`
 //! with [`Error::KeyFileIo`] naming `link`; `replace` works there, when replacing is intended.
