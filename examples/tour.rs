@@ -65,7 +65,8 @@ fn main() -> Result<(), Box<dyn Error>> {
     let key_path = vault.0.join("master.key");
     master.store(&key_path)?;
     println!(
-        "4. master key {master:?} stored in {} (mode {:04o}, written to a temp file, fsync'd, renamed)",
+        "4. master key {master:?} stored in {} (mode {:04o}, written to a temp file, fsync'd, \
+         linked into place: never over an existing file)",
         key_path.display(),
         mode_of(&key_path)?
     );
@@ -74,6 +75,10 @@ fn main() -> Result<(), Box<dyn Error>> {
         "   loaded back with read(2) straight into guarded memory; equal (constant time): {}",
         loaded == master
     );
+    match MasterKey::random()?.store(&key_path) {
+        Err(err) => println!("   a second master key stored at the same path is refused: {err}"),
+        Ok(()) => println!("   a second master key replaced the first (unexpected)"),
+    }
     refuse_loose_key_file(&vault.0)?;
 
     let items: XChaCha20Poly1305Key = kdf::derive_subkey(&loaded.borrow(), 1, b"items___")?;

@@ -208,3 +208,27 @@ fn sealed_storage_matches_its_model_under_any_program() {
         fuzz::sealed_ops(case);
     }
 }
+
+#[test]
+fn phc_string_reader_never_panics() {
+    let corpus = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/corpus/phc_string");
+    let mut cases: Vec<Vec<u8>> = std::fs::read_dir(&corpus)
+        .expect("the phc_string seed corpus")
+        .map(|entry| std::fs::read(entry.expect("a seed").path()).expect("read a seed"))
+        .collect();
+    assert!(cases.len() >= 3, "the seed corpus went missing");
+    let template = fuzz::PHC_TEMPLATE.as_bytes();
+    // The template itself, cut at every length, and with every single byte changed to a few
+    // values that matter ('$', ',', '=', '0', '9', '/', a non-ASCII byte).
+    cases.extend((0..=template.len()).map(|len| [&[0, 0][..], &template[..len]].concat()));
+    for at in 0..template.len() {
+        for byte in [b'$', b',', b'=', b'0', b'9', b'/', 0xc3] {
+            let at_byte = u8::try_from(at).expect("a short template");
+            cases.push(vec![at_byte, 1, byte]);
+        }
+    }
+    cases.extend((0..2000).map(|_| random_case(80)));
+    for case in &cases {
+        fuzz::phc_string(case);
+    }
+}

@@ -1,7 +1,7 @@
 //! Key files with real files in a temporary directory: modes, symbolic links, lengths, atomic
 //! stores, and no copy of a key file's bytes left in ordinary memory after a load.
 
-use std::os::unix::fs::{chown, symlink, PermissionsExt};
+use std::os::unix::fs::{chown, symlink, MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use secrets_core::prelude::*;
@@ -129,6 +129,16 @@ fn missing_files_directories_and_fifos_are_refused() {
     );
 }
 
+/// The names in `dir`, sorted.
+fn names_in(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
 #[test]
 fn store_writes_mode_0400_atomically_and_loads_back() {
     let dir = TempDir::new("store");
@@ -138,30 +148,255 @@ fn store_writes_mode_0400_atomically_and_loads_back() {
     let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o400);
     assert_eq!(SecretBox::<[u8; 32]>::load(&path).unwrap(), key);
-    // Replacing an existing key file works, and leaves no temporary file behind.
-    let next = SecretBox::<[u8; 32]>::random().unwrap();
-    next.store(&path).unwrap();
-    assert_eq!(SecretBox::<[u8; 32]>::load(&path).unwrap(), next);
-    let names: Vec<_> = std::fs::read_dir(&dir.0)
-        .unwrap()
-        .map(|e| e.unwrap().file_name())
-        .collect();
-    assert_eq!(names, vec![std::ffi::OsString::from("master.key")]);
+    // No temporary name is left beside it.
+    assert_eq!(names_in(dir.0.path()), ["master.key"]);
     let seed = SecretVec::<u8>::random(100).unwrap();
     let seed_path = dir.0.join("seed");
     seed.store(&seed_path).unwrap();
     assert_eq!(SecretVec::<u8>::load(&seed_path).unwrap(), seed);
+    assert_eq!(names_in(dir.0.path()), ["master.key", "seed"]);
+}
+
+/// What `store` did before: an fsync'd temporary file renamed onto the key's name.
+fn store_by_rename(dir: &Path, path: &Path, bytes: &[u8]) {
+    let temporary = dir.join(".tmp");
+    std::fs::write(&temporary, bytes).unwrap();
+    std::fs::File::open(&temporary).unwrap().sync_all().unwrap();
+    std::fs::rename(&temporary, path).unwrap();
 }
 
 #[test]
-fn a_failed_store_leaves_nothing_behind() {
+fn control_storing_by_rename_loses_the_first_key() {
+    let dir = TempDir::new("store-rename");
+    let path = dir.0.join("master.key");
+    let first = [1u8; 32];
+    let second = [2u8; 32];
+    store_by_rename(dir.0.path(), &path, &first);
+    // A second "store" of a new key (a second run, a typo in the path of another key) ...
+    store_by_rename(dir.0.path(), &path, &second);
+    // ... silently took the first key's place: whatever it encrypted cannot be opened again.
+    assert_eq!(std::fs::read(&path).unwrap(), second);
+    assert_eq!(
+        names_in(dir.0.path()),
+        ["master.key"],
+        "no copy of the first key"
+    );
+}
+
+#[test]
+fn store_refuses_an_existing_key_file_and_leaves_it_byte_identical() {
+    let dir = TempDir::new("store-exists");
+    let path = dir.0.join("master.key");
+    let first = SecretBox::<[u8; 32]>::random().unwrap();
+    first.store(&path).unwrap();
+    let before = std::fs::read(&path).unwrap();
+    let meta_before = std::fs::metadata(&path).unwrap();
+
+    let second = SecretBox::<[u8; 32]>::random().unwrap();
+    let err = second.store(&path).unwrap_err();
+    assert_eq!(err, Error::KeyFileExists { path: path.clone() });
+    let text = err.to_string();
+    assert!(
+        text.contains(&path.display().to_string()) && text.contains("`replace`"),
+        "{text}"
+    );
+
+    // The same bytes, the same file (inode, mode, modification time), and no temporary name.
+    assert_eq!(std::fs::read(&path).unwrap(), before);
+    let meta_after = std::fs::metadata(&path).unwrap();
+    assert_eq!(
+        (
+            meta_after.ino(),
+            meta_after.mode(),
+            meta_after.mtime(),
+            meta_after.mtime_nsec()
+        ),
+        (
+            meta_before.ino(),
+            meta_before.mode(),
+            meta_before.mtime(),
+            meta_before.mtime_nsec()
+        )
+    );
+    assert_eq!(SecretBox::<[u8; 32]>::load(&path).unwrap(), first);
+    assert_eq!(names_in(dir.0.path()), ["master.key"]);
+
+    // The same for vectors and for derived types, whose `store` is the trait's.
+    let seed_path = dir.0.join("seed");
+    let seed = SecretVec::<u8>::random(64).unwrap();
+    seed.store(&seed_path).unwrap();
+    assert_eq!(
+        SecretVec::<u8>::random(64).unwrap().store(&seed_path),
+        Err(Error::KeyFileExists {
+            path: seed_path.clone()
+        })
+    );
+    assert_eq!(SecretVec::<u8>::load(&seed_path).unwrap(), seed);
+    let derived_path = dir.0.join("derived.key");
+    let derived = MasterKey::random().unwrap();
+    derived.store(&derived_path).unwrap();
+    assert_eq!(
+        MasterKey::random().unwrap().store(&derived_path),
+        Err(Error::KeyFileExists {
+            path: derived_path.clone()
+        })
+    );
+    assert!(MasterKey::load(&derived_path).unwrap() == derived);
+    assert_eq!(
+        names_in(dir.0.path()),
+        ["derived.key", "master.key", "seed"]
+    );
+}
+
+#[test]
+fn store_refuses_any_taken_name_and_follows_no_link() {
+    let dir = TempDir::new("store-taken");
+    let key = SecretBox::<[u8; 32]>::random().unwrap();
+    // Something that is not a key file at all.
+    let notes = dir.file("notes", b"not a key, but not ours to replace", 0o644);
+    assert_eq!(
+        key.store(&notes),
+        Err(Error::KeyFileExists {
+            path: notes.clone()
+        })
+    );
+    assert_eq!(
+        std::fs::read(&notes).unwrap(),
+        b"not a key, but not ours to replace"
+    );
+    // A directory.
+    let sub = dir.0.join("sub");
+    std::fs::create_dir(&sub).unwrap();
+    assert_eq!(
+        key.store(&sub),
+        Err(Error::KeyFileExists { path: sub.clone() })
+    );
+    // A dangling symbolic link: `store` neither follows it (which would create its target, a
+    // file someone else chose) nor replaces it.
+    let link = dir.0.join("link");
+    let target = dir.0.join("target");
+    symlink(&target, &link).unwrap();
+    assert_eq!(
+        key.store(&link),
+        Err(Error::KeyFileExists { path: link.clone() })
+    );
+    assert!(!target.exists(), "the link was followed");
+    assert_eq!(std::fs::read_link(&link).unwrap(), target);
+    assert_eq!(names_in(dir.0.path()), ["link", "notes", "sub"]);
+}
+
+#[test]
+fn replace_replaces_atomically_and_creates_a_missing_file() {
+    let dir = TempDir::new("replace");
+    let path = dir.0.join("master.key");
+    let first = SecretBox::<[u8; 32]>::random().unwrap();
+    // A missing file is created, mode 0400.
+    first.replace(&path).unwrap();
+    assert_eq!(
+        std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+        0o400
+    );
+    assert_eq!(SecretBox::<[u8; 32]>::load(&path).unwrap(), first);
+    // A reader that opened the old file keeps reading the whole old key: the new key is a new
+    // file renamed onto the name, not the old file rewritten in place.
+    let mut old_reader = std::fs::File::open(&path).unwrap();
+    let old_inode = std::fs::metadata(&path).unwrap().ino();
+    let second = SecretBox::<[u8; 32]>::random().unwrap();
+    second.replace(&path).unwrap();
+    assert_eq!(SecretBox::<[u8; 32]>::load(&path).unwrap(), second);
+    assert_ne!(std::fs::metadata(&path).unwrap().ino(), old_inode);
+    let mut old_bytes = Vec::new();
+    std::io::Read::read_to_end(&mut old_reader, &mut old_bytes).unwrap();
+    assert_eq!(old_bytes.len(), 32);
+    assert!(SecretBox::<[u8; 32]>::from_bytes(&mut old_bytes).unwrap() == first);
+    assert_eq!(names_in(dir.0.path()), ["master.key"]);
+    // Vectors and derived types.
+    let seed_path = dir.0.join("seed");
+    SecretVec::<u8>::random(64)
+        .unwrap()
+        .store(&seed_path)
+        .unwrap();
+    let seed = SecretVec::<u8>::random(48).unwrap();
+    seed.replace(&seed_path).unwrap();
+    assert_eq!(SecretVec::<u8>::load(&seed_path).unwrap(), seed);
+    let derived = MasterKey::random().unwrap();
+    derived.replace(&path).unwrap();
+    assert!(MasterKey::load(&path).unwrap() == derived);
+}
+
+#[test]
+fn control_rewriting_in_place_shows_readers_an_empty_key_file() {
+    let dir = TempDir::new("rewrite");
+    let path = dir.0.join("master.key");
+    SecretBox::<[u8; 32]>::random()
+        .unwrap()
+        .store(&path)
+        .unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+    // Overwriting the file itself (`std::fs::write`: open with O_TRUNC, then write) ...
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .truncate(true)
+        .open(&path)
+        .unwrap();
+    // ... leaves a moment in which a reader (or a crash) finds no key at all.
+    assert_eq!(
+        SecretBox::<[u8; 32]>::load(&path).unwrap_err(),
+        Error::KeyFileLength {
+            path: path.clone(),
+            expected: 32,
+            found: 0
+        }
+    );
+    std::io::Write::write_all(&mut file, &[3; 32]).unwrap();
+}
+
+#[test]
+fn a_reader_during_replaces_sees_one_whole_key_or_the_other() {
+    let dir = TempDir::new("replace-race");
+    let path = dir.0.join("master.key");
+    let keys = [[0xa5u8; 32], [0x5au8; 32]];
+    let mut first = keys[0];
+    SecretBox::<[u8; 32]>::from_bytes(&mut first)
+        .unwrap()
+        .store(&path)
+        .unwrap();
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let loads = std::thread::scope(|scope| {
+        let reader = scope.spawn(|| {
+            let mut loads = 0u32;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let key = SecretBox::<[u8; 32]>::load(&path)
+                    .unwrap_or_else(|err| panic!("a load during replace failed: {err}"));
+                assert!(keys.contains(&*key.borrow()), "a mixed key was read");
+                loads += 1;
+            }
+            loads
+        });
+        for round in 0..200 {
+            let mut bytes = keys[round % 2];
+            SecretBox::<[u8; 32]>::from_bytes(&mut bytes)
+                .unwrap()
+                .replace(&path)
+                .unwrap();
+        }
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        reader.join().unwrap()
+    });
+    assert!(loads > 0);
+    assert_eq!(names_in(dir.0.path()), ["master.key"]);
+}
+
+#[test]
+fn a_failed_write_leaves_nothing_behind() {
     let dir = TempDir::new("store-fail");
     let key = SecretBox::<[u8; 32]>::random().unwrap();
-    // The target is a directory: rename fails after the temporary file was written.
+    // The target is a directory: `replace`'s rename fails after the temporary file was
+    // written, and `store`'s link finds the name taken.
     let target = dir.0.join("taken");
     std::fs::create_dir(&target).unwrap();
     std::fs::write(target.join("inside"), b"x").unwrap();
-    let err = key.store(&target).unwrap_err();
+    let err = key.replace(&target).unwrap_err();
     assert!(
         matches!(
             err,
@@ -172,17 +407,22 @@ fn a_failed_store_leaves_nothing_behind() {
         ),
         "{err:?}"
     );
-    let names: Vec<_> = std::fs::read_dir(&dir.0)
-        .unwrap()
-        .map(|e| e.unwrap().file_name())
-        .collect();
     assert_eq!(
-        names,
-        vec![std::ffi::OsString::from("taken")],
+        key.store(&target),
+        Err(Error::KeyFileExists {
+            path: target.clone()
+        })
+    );
+    assert_eq!(
+        names_in(dir.0.path()),
+        ["taken"],
         "temporary file left behind"
     );
+    assert_eq!(names_in(&target), ["inside"]);
     // A directory that does not exist: nothing is created.
     assert!(key.store(dir.0.join("no/such/dir/key")).is_err());
+    assert!(key.replace(dir.0.join("no/such/dir/key")).is_err());
+    assert_eq!(names_in(dir.0.path()), ["taken"]);
 }
 
 /// Writes a key file of random bytes (never held in ordinary memory unmasked by the child:

@@ -182,6 +182,13 @@ pub enum Error {
         /// The path.
         path: PathBuf,
     },
+    /// A key was to be stored where a file (or directory, or symbolic link) already is.
+    /// `store` creates key files and never replaces one, since the file there may hold a key
+    /// that data depends on; it was left exactly as it was.
+    KeyFileExists {
+        /// The path that is taken.
+        path: PathBuf,
+    },
     /// A key file could not be opened, read or written.
     KeyFileIo {
         /// The key file.
@@ -228,11 +235,12 @@ pub enum Error {
     /// terminal and the process has no controlling terminal (`/dev/tty` gives ENXIO). Nothing
     /// was read from standard input.
     NoTerminal,
-    /// Key derivation failed: libsodium refused the parameters or ran out of memory.
-    KeyDerivation {
-        /// What was being derived, e.g. `"Argon2id"`.
-        algorithm: &'static str,
-    },
+    /// Key derivation was refused (a parameter outside libsodium's limits, named with the
+    /// value given) or Argon2id ran out of memory.
+    Kdf(crate::kdf::KdfError),
+    /// A PHC parameter string could not be read
+    /// ([`Argon2idParams::from_phc`](crate::kdf::Argon2idParams::from_phc)).
+    Phc(crate::kdf::PhcError),
 }
 
 fn os(errno: i32) -> io::Error {
@@ -389,6 +397,14 @@ impl fmt::Display for Error {
             Error::KeyFileNotRegular { ref path } => {
                 write!(f, "key file {} is not a regular file", path.display())
             }
+            Error::KeyFileExists { ref path } => write!(
+                f,
+                "refusing to store a key at {}: something already exists there and was left \
+                 untouched (it may be a key that data depends on); `store` never overwrites a \
+                 key file: call `replace` if replacing that file is intended, or choose another \
+                 path",
+                path.display()
+            ),
             Error::KeyFileIo { ref path, operation, errno } if errno == libc::ELOOP => write!(
                 f,
                 "refusing key file {}: it is a symbolic link (cannot {operation} it with \
@@ -435,10 +451,8 @@ impl fmt::Display for Error {
                  the process has no controlling terminal; run it from a terminal, or accept a \
                  password on standard input (SecretString::read_password)",
             ),
-            Error::KeyDerivation { algorithm } => write!(
-                f,
-                "{algorithm} key derivation failed (out of memory, or parameters refused)"
-            ),
+            Error::Kdf(ref err) => err.fmt(f),
+            Error::Phc(ref err) => err.fmt(f),
         }
     }
 }
@@ -448,6 +462,18 @@ impl std::error::Error for Error {}
 impl From<crate::sys::sodium::NotInitialised> for Error {
     fn from(_: crate::sys::sodium::NotInitialised) -> Self {
         Error::SodiumInit
+    }
+}
+
+impl From<crate::kdf::KdfError> for Error {
+    fn from(err: crate::kdf::KdfError) -> Self {
+        Error::Kdf(err)
+    }
+}
+
+impl From<crate::kdf::PhcError> for Error {
+    fn from(err: crate::kdf::PhcError) -> Self {
+        Error::Phc(err)
     }
 }
 
@@ -466,8 +492,13 @@ impl From<Error> for io::Error {
             Error::LengthMismatch { .. }
             | Error::LengthNotMultiple { .. }
             | Error::InvalidUtf8 { .. }
-            | Error::StreamTooLong { .. } => io::ErrorKind::InvalidData,
+            | Error::StreamTooLong { .. }
+            | Error::Phc(_) => io::ErrorKind::InvalidData,
             Error::Stream { kind, .. } => kind,
+            Error::Kdf(crate::kdf::KdfError::Argon2idOutOfMemory { .. }) => {
+                io::ErrorKind::OutOfMemory
+            }
+            Error::Kdf(_) => io::ErrorKind::InvalidInput,
             Error::Map { .. }
             | Error::Guard { .. }
             | Error::Lock { .. }

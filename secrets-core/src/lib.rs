@@ -81,7 +81,7 @@
 //! | every other file | containers | no | safe code over the above |
 //!
 //! Calls go only downwards: containers (`boxed.rs`, `vec.rs`, `string.rs`, `stack.rs`,
-//! `keyfile.rs`, `password.rs`, `stream.rs`; [`Storage`] is their seam) → protection (`guarded.rs`: the borrow
+//! `keyfile/`, `password.rs`, `stream.rs`; [`Storage`] is their seam) → protection (`guarded.rs`: the borrow
 //! count; `sealed.rs`: secrets that rest encrypted) → placement (`heap/`: dedicated regions from a page source per [`Backend`], pooled
 //! slots, the memory kept for reuse, turning OS failures into [`Error`]) → os (`sys/`).
 

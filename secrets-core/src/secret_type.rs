@@ -403,11 +403,21 @@ pub trait BoxSecret: SecretType {
     /// or an allocation error.
     fn load(path: impl AsRef<Path>) -> Result<Self, Error>;
 
-    /// Writes the secret to a new key file, mode 0400, atomically.
+    /// Writes the secret to a new key file, mode 0400, atomically; an existing file at `path`
+    /// is never replaced (see [`SecretBox::store`]).
+    ///
+    /// # Errors
+    /// [`Error::KeyFileExists`] if `path` is taken (use [`replace`](BoxSecret::replace) to
+    /// overwrite on purpose); [`Error::KeyFileIo`] naming the step that failed (create, write,
+    /// fsync, link).
+    fn store(&self, path: impl AsRef<Path>) -> Result<(), Error>;
+
+    /// Writes the secret to `path`, mode 0400, atomically replacing the file there (the old
+    /// key is lost), or creating it if there is none (see [`SecretBox::replace`]).
     ///
     /// # Errors
     /// [`Error::KeyFileIo`] naming the step that failed (create, write, fsync, rename).
-    fn store(&self, path: impl AsRef<Path>) -> Result<(), Error>;
+    fn replace(&self, path: impl AsRef<Path>) -> Result<(), Error>;
 }
 
 impl<X, T: Bytes, S: Storage> BoxSecret for X
@@ -445,6 +455,10 @@ where
 
     fn store(&self, path: impl AsRef<Path>) -> Result<(), Error> {
         self.__storage().store(path)
+    }
+
+    fn replace(&self, path: impl AsRef<Path>) -> Result<(), Error> {
+        self.__storage().replace(path)
     }
 }
 
@@ -512,11 +526,20 @@ pub trait VecSecret: SecretType {
     /// As for [`SecretVec::load`].
     fn load(path: impl AsRef<Path>) -> Result<Self, Error>;
 
-    /// Writes the secret to a new key file, mode 0400, atomically.
+    /// Writes the secret to a new key file, mode 0400, atomically; an existing file at `path`
+    /// is never replaced (see [`SecretVec::store`]).
+    ///
+    /// # Errors
+    /// [`Error::KeyFileExists`] if `path` is taken (use [`replace`](VecSecret::replace) to
+    /// overwrite on purpose); [`Error::KeyFileIo`] naming the step that failed.
+    fn store(&self, path: impl AsRef<Path>) -> Result<(), Error>;
+
+    /// Writes the secret to `path`, mode 0400, atomically replacing the file there (the old
+    /// key is lost), or creating it if there is none (see [`SecretVec::replace`]).
     ///
     /// # Errors
     /// [`Error::KeyFileIo`] naming the step that failed.
-    fn store(&self, path: impl AsRef<Path>) -> Result<(), Error>;
+    fn replace(&self, path: impl AsRef<Path>) -> Result<(), Error>;
 
     /// The number of values.
     fn len(&self) -> usize;
@@ -563,6 +586,10 @@ where
 
     fn store(&self, path: impl AsRef<Path>) -> Result<(), Error> {
         self.__storage().store(path)
+    }
+
+    fn replace(&self, path: impl AsRef<Path>) -> Result<(), Error> {
+        self.__storage().replace(path)
     }
 
     fn len(&self) -> usize {

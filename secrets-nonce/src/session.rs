@@ -212,6 +212,15 @@ impl<A: Algorithm, S: Storage> SessionKey<A, S> {
         refused_call_reached()
     }
 
+    /// Refused: a session key is never stored, over another file or not.
+    #[doc(hidden)]
+    pub fn replace<'a>(&'a self, _path: impl AsRef<Path>) -> Result<(), Error>
+    where
+        &'a Self: SessionKeysStayInTheProcess,
+    {
+        refused_call_reached()
+    }
+
     /// Refused: a session key is never cloned.
     #[doc(hidden)]
     #[allow(clippy::should_implement_trait)] // it is the refusal of that trait

@@ -30,3 +30,34 @@ pub fn map_anonymous(len: usize, what: &str) -> *mut libc::c_void {
     );
     addr
 }
+
+/// `len` bytes of address space that read as zeros, without the memory: a private anonymous
+/// read-only mapping with `MAP_NORESERVE`, every page of it the shared zero page, so a slice of
+/// many GiB costs nothing until read. For inputs past a length limit that must be refused before
+/// they are read (`kdf_limits`). Never unmapped: use it in a child, which exits.
+///
+/// # Panics
+/// If `mmap` fails.
+pub fn sparse_zeros(len: usize) -> &'static [u8] {
+    // SAFETY: a fresh private anonymous mapping at an address of the kernel's choosing overlaps
+    // nothing that exists, and nothing refers to it yet.
+    let addr = unsafe {
+        libc::mmap(
+            std::ptr::null_mut(),
+            len,
+            libc::PROT_READ,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
+            -1,
+            0,
+        )
+    };
+    assert_ne!(
+        addr,
+        libc::MAP_FAILED,
+        "mmap {len} sparse bytes: {}",
+        std::io::Error::last_os_error()
+    );
+    // SAFETY: the mapping is `len` readable bytes (zero pages), owned by nothing else and never
+    // unmapped, so a shared slice of it is valid for the rest of the process.
+    unsafe { std::slice::from_raw_parts(addr.cast::<u8>(), len) }
+}

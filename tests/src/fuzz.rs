@@ -14,12 +14,14 @@
 //! | [`lengths`] | `lengths` | lengths near 0, near page boundaries and near `usize::MAX` to the constructors |
 //! | [`pooled_ops`] | `pooled_ops` | any sequence of make, borrow, write, nested borrow and drop over pooled secrets of every size class (and past it), checked against a model |
 //! | [`sealed_ops`] | `sealed_ops` | the same program over sealed secrets: every write re-sealed under a new nonce, every borrow decrypted |
+//! | [`phc_string`] | `phc_string` | any text, and a valid PHC parameter string with any bytes spliced in, to `Argon2idParams::from_phc` |
 
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::net::UnixStream;
 use std::path::Path;
 
+use secrets_core::kdf::{Argon2idParams, KdfError};
 use secrets_core::prelude::*;
 use secrets_core::{Error, Pooled, Sealed, SecretBox, SecretVec, Storage};
 use secrets_nonce::{
@@ -575,5 +577,51 @@ fn storage_ops<S: Storage + Copy>(storage: S, data: &[u8]) {
     }
     for (secret, model) in boxes.iter().flatten() {
         assert_eq!(&*secret.borrow(), model, "a box changed");
+    }
+}
+
+/// A valid PHC parameter string (OWASP's minimum, salt "somesaltsomesalt"): [`phc_string`]
+/// splices each case into it, so that mutations reach the parameters and the salt.
+pub const PHC_TEMPLATE: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA";
+
+/// One fuzz case for `Argon2idParams::from_phc`: the case as text (invalid UTF-8 replaced),
+/// and [`PHC_TEMPLATE`] with the case spliced in (first byte: where; second: how many bytes of
+/// the template it replaces, 0 to 3; the rest: the bytes put there). Each string must be read
+/// or refused with a PHC or parameter error, never a panic; a refusal's message is bounded
+/// however long the input; and what is read writes back as exactly the same string (one
+/// spelling for each set of parameters and salt).
+pub fn phc_string(data: &[u8]) {
+    check_phc(&String::from_utf8_lossy(data));
+    if let Some((&at, rest)) = data.split_first() {
+        let mut spliced = PHC_TEMPLATE.as_bytes().to_vec();
+        let at = usize::from(at) % (spliced.len() + 1);
+        let (cut, insert) = match rest.split_first() {
+            Some((&cut, insert)) => (usize::from(cut % 4), insert),
+            None => (0, rest),
+        };
+        let end = (at + cut).min(spliced.len());
+        spliced.splice(at..end, insert.iter().copied());
+        check_phc(&String::from_utf8_lossy(&spliced));
+    }
+}
+
+fn check_phc(text: &str) {
+    match Argon2idParams::from_phc(text) {
+        Ok((params, salt)) => {
+            assert_eq!(
+                params.to_phc(&salt).as_deref(),
+                Ok(text),
+                "read back differently"
+            );
+            assert_eq!(params.mem_limit % 1024, 0, "{params:?} from {text:?}");
+        }
+        Err(
+            err @ (Error::Phc(_)
+            | Error::Kdf(KdfError::Argon2idMemory { .. } | KdfError::Argon2idPasses { .. })),
+        ) => {
+            let message = err.to_string();
+            assert!(message.len() < 600, "an unbounded message: {message}");
+        }
+        Err(other) => panic!("from_phc({text:?}) gave an error of another kind: {other:?}"),
     }
 }

@@ -141,18 +141,60 @@ pub(crate) unsafe fn free(ptr: *mut u8) {
     unsafe { ffi::sodium_free(ptr.cast()) }
 }
 
+/// libsodium's limits for `crypto_kdf_derive_from_key` and Argon2id, from its headers, so
+/// that callers check parameters against the library's own numbers before calling it.
+pub(crate) mod limits {
+    use libsodium_sys as ffi;
+
+    /// `crypto_kdf_BYTES_MIN`: the shortest subkey.
+    pub(crate) const KDF_BYTES_MIN: usize = ffi::crypto_kdf_BYTES_MIN as usize;
+    /// `crypto_kdf_BYTES_MAX`: the longest subkey.
+    pub(crate) const KDF_BYTES_MAX: usize = ffi::crypto_kdf_BYTES_MAX as usize;
+    /// `crypto_kdf_CONTEXTBYTES`.
+    pub(crate) const KDF_CONTEXT_BYTES: usize = ffi::crypto_kdf_CONTEXTBYTES as usize;
+    /// `crypto_kdf_KEYBYTES`.
+    pub(crate) const KDF_KEY_BYTES: usize = ffi::crypto_kdf_KEYBYTES as usize;
+    /// `crypto_pwhash_argon2id_SALTBYTES`.
+    pub(crate) const ARGON2ID_SALT_BYTES: usize = ffi::crypto_pwhash_argon2id_SALTBYTES as usize;
+    /// `crypto_pwhash_argon2id_BYTES_MIN`: the shortest output.
+    pub(crate) const ARGON2ID_BYTES_MIN: usize = ffi::crypto_pwhash_argon2id_BYTES_MIN as usize;
+    /// `crypto_pwhash_argon2id_OPSLIMIT_MIN`: the fewest passes.
+    pub(crate) const ARGON2ID_OPSLIMIT_MIN: u64 = ffi::crypto_pwhash_argon2id_OPSLIMIT_MIN as u64;
+    /// `crypto_pwhash_argon2id_OPSLIMIT_MAX`: the most passes.
+    pub(crate) const ARGON2ID_OPSLIMIT_MAX: u64 = ffi::crypto_pwhash_argon2id_OPSLIMIT_MAX as u64;
+    /// `crypto_pwhash_argon2id_MEMLIMIT_MIN`: the least memory, in bytes.
+    pub(crate) const ARGON2ID_MEMLIMIT_MIN: u64 = ffi::crypto_pwhash_argon2id_MEMLIMIT_MIN as u64;
+    /// `crypto_pwhash_argon2id_PASSWD_MAX`: the longest password, in bytes.
+    pub(crate) const ARGON2ID_PASSWD_MAX: u64 = ffi::crypto_pwhash_argon2id_PASSWD_MAX as u64;
+
+    /// `crypto_pwhash_argon2id_MEMLIMIT_MAX`, which depends on `SIZE_MAX` and so is a function
+    /// in the bindings: 4 TiB less 1 KiB on 64-bit targets.
+    pub(crate) fn argon2id_memlimit_max() -> u64 {
+        // SAFETY: a constant getter: no arguments, no state, callable before `sodium_init`.
+        let max = unsafe { ffi::crypto_pwhash_argon2id_memlimit_max() };
+        max as u64
+    }
+
+    /// `crypto_pwhash_argon2id_BYTES_MAX`, also `SIZE_MAX`-dependent: 2^32 - 1 on 64-bit.
+    pub(crate) fn argon2id_bytes_max() -> usize {
+        // SAFETY: a constant getter: no arguments, no state, callable before `sodium_init`.
+        unsafe { ffi::crypto_pwhash_argon2id_bytes_max() }
+    }
+}
+
 /// Argon2id (`crypto_pwhash` with `crypto_pwhash_ALG_ARGON2ID13`) of `password` and `salt`
-/// into `out`. `Err(())` when libsodium refuses the parameters or runs out of memory.
+/// into `out`. `Err(errno)` when libsodium fails: with the caller having checked every
+/// parameter against [`limits`], that is Argon2id's allocation of `mem_limit` bytes.
 pub(crate) fn argon2id(
     out: &mut [u8],
     password: &[u8],
-    salt: &[u8; 16],
+    salt: &[u8; limits::ARGON2ID_SALT_BYTES],
     ops_limit: u64,
     mem_limit: usize,
-) -> Result<(), ()> {
+) -> Result<(), i32> {
     init_or_panic();
     // SAFETY: `out`, `password` and `salt` are valid for their lengths for the whole call;
-    // `salt` has crypto_pwhash_SALTBYTES (16) bytes; libsodium checks the other limits.
+    // `salt` has crypto_pwhash_argon2id_SALTBYTES bytes; libsodium checks the other limits.
     let ret = unsafe {
         ffi::crypto_pwhash(
             out.as_mut_ptr(),
@@ -165,29 +207,31 @@ pub(crate) fn argon2id(
             ffi::crypto_pwhash_ALG_ARGON2ID13 as libc::c_int,
         )
     };
+    // Read before anything else can change it.
+    let errno = std::io::Error::last_os_error().raw_os_error().unwrap_or(0);
     // BLAKE2b's final block, which holds the derived key, is left in a dead frame.
     scrub_stack(scrub::ARGON2ID);
     if ret == 0 {
         Ok(())
     } else {
-        Err(())
+        Err(errno)
     }
 }
 
 /// `crypto_kdf_derive_from_key`: subkey number `id` of `master` in `context`, into `out`
-/// (16 to 64 bytes). `Err(())` for any other length.
+/// (`crypto_kdf_BYTES_MIN..=crypto_kdf_BYTES_MAX` bytes). `Err(())` for any other length.
 pub(crate) fn kdf_derive(
     out: &mut [u8],
     id: u64,
-    context: &[u8; 8],
-    master: &[u8; 32],
+    context: &[u8; limits::KDF_CONTEXT_BYTES],
+    master: &[u8; limits::KDF_KEY_BYTES],
 ) -> Result<(), ()> {
-    if !(16..=64).contains(&out.len()) {
+    if !(limits::KDF_BYTES_MIN..=limits::KDF_BYTES_MAX).contains(&out.len()) {
         return Err(());
     }
     init_or_panic();
-    // SAFETY: `out` has 16..=64 bytes (checked), `context` crypto_kdf_CONTEXTBYTES (8) and
-    // `master` crypto_kdf_KEYBYTES (32), all valid for the whole call.
+    // SAFETY: `out` has crypto_kdf_BYTES_MIN..=MAX bytes (checked), `context`
+    // crypto_kdf_CONTEXTBYTES and `master` crypto_kdf_KEYBYTES, all valid for the whole call.
     let ret = unsafe {
         ffi::crypto_kdf_derive_from_key(
             out.as_mut_ptr(),

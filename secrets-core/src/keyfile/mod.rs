@@ -1,5 +1,5 @@
 //! Key files: read with `read(2)` straight into guarded memory, written atomically with mode
-//! 0400.
+//! 0400, created only where no file is (`store`) or replacing one on request (`replace`).
 //!
 //! Loading opens with `O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY` (a symbolic link is
 //! refused, a FIFO does not block, and a terminal given as the path does not become the
@@ -10,17 +10,34 @@
 //! [`SecretVec::MIN_KEY_FILE_LEN`] bytes), then reads into the key's guarded pages while they
 //! are open for initialisation. There is no `BufReader`, no `Vec`, no copy in between.
 //!
-//! Storing writes a new temporary file (mode 0400, `O_EXCL`) in the same directory, `fsync`s
-//! it, renames it over the target and `fsync`s the directory, so a crash leaves either the old
-//! file or the complete new one, never a partial key; on any failure the temporary file is
-//! removed.
+//! Writing comes in two operations, because losing a key file loses everything it protects:
+//!
+//! * `store` creates a key file and never replaces one. It writes a new temporary file (mode
+//!   0400, `O_EXCL`) in the same directory, `fsync`s it, gives it the final name with `link(2)`
+//!   (`linkat` without `AT_SYMLINK_FOLLOW`), which fails with `EEXIST` if anything, a dangling
+//!   symbolic link included, already has that name, then unlinks the temporary name and
+//!   `fsync`s the directory. The check and the naming are one system call, so no other process
+//!   can slip a file in between. An existing file is left byte for byte as it was and the
+//!   error is [`Error::KeyFileExists`].
+//! * `replace` is the explicit overwrite: the same temporary file, `rename(2)`d over the target
+//!   (a missing target is created), then the directory `fsync`ed. The old key is gone when it
+//!   returns; a reader sees the old file or the new one, never a mixture.
+//!
+//! Either way a crash leaves the old state or the complete new file, never part of a key; on
+//! any failure the temporary file is removed (a crash after it is made and before its name is
+//! removed leaves it, mode 0400, named `.NAME.PID.RANDOM.tmp`). System calls: `open`, `write`,
+//! `fsync`, `link` + `unlink` (store) or `rename` (replace), `open` + `fsync` of the directory.
+//! A file system without hard links (FAT, some network and FUSE file systems) refuses `store`
+//! with [`Error::KeyFileIo`] naming `link`; `replace` works there, when replacing is intended.
+
+mod write;
 
 use std::fs::{File, OpenOptions};
-use std::io::{ErrorKind, Read, Write};
+use std::io::{ErrorKind, Read};
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use crate::bytes::{self, Bytes, Randomizable};
+use crate::bytes::{self, Bytes};
 use crate::storage::{Dedicated, Storage};
 use crate::sys::process;
 use crate::{Error, SecretBox, SecretVec};
@@ -86,59 +103,6 @@ fn read_exactly(file: &mut File, path: &Path, out: &mut [u8]) -> Result<(), Erro
     Ok(())
 }
 
-/// Removes the temporary file unless the store went through.
-struct Temporary {
-    path: PathBuf,
-    keep: bool,
-}
-
-impl Drop for Temporary {
-    fn drop(&mut self) {
-        if !self.keep {
-            let _ = std::fs::remove_file(&self.path);
-        }
-    }
-}
-
-/// Writes `bytes` to a new file at `path`, mode 0400, atomically (see the module docs).
-fn store_atomically(path: &Path, bytes: &[u8]) -> Result<(), Error> {
-    let dir = match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir,
-        _ => Path::new("."),
-    };
-    let name = path.file_name().ok_or(Error::KeyFileNotRegular {
-        path: path.to_owned(),
-    })?;
-    let mut tag = [0u8; 8];
-    tag.randomize();
-    let mut temporary = Temporary {
-        path: dir.join(format!(
-            ".{}.{}.{:016x}.tmp",
-            name.to_string_lossy(),
-            std::process::id(),
-            u64::from_ne_bytes(tag)
-        )),
-        keep: false,
-    };
-    let mut file = OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o400)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
-        .open(&temporary.path)
-        .map_err(|err| io_error(path, "create", &err))?;
-    file.write_all(bytes)
-        .map_err(|err| io_error(path, "write", &err))?;
-    file.sync_all()
-        .map_err(|err| io_error(path, "fsync", &err))?;
-    drop(file);
-    std::fs::rename(&temporary.path, path).map_err(|err| io_error(path, "rename", &err))?;
-    temporary.keep = true;
-    File::open(dir)
-        .and_then(|dir| dir.sync_all())
-        .map_err(|err| io_error(path, "fsync the directory of", &err))
-}
-
 impl<T: Bytes> SecretBox<T> {
     /// Loads a key from `path`: a regular file, not a symbolic link, owned by this process's
     /// effective user or by root, that only its owner may read or write (mode 0400 or 0600),
@@ -195,16 +159,6 @@ impl<T: Bytes, S: Storage> SecretBox<T, S> {
         Self::try_new_in_domain::<D, Error>(|value: &mut T| {
             read_exactly(&mut file, path, bytes::as_bytes_mut(value))
         })
-    }
-
-    /// Writes the key to a new file at `path` with mode 0400, atomically: a crash or error
-    /// leaves the previous file (if any) or the complete new one, never part of a key. An
-    /// existing file at `path` is replaced.
-    ///
-    /// # Errors
-    /// [`Error::KeyFileIo`] naming the step that failed (create, write, fsync, rename).
-    pub fn store(&self, path: impl AsRef<Path>) -> Result<(), Error> {
-        store_atomically(path.as_ref(), bytes::as_bytes(&*self.borrow()))
     }
 }
 
@@ -287,14 +241,5 @@ impl<T: Bytes, S: Storage> SecretVec<T, S> {
         Self::try_new_in_domain::<D, Error>(len / size, |values: &mut [T]| {
             read_exactly(&mut file, path, bytes::slice_as_bytes_mut(values))
         })
-    }
-
-    /// Writes the values to a new file at `path`, mode 0400, atomically (as
-    /// [`SecretBox::store`]).
-    ///
-    /// # Errors
-    /// [`Error::KeyFileIo`] naming the step that failed.
-    pub fn store(&self, path: impl AsRef<Path>) -> Result<(), Error> {
-        store_atomically(path.as_ref(), bytes::slice_as_bytes(&self.borrow()))
     }
 }
