@@ -9,7 +9,31 @@ use crate::Backend;
 /// What went wrong when guarded memory could not be set up or filled.
 ///
 /// Every variant carries the facts needed to act on it (sizes, the limit in force, the OS error
-/// number) and none ever carries a byte of a secret.
+/// number) and none ever carries a byte of a secret. Its `Display` says what was wrong and what
+/// to do; a program matches the variants it handles itself and reports the rest:
+///
+/// ```
+/// use secrets_core::prelude::*;
+/// use secrets_core::{Error, SecretBox, SecretString};
+///
+/// // A key of the wrong length, from outside: refused, and the source is zeroed anyway.
+/// let mut wrong = vec![0x42u8; 31];
+/// match SecretBox::<[u8; 32]>::from_bytes(&mut wrong) {
+///     Err(Error::LengthMismatch { expected, found }) => assert_eq!((expected, found), (32, 31)),
+///     other => panic!("expected a length mismatch: {other:?}"),
+/// }
+/// assert!(wrong.iter().all(|&b| b == 0));
+///
+/// // Text that is not UTF-8: the message says where, never what.
+/// let err = SecretString::from_bytes(&mut vec![b'p', 0xff, b'w']).unwrap_err();
+/// assert!(matches!(err, Error::InvalidUtf8 { .. }));
+/// println!("{err}");
+///
+/// // Every error converts into std::io::Error for `?` in I/O code.
+/// let io: std::io::Error = err.into();
+/// assert_eq!(io.kind(), std::io::ErrorKind::InvalidData);
+/// # Ok::<(), Error>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Error {

@@ -72,6 +72,23 @@ pub const CONTEXT_LEN: usize = limits::KDF_CONTEXT_BYTES;
 /// Memory is in bytes here, as libsodium takes it; RFC 9106 and PHC strings count KiB (`m`).
 /// [`from_kib`](Self::from_kib) and [`mem_kib`](Self::mem_kib) convert, and
 /// [`to_phc`](Self::to_phc)/[`from_phc`](Self::from_phc) store parameters beside the salt.
+///
+/// ```
+/// use secrets_core::kdf::{Argon2idParams, KdfError};
+/// use secrets_core::Error;
+///
+/// // A preset, or your own: 64 MiB and 3 passes, written as RFC 9106 does (KiB) or in bytes.
+/// let params = Argon2idParams::from_kib(3, 64 * 1024)?;
+/// assert_eq!(params, Argon2idParams { ops_limit: 3, mem_limit: 64 << 20 });
+/// assert!(params.mem_limit > Argon2idParams::OWASP_MINIMUM.mem_limit);
+///
+/// // A mistake in units is refused with the limit and the value given:
+/// match Argon2idParams::from_kib(3, 4) {
+///     Err(Error::Kdf(KdfError::Argon2idMemory { .. })) => {}
+///     other => panic!("4 KiB is below libsodium's minimum: {other:?}"),
+/// }
+/// # Ok::<(), Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Argon2idParams {
     /// Passes over memory (`opslimit`, `t`; libsodium takes 1 to 2^32 - 1).
@@ -220,6 +237,30 @@ fn check_argon2id(
 /// [`KdfError::Argon2idPasswordLength`] (a password over 2^32 - 1 bytes). Then an allocation
 /// error for the output, or [`KdfError::Argon2idOutOfMemory`] if Argon2id's own memory could
 /// not be had.
+///
+/// ```
+/// use secrets_core::kdf::{self, Argon2idParams};
+/// use secrets_core::prelude::*;
+/// use secrets_core::Randomizable;
+///
+/// #[derive(Secret)]
+/// #[secret(description = "unlocks the vault; derived from the passphrase")]
+/// struct VaultKey(SecretBox<[u8; 32]>);
+///
+/// // At vault creation: a random salt, stored (with the parameters) beside the vault.
+/// let mut salt = [0u8; kdf::SALT_LEN];
+/// salt.randomize();
+/// let stored = Argon2idParams::OWASP_MINIMUM.to_phc(&salt)?;
+///
+/// // At every unlock: read them back and derive the same key.
+/// let (params, salt) = Argon2idParams::from_phc(&stored)?;
+/// let mut typed = String::from("correct horse battery staple");
+/// let passphrase = SecretString::from_string(&mut typed)?; // `typed` is zeroed
+/// let key: VaultKey = kdf::argon2id(passphrase.borrow().as_bytes(), &salt, params)?;
+/// let again: VaultKey = kdf::argon2id(b"correct horse battery staple", &salt, params)?;
+/// assert!(key == again);
+/// # Ok::<(), secrets_core::Error>(())
+/// ```
 pub fn argon2id<K, S, const N: usize>(
     password: &[u8],
     salt: &[u8; SALT_LEN],
@@ -254,6 +295,30 @@ where
 /// [`KdfError::SubkeyLength`] (in [`Error::Kdf`], with the length and the limits) if `N` is not
 /// within `crypto_kdf_BYTES_MIN..=crypto_kdf_BYTES_MAX` (16..=64), checked before anything is
 /// allocated; an allocation error for the output.
+///
+/// ```
+/// use secrets_core::kdf;
+/// use secrets_core::prelude::*;
+/// use secrets_core::{Pooled, SecretBox};
+///
+/// #[derive(Secret)]
+/// struct MasterKey(SecretBox<[u8; 32]>);
+/// /// One per vault item: thousands of them, so they share locked pages.
+/// #[derive(Secret)]
+/// struct ItemKey(SecretBox<[u8; 32], Pooled>);
+/// /// A 16-byte subkey for another use, under another context.
+/// #[derive(Secret)]
+/// struct IndexKey(SecretBox<[u8; 16]>);
+///
+/// let master = MasterKey::random()?;
+/// let item_7: ItemKey = kdf::derive_subkey(&master.borrow(), 7, b"items___")?;
+/// let again: ItemKey = kdf::derive_subkey(&master.borrow(), 7, b"items___")?;
+/// let item_8: ItemKey = kdf::derive_subkey(&master.borrow(), 8, b"items___")?;
+/// assert!(item_7 == again && item_7 != item_8);
+/// let index: IndexKey = kdf::derive_subkey(&master.borrow(), 7, b"index___")?;
+/// # let _ = index;
+/// # Ok::<(), secrets_core::Error>(())
+/// ```
 pub fn derive_subkey<K, S, const N: usize>(
     master: &[u8; 32],
     id: u64,
