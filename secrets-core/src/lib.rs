@@ -174,12 +174,14 @@ pub mod __private {
     pub use crate::__secrets_ecosystem_impls as ecosystem_impls;
     #[cfg(feature = "serde")]
     pub use crate::ecosystem::serde::{
-        deserialize_secret, serialization_refused, DeserializeContainer, SecretsCannotBeSerialized,
+        serialization_refused, DeserializeContainer, DeserializeSecret, SecretsCannotBeSerialized,
     };
+    #[cfg(feature = "subtle")]
+    pub use crate::ecosystem::subtle::CtEqSecret;
+    #[cfg(feature = "zeroize")]
+    pub use crate::ecosystem::zeroize::ZeroizeOnDropSecret;
     #[cfg(feature = "serde")]
     pub use serde;
-    #[cfg(feature = "subtle")]
-    pub use crate::ecosystem::subtle::ct_eq_secret;
     #[cfg(feature = "subtle")]
     pub use subtle;
     #[cfg(feature = "zeroize")]

@@ -49,8 +49,8 @@
 //! `#[derive(Secret)]` emits one line, `::secrets_core::__private::ecosystem_impls! { .. }`. That
 //! macro is defined here, once per feature set: with a feature off its part expands to
 //! nothing, so the derive needs to know nothing about the features, and the bodies of the impls
-//! are functions of this crate ([`deserialize_secret`](crate::__private::deserialize_secret),
-//! [`ct_eq_secret`](crate::__private::ct_eq_secret)), generic over [`SecretType`](crate::SecretType).
+//! are blanket impls of hidden traits of this crate over [`SecretType`](crate::SecretType)
+//! (`DeserializeSecret`, `CtEqSecret`, `ZeroizeOnDropSecret`).
 
 #[cfg(feature = "secrecy")]
 mod secrecy;
@@ -59,14 +59,18 @@ pub(crate) mod serde;
 #[cfg(feature = "subtle")]
 pub(crate) mod subtle;
 #[cfg(feature = "zeroize")]
-mod zeroize;
+pub(crate) mod zeroize;
 
 /// The impls of the optional features for one `#[derive(Secret)]` type; what the derive emits.
 /// Not part of the API.
 ///
-/// `lifetime` is a lifetime the derive added to `impl` (the `'de` of `Deserialize`, and the
-/// lifetime that makes the refusal's bound depend on a parameter), `where` the type's own
-/// predicates, each followed by a comma.
+/// `lifetime` is a lifetime the derive added to `impl`: the `'de` of `Deserialize`, and in
+/// every impl the parameter of the one bound that asks `secrets-core` whether the type's
+/// container supports the trait (`DeserializeSecret<'de>`, `CtEqSecret<'x>`, ...). A bound
+/// that names a parameter is checked where the trait is used, not where the impl is written,
+/// so a type whose field is not a container is reported once (by `SecretType`), and the
+/// refusal of `Serialize` is an impl whose bound never holds rather than an error at the
+/// derive. `where` holds the type's own predicates, each followed by a comma.
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __secrets_ecosystem_impls {
@@ -80,10 +84,10 @@ macro_rules! __secrets_ecosystem_impls {
             lifetime: $life, impl: [$($impl)*], type: [$($ty)*], where: [$($pred)*]
         }
         $crate::__secrets_subtle_impls! {
-            impl: [$($impl)*], type: [$($ty)*], where: [$($pred)*]
+            lifetime: $life, impl: [$($impl)*], type: [$($ty)*], where: [$($pred)*]
         }
         $crate::__secrets_zeroize_impls! {
-            impl: [$($impl)*], type: [$($ty)*], where: [$($pred)*]
+            lifetime: $life, impl: [$($impl)*], type: [$($ty)*], where: [$($pred)*]
         }
     };
 }
@@ -103,12 +107,14 @@ macro_rules! __secrets_serde_impls {
         impl $($impl)* $crate::__private::serde::Deserialize<$life> for $($ty)*
         where
             $($pred)*
-            <$($ty)* as $crate::SecretType>::Storage: $crate::__private::DeserializeContainer<$life>,
+            $($ty)*: $crate::__private::DeserializeSecret<$life>,
         {
             fn deserialize<__D: $crate::__private::serde::Deserializer<$life>>(
                 deserializer: __D,
             ) -> ::core::result::Result<Self, __D::Error> {
-                $crate::__private::deserialize_secret::<Self, __D>(deserializer)
+                <Self as $crate::__private::DeserializeSecret<$life>>::deserialize_secret(
+                    deserializer,
+                )
             }
         }
 
@@ -141,15 +147,20 @@ macro_rules! __secrets_serde_impls {
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __secrets_subtle_impls {
-    (impl: [$($impl:tt)*], type: [$($ty:tt)*], where: [$($pred:tt)*]) => {
+    (
+        lifetime: $life:lifetime,
+        impl: [$($impl:tt)*],
+        type: [$($ty:tt)*],
+        where: [$($pred:tt)*]
+    ) => {
         #[automatically_derived]
         impl $($impl)* $crate::__private::subtle::ConstantTimeEq for $($ty)*
         where
             $($pred)*
-            <$($ty)* as $crate::SecretType>::Storage: $crate::__private::subtle::ConstantTimeEq,
+            $($ty)*: $crate::__private::CtEqSecret<$life>,
         {
             fn ct_eq(&self, other: &Self) -> $crate::__private::subtle::Choice {
-                $crate::__private::ct_eq_secret(self, other)
+                <Self as $crate::__private::CtEqSecret<$life>>::ct_eq_secret(self, other)
             }
         }
     };
@@ -168,12 +179,17 @@ macro_rules! __secrets_subtle_impls {
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __secrets_zeroize_impls {
-    (impl: [$($impl:tt)*], type: [$($ty:tt)*], where: [$($pred:tt)*]) => {
+    (
+        lifetime: $life:lifetime,
+        impl: [$($impl:tt)*],
+        type: [$($ty:tt)*],
+        where: [$($pred:tt)*]
+    ) => {
         #[automatically_derived]
         impl $($impl)* $crate::__private::zeroize::ZeroizeOnDrop for $($ty)*
         where
             $($pred)*
-            <$($ty)* as $crate::SecretType>::Storage: $crate::__private::zeroize::ZeroizeOnDrop,
+            $($ty)*: $crate::__private::ZeroizeOnDropSecret<$life>,
         {
         }
     };

@@ -10,6 +10,12 @@
 //! | [`SecretBox<[u8; N]>`](SecretBox) | bytes, or a sequence, of exactly `N` | another length (`invalid_length`), anything else |
 //! | a `#[derive(Secret)]` type | what its container accepts, placed among that type's secrets | as its container |
 //!
+//! A human-readable format (JSON, TOML, YAML) is asked for whatever its input holds
+//! (`deserialize_any`), so that a value of the wrong kind reaches the visitor and is refused
+//! by kind only (`serde_json` would otherwise quote a number given for a string); a JSON string
+//! is text, not bytes, for the byte containers. Other formats (bincode, postcard) are asked for
+//! a string or bytes.
+//!
 //! Each is a [`Visitor`] that copies what the format hands it into guarded memory at once:
 //!
 //! ```text
@@ -35,9 +41,10 @@
 //! The input buffer the format reads from is the caller's: this crate cannot reach it. Read
 //! the configuration into a buffer you zero after parsing (`zeroize::Zeroize` on the
 //! `String`), and prefer formats and inputs that hand out borrowed strings. Some formats keep
-//! copies of their own: `toml` builds owned strings for what it parses and quotes the offending
-//! line of the input in its error messages, so a secret on a line that fails to parse is in
-//! that message. A key file ([`SecretBox::load`]) never passes through ordinary memory at all.
+//! copies of their own: `serde_json` unescapes a string with an escape (`\n`, `\"`) into its
+//! scratch buffer, freed unzeroed (`tests/ecosystem.rs` finds it there); `toml` hands a plain
+//! string over borrowed from the input, but quotes the offending line of the input in its error
+//! messages, so a secret on a line that fails to parse is in that message. A key file ([`SecretBox::load`]) never passes through ordinary memory at all.
 //!
 //! # Serializing
 //!
@@ -125,15 +132,25 @@ pub trait DeserializeContainer<'de>: Container {
     ) -> Result<Self, D::Error>;
 }
 
-/// `Deserialize` for a `#[derive(Secret)]` type: its container, in its own domain.
+/// `Deserialize` for a `#[derive(Secret)]` type: its container, in its own domain. The
+/// derive's impl has this trait as its bound. Not part of the API.
 #[doc(hidden)]
-pub fn deserialize_secret<'de, X, D>(deserializer: D) -> Result<X, D::Error>
+pub trait DeserializeSecret<'de>: SecretType {
+    /// Reads the type's container from `deserializer`, placed among this type's secrets.
+    ///
+    /// # Errors
+    /// As for [`DeserializeContainer::deserialize_in_domain`].
+    fn deserialize_secret<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error>;
+}
+
+impl<'de, X> DeserializeSecret<'de> for X
 where
     X: SecretType,
     X::Storage: DeserializeContainer<'de>,
-    D: Deserializer<'de>,
 {
-    X::__make(|| X::Storage::deserialize_in_domain::<X, D>(deserializer))
+    fn deserialize_secret<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        X::__make(|| X::Storage::deserialize_in_domain::<X, D>(deserializer))
+    }
 }
 
 impl<'de, const N: usize, S: Storage> Deserialize<'de> for SecretBox<[u8; N], S> {
@@ -158,7 +175,7 @@ impl<'de, const N: usize, S: Storage> DeserializeContainer<'de> for SecretBox<[u
     fn deserialize_in_domain<X: ?Sized + 'static, D: Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        deserializer.deserialize_bytes(BoxVisitor::<N, S, X>(PhantomData))
+        read_bytes(deserializer, BoxVisitor::<N, S, X>(PhantomData))
     }
 }
 
@@ -166,7 +183,7 @@ impl<'de, S: Storage> DeserializeContainer<'de> for SecretVec<u8, S> {
     fn deserialize_in_domain<X: ?Sized + 'static, D: Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        deserializer.deserialize_bytes(VecVisitor::<S, X>(PhantomData))
+        read_bytes(deserializer, VecVisitor::<S, X>(PhantomData))
     }
 }
 
@@ -174,7 +191,34 @@ impl<'de, S: Storage> DeserializeContainer<'de> for SecretString<S> {
     fn deserialize_in_domain<X: ?Sized + 'static, D: Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        deserializer.deserialize_str(StringVisitor::<S, X>(PhantomData))
+        read_text(deserializer, StringVisitor::<S, X>(PhantomData))
+    }
+}
+
+/// Asks a self-describing format for whatever the input holds, so that input of the wrong kind
+/// reaches the visitor and is refused without being quoted: `serde_json`'s `deserialize_str`
+/// and `deserialize_bytes` refuse a number themselves, quoting it. Formats that are not
+/// human-readable (bincode, postcard) need to be told what to read, and are.
+fn read_bytes<'de, D: Deserializer<'de>, V: Visitor<'de>>(
+    deserializer: D,
+    visitor: V,
+) -> Result<V::Value, D::Error> {
+    if deserializer.is_human_readable() {
+        deserializer.deserialize_any(visitor)
+    } else {
+        deserializer.deserialize_bytes(visitor)
+    }
+}
+
+/// As [`read_bytes`], for text.
+fn read_text<'de, D: Deserializer<'de>, V: Visitor<'de>>(
+    deserializer: D,
+    visitor: V,
+) -> Result<V::Value, D::Error> {
+    if deserializer.is_human_readable() {
+        deserializer.deserialize_any(visitor)
+    } else {
+        deserializer.deserialize_str(visitor)
     }
 }
 
@@ -259,7 +303,11 @@ impl<'de> DeserializeSeed<'de> for ByteSeed {
     type Value = u8;
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<u8, D::Error> {
-        deserializer.deserialize_u8(ByteVisitor)
+        if deserializer.is_human_readable() {
+            deserializer.deserialize_any(ByteVisitor)
+        } else {
+            deserializer.deserialize_u8(ByteVisitor)
+        }
     }
 }
 
@@ -297,7 +345,10 @@ impl<'de> Visitor<'de> for ByteVisitor {
     }
 
     fn visit_f64<E: de::Error>(self, _: f64) -> Result<u8, E> {
-        Err(E::invalid_type(Unexpected::Other("a floating-point number"), &self))
+        Err(E::invalid_type(
+            Unexpected::Other("a floating-point number"),
+            &self,
+        ))
     }
 
     fn visit_char<E: de::Error>(self, _: char) -> Result<u8, E> {
@@ -344,7 +395,10 @@ impl<'de, const N: usize, S: Storage, X: ?Sized + 'static> Visitor<'de> for BoxV
     type Value = SecretBox<[u8; N], S>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{N} bytes of a secret (bytes or a sequence of integers in 0..=255)")
+        write!(
+            f,
+            "{N} bytes of a secret (bytes or a sequence of integers in 0..=255)"
+        )
     }
 
     fn visit_bytes<E: de::Error>(self, bytes: &[u8]) -> Result<Self::Value, E> {

@@ -45,12 +45,20 @@ impl<S: Storage> ConstantTimeEq for SecretString<S> {
     }
 }
 
-/// `ct_eq` for a `#[derive(Secret)]` type: its container's. Not part of the API.
+/// `ct_eq` for a `#[derive(Secret)]` type: its container's. The derive's impl has this trait as
+/// its bound; the lifetime only makes that bound checked where it is used. Not part of the API.
 #[doc(hidden)]
-pub fn ct_eq_secret<X>(a: &X, b: &X) -> Choice
+pub trait CtEqSecret<'a>: SecretType {
+    /// The container's `ct_eq`.
+    fn ct_eq_secret(&self, other: &Self) -> Choice;
+}
+
+impl<X> CtEqSecret<'_> for X
 where
     X: SecretType,
     X::Storage: ConstantTimeEq,
 {
-    a.__storage().ct_eq(b.__storage())
+    fn ct_eq_secret(&self, other: &Self) -> Choice {
+        self.__storage().ct_eq(other.__storage())
+    }
 }

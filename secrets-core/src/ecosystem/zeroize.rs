@@ -30,8 +30,22 @@
 
 use zeroize::{ZeroizeOnDrop, Zeroizing};
 
+use crate::secret_type::SecretType;
 use crate::storage::Storage;
 use crate::{Bytes, Error, SecretBox, SecretString, SecretVec};
+
+/// A `#[derive(Secret)]` type zeroes on drop when its container does (every container does).
+/// The derive's `ZeroizeOnDrop` impl has this trait as its bound; the lifetime only makes that
+/// bound checked where it is used. Not part of the API.
+#[doc(hidden)]
+pub trait ZeroizeOnDropSecret<'a>: SecretType {}
+
+impl<X> ZeroizeOnDropSecret<'_> for X
+where
+    X: SecretType,
+    X::Storage: ZeroizeOnDrop,
+{
+}
 
 impl<T: Bytes, S: Storage> ZeroizeOnDrop for SecretBox<T, S> {}
 impl<T: Bytes, S: Storage> ZeroizeOnDrop for SecretVec<T, S> {}
