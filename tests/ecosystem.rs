@@ -395,7 +395,9 @@ fn control_a_password_read_into_a_string_is_in_ordinary_memory() {
             let (secret, needle) = letters(48);
             let input = text_input(r#"{"password": ""#, &secret, r#""}"#);
             let found = found_after(input, &needle, |text| {
-                serde_json::from_str::<PlainLogin>(text).unwrap()
+                let login = serde_json::from_str::<PlainLogin>(text).unwrap();
+                assert_eq!(login.password.len(), 48);
+                login
             });
             assert!(found, "the control must find the plain String's copy");
         },
@@ -450,7 +452,9 @@ fn control_a_password_read_from_toml_into_a_string_is_in_ordinary_memory() {
             let (secret, needle) = letters(48);
             let input = text_input("password = \"", &secret, "\"\n");
             let found = found_after(input, &needle, |text| {
-                toml::from_str::<PlainLogin>(text).unwrap()
+                let login = toml::from_str::<PlainLogin>(text).unwrap();
+                assert_eq!(login.password.len(), 48);
+                login
             });
             assert!(found, "the control must find the plain String's copy");
         },
@@ -523,6 +527,7 @@ fn control_keys_read_into_plain_arrays_are_in_ordinary_memory() {
             let mut input = input;
             let keys = serde_json::from_str::<PlainKeys>(&input).unwrap();
             input.zeroize();
+            assert_eq!((keys.key.len(), keys.seed.len()), (32, 300));
             assert!(find_in_ordinary_memory(&key_needle).is_some());
             assert!(find_in_ordinary_memory(&seed_needle).is_some());
             drop(keys);
