@@ -39,8 +39,7 @@
 //! ```
 //!
 //! What the value passes through on its way, and who wipes it, is set out in `serde.rs`'s
-//! module documentation and on [`DeserializeContainer`](crate::__private::DeserializeContainer):
-//! in short, the text the format reads from (the caller's buffer) and any copy the format
+//! module documentation: in short, the text the format reads from (the caller's buffer) and any copy the format
 //! makes of it (an unescaped string, a line of a TOML file) are outside this crate's reach.
 //!
 //! # How `#[derive(Secret)]` types get these impls
