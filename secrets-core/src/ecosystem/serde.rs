@@ -13,8 +13,9 @@
 //! A human-readable format (JSON, TOML, YAML) is asked for whatever its input holds
 //! (`deserialize_any`), so that a value of the wrong kind reaches the visitor and is refused
 //! by kind only (`serde_json` would otherwise quote a number given for a string); a JSON string
-//! is text, not bytes, for the byte containers. Other formats (bincode, postcard) are asked for
-//! a string or bytes.
+//! is text, not bytes, for the byte containers. Formats that say they are not human-readable
+//! (bincode, postcard) are asked for a string or bytes; one that is not self-describing must
+//! say so (`is_human_readable`), or it refuses the `deserialize_any`.
 //!
 //! Each is a [`Visitor`] that copies what the format hands it into guarded memory at once:
 //!
@@ -34,8 +35,9 @@
 //! * A sequence (`[1, 2, 3]` in JSON, an array in TOML) is written into guarded memory one
 //!   element at a time, never collected into a `Vec`. A [`SecretVec<u8>`], whose length is not
 //!   known in advance, fills a guarded buffer and moves to a guarded one twice as large when it
-//!   is full (the old one is zeroed on release), then into one of the exact length: `log2(n)`
-//!   guarded allocations for `n` bytes, each an `mmap` and `mlock` with dedicated storage.
+//!   is full (the old one is zeroed on release), then into one of the exact length: for `n`
+//!   bytes, about `log2(n / 64) + 2` guarded allocations (a size hint from the format sets the
+//!   first buffer, up to 64 KiB), each an `mmap` and `mlock` with dedicated storage.
 //!   Each element passes through a register and the format's own parsing of one number.
 //!
 //! The input buffer the format reads from is the caller's: this crate cannot reach it. Read
@@ -44,7 +46,8 @@
 //! copies of their own: `serde_json` unescapes a string with an escape (`\n`, `\"`) into its
 //! scratch buffer, freed unzeroed (`tests/ecosystem.rs` finds it there); `toml` hands a plain
 //! string over borrowed from the input, but quotes the offending line of the input in its error
-//! messages, so a secret on a line that fails to parse is in that message. A key file ([`SecretBox::load`]) never passes through ordinary memory at all.
+//! messages, so a secret on a line that fails to parse is in that message. A key file
+//! ([`SecretBox::load`]) never passes through ordinary memory at all.
 //!
 //! # Serializing
 //!
