@@ -78,6 +78,7 @@
 //! | `sealed.rs` | protection | no | how a sealed secret rests: ciphertext, its key in a guarded dedicated page, decrypted into a scratch slot that hands out its own bytes |
 //! | `heap/*.rs` | placement | yes | addresses of regions and slots this layer mapped and owns: canaries written and checked, data copied and zeroed, `mprotect` of its own pages |
 //! | `sys/*.rs` | os | yes | system calls and libsodium; no policy, no `Error` |
+//! | `ecosystem/*.rs` | containers | no | the optional `serde`, `zeroize`, `subtle` and `secrecy` integrations |
 //! | every other file | containers | no | safe code over the above |
 //!
 //! Calls go only downwards: containers (`boxed.rs`, `vec.rs`, `string.rs`, `stack.rs`,
@@ -95,6 +96,7 @@ pub mod audit;
 mod backend;
 mod boxed;
 mod bytes;
+pub mod ecosystem;
 mod error;
 mod guarded;
 mod harden;
@@ -248,4 +250,20 @@ pub mod __private {
     pub use crate::sys::aead;
     pub use crate::sys::process::effective_uid;
     pub use inventory;
+
+    pub use crate::__secrets_ecosystem_impls as ecosystem_impls;
+    #[cfg(feature = "serde")]
+    pub use crate::ecosystem::serde::{
+        serialization_refused, DeserializeContainer, DeserializeSecret, SecretsCannotBeSerialized,
+    };
+    #[cfg(feature = "subtle")]
+    pub use crate::ecosystem::subtle::CtEqSecret;
+    #[cfg(feature = "zeroize")]
+    pub use crate::ecosystem::zeroize::ZeroizeOnDropSecret;
+    #[cfg(feature = "serde")]
+    pub use serde;
+    #[cfg(feature = "subtle")]
+    pub use subtle;
+    #[cfg(feature = "zeroize")]
+    pub use zeroize;
 }

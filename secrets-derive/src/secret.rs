@@ -217,6 +217,25 @@ fn generate(model: &Model<'_>) -> TokenStream {
             }
         }
     };
+    // The impls of `secrets-core`'s optional features (`serde`, `subtle`, `zeroize`): a macro
+    // of `secrets-core` that expands to nothing for each feature that is off there, so this
+    // macro neither knows nor depends on them. Its lifetime is the `'de` of `Deserialize`.
+    let mut ecosystem_generics = input.generics.clone();
+    ecosystem_generics
+        .params
+        .insert(0, syn::parse_quote!('__secrets_ecosystem));
+    let (ecosystem_impl_generics, _, _) = ecosystem_generics.split_for_impl();
+    let own_predicates: Vec<TokenStream> = where_clause
+        .map(|w| w.predicates.iter().map(|p| quote!(#p)).collect())
+        .unwrap_or_default();
+    let ecosystem = quote! {
+        ::secrets_core::__private::ecosystem_impls! {
+            lifetime: '__secrets_ecosystem,
+            impl: [#ecosystem_impl_generics],
+            type: [#name #ty_generics],
+            where: [#(#own_predicates,)*],
+        }
+    };
     // Not upper-cased: `str::to_uppercase` can turn an identifier character into characters
     // that may not continue one, and the name only has to be unique within this `const _`.
     let live = format_ident!("__SECRETS_LIVE_{}", name_text);
@@ -304,6 +323,8 @@ fn generate(model: &Model<'_>) -> TokenStream {
             }
 
             #display_refusal
+
+            #ecosystem
         };
     }
 }

@@ -66,4 +66,5 @@ const _: () = {
             ::core::fmt::Debug::fmt(self, f)
         }
     }
+    ::secrets_core::__private::ecosystem_impls! { lifetime : '__secrets_ecosystem , impl : [< '__secrets_ecosystem >] , type : [MasterKey] , where : [] , }
 };
