@@ -413,6 +413,25 @@ impl Session {
         }
     }
 
+    /// Types `hunter2` and Enter after the prompt that ended at `prompt_end`, waits for the
+    /// child, and checks what a hidden password read must give: the child read it, nothing of
+    /// it showed (only the Enter, as "\r\n": ECHONL with the pty's ONLCR), and the terminal
+    /// is back as it was.
+    #[track_caller]
+    fn type_password_unseen(&mut self, prompt_end: usize) {
+        self.type_keys(b"hunter2\n");
+        let status = self.finish();
+        assert_exit_code(self, status, READ_AS_EXPECTED);
+        let after_prompt = &self.shown[prompt_end..];
+        assert!(
+            !contains(after_prompt, b"hunter"),
+            "the password was echoed: {:?}",
+            self.transcript()
+        );
+        assert!(after_prompt.starts_with(b"\r\n"), "{:?}", self.transcript());
+        self.assert_terminal_restored();
+    }
+
     /// Panics unless the slave's settings are back to what they were before the child ran.
     #[track_caller]
     fn assert_terminal_restored(&self) {
@@ -457,22 +476,7 @@ fn typed_password_is_not_echoed_and_the_terminal_is_restored() {
     );
     let mut session = Session::start("typed_password_is_not_echoed_and_the_terminal_is_restored");
     let prompt_end = session.wait_for("Password: ");
-    session.type_keys(b"hunter2\n");
-    let status = session.finish();
-    assert_exit_code(&session, status, READ_AS_EXPECTED);
-    let after_prompt = &session.shown[prompt_end..];
-    assert!(
-        !contains(after_prompt, b"hunter"),
-        "the password was echoed: {:?}",
-        session.transcript()
-    );
-    // ECHONL: the Enter key still shows (as "\r\n", the pty's ONLCR).
-    assert!(
-        after_prompt.starts_with(b"\r\n"),
-        "{:?}",
-        session.transcript()
-    );
-    session.assert_terminal_restored();
+    session.type_password_unseen(prompt_end);
 }
 
 #[test]
@@ -782,21 +786,7 @@ fn piped_stdin_is_left_alone_and_the_password_is_typed_on_the_controlling_termin
         !echoes(&session.slave),
         "echo is off on the controlling terminal"
     );
-    session.type_keys(b"hunter2\n");
-    let status = session.finish();
-    assert_exit_code(&session, status, READ_AS_EXPECTED);
-    let after_prompt = &session.shown[prompt_end..];
-    assert!(
-        !contains(after_prompt, b"hunter"),
-        "the password was echoed: {:?}",
-        session.transcript()
-    );
-    assert!(
-        after_prompt.starts_with(b"\r\n"),
-        "{:?}",
-        session.transcript()
-    );
-    session.assert_terminal_restored();
+    session.type_password_unseen(prompt_end);
 }
 
 #[test]
@@ -977,15 +967,12 @@ fn from_terminal_only_reads_the_controlling_terminal() {
         }
     });
     let mut session = Session::start_with_stdin(TEST, Some(pipe_with(PIPED_SECRET)));
-    session.wait_for("Password: ");
+    let prompt_end = session.wait_for("Password: ");
     assert!(
         !echoes(&session.slave),
         "echo is off on the controlling terminal"
     );
-    session.type_keys(b"hunter2\n");
-    let status = session.finish();
-    assert_exit_code(&session, status, READ_AS_EXPECTED);
-    session.assert_terminal_restored();
+    session.type_password_unseen(prompt_end);
 }
 
 #[test]
@@ -1002,9 +989,6 @@ fn a_terminal_on_stdin_is_reported_as_such() {
         }
     });
     let mut session = Session::start(TEST);
-    session.wait_for("Password: ");
-    session.type_keys(b"hunter2\n");
-    let status = session.finish();
-    assert_exit_code(&session, status, READ_AS_EXPECTED);
-    session.assert_terminal_restored();
+    let prompt_end = session.wait_for("Password: ");
+    session.type_password_unseen(prompt_end);
 }
