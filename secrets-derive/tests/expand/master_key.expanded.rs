@@ -58,6 +58,7 @@ const _: () = {
             f.write_str("MasterKey([REDACTED])")
         }
     }
+    #[doc(hidden)]
     impl<'__secrets_display> ::core::fmt::Display for MasterKey
     where
         &'__secrets_display MasterKey: ::secrets_core::__private::SecretsCannotBePrinted,
