@@ -129,3 +129,45 @@ pub fn harden_process() -> HardeningReport {
     }
     report
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unavailable_measure_is_reported_and_makes_the_report_incomplete() {
+        let mut report = HardeningReport {
+            applied: vec![Measure::CoreDumpsDisabled],
+            failed: Vec::new(),
+            unavailable: Vec::new(),
+        };
+        assert!(report.is_complete(), "{report}");
+        report.unavailable.push(Measure::NotDumpable);
+        assert!(!report.is_complete(), "{report}");
+        let shown = report.to_string();
+        assert!(
+            shown.contains("UNAVAILABLE on this OS: not dumpable"),
+            "{shown}"
+        );
+    }
+
+    #[test]
+    fn measures_name_this_os_calls() {
+        // Linux and Android: the calls of `sys/os/linux.rs`.
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        {
+            assert_eq!(
+                Measure::NotDumpable.to_string(),
+                "not dumpable (PR_SET_DUMPABLE = 0)"
+            );
+            assert_eq!(
+                Measure::GuardedMemoryNotDumped.to_string(),
+                "guarded memory left out of core dumps (MADV_DONTDUMP)"
+            );
+        }
+        assert_eq!(
+            Measure::CoreDumpsDisabled.to_string(),
+            "core dumps disabled (RLIMIT_CORE = 0)"
+        );
+    }
+}
