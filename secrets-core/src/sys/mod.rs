@@ -46,6 +46,16 @@ mod os;
 #[cfg(target_os = "freebsd")]
 #[path = "os/freebsd.rs"]
 mod os;
+#[cfg(not(any(
+    target_os = "linux",
+    target_os = "android",
+    target_os = "macos",
+    target_os = "freebsd"
+)))]
+compile_error!(
+    "secrets-guarded supports Linux, Android, macOS and FreeBSD; this OS has no file in \
+     secrets-core/src/sys/os/ yet (Windows is planned)"
+);
 
 #[cfg(target_os = "android")]
 use libc::__errno as errno_location;
