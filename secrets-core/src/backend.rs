@@ -18,7 +18,8 @@ use crate::Error;
 /// and a typed error when any of it cannot be put in place.
 ///
 /// The default is `MemfdSecret` where the kernel offers it (Linux 5.14+ with `secretmem`
-/// enabled) and `Sodium` elsewhere. A program may fix the choice with [`set_backend`] before its
+/// enabled) and `Sodium` elsewhere: always on macOS and FreeBSD, which have no
+/// `memfd_secret` ([`Backend::available`] says so: [`Error::BackendUnavailable`] with ENOSYS). A program may fix the choice with [`set_backend`] before its
 /// first secret is made; after that (or after [`active_backend`] has been asked) the choice
 /// cannot change. The choice is made through this API only, never from the environment, so an
 /// attacker who can set environment variables cannot weaken it.

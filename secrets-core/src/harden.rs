@@ -2,33 +2,50 @@
 
 use std::fmt;
 
-use crate::sys::process;
+use crate::sys::{mem, process};
 
-/// One process-wide protection that [`harden_process`] applies.
+/// One protection that [`harden_process`] applies, or reports as not offered by this OS.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Measure {
     /// `RLIMIT_CORE` set to 0, soft and hard: the kernel writes no core file, and the limit
     /// cannot be raised again without `CAP_SYS_RESOURCE`.
     CoreDumpsDisabled,
-    /// `prctl(PR_SET_DUMPABLE, 0)`: no core dump, and neither `ptrace` attach nor
-    /// `/proc/PID/mem` is allowed to anyone without `CAP_SYS_PTRACE` (the process's own user
-    /// included). Also makes `/proc/PID/*` files owned by root. Reset by `execve` of another
-    /// program.
+    /// Linux and Android: `prctl(PR_SET_DUMPABLE, 0)`: no core dump, and neither `ptrace`
+    /// attach nor `/proc/PID/mem` is allowed to anyone without `CAP_SYS_PTRACE` (the process's
+    /// own user included). Also makes `/proc/PID/*` files owned by root. Reset by `execve` of
+    /// another program.
+    ///
+    /// FreeBSD: `procctl(PROC_TRACE_CTL_DISABLE)`: `ptrace` attach and `ktrace` refused.
+    /// macOS: not offered; listed in [`HardeningReport::unavailable`].
     NotDumpable,
+    /// Not applied by [`harden_process`] but to every page of guarded memory as it is made
+    /// (`MADV_DONTDUMP` on Linux and Android, `MADV_NOCORE` on FreeBSD): those pages are left
+    /// out of core dumps. Appears only in [`HardeningReport::unavailable`], on an OS that
+    /// cannot do it (macOS), where [`Measure::CoreDumpsDisabled`] is what keeps secrets out of
+    /// core files.
+    GuardedMemoryNotDumped,
 }
 
 impl fmt::Display for Measure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
             Measure::CoreDumpsDisabled => "core dumps disabled (RLIMIT_CORE = 0)",
-            Measure::NotDumpable => "not dumpable (PR_SET_DUMPABLE = 0)",
+            Measure::NotDumpable => match process::NOT_DUMPABLE {
+                Some(call) => return write!(f, "not dumpable ({call})"),
+                None => "not dumpable (this OS has no such call)",
+            },
+            Measure::GuardedMemoryNotDumped => match mem::DONT_DUMP {
+                Some(call) => return write!(f, "guarded memory left out of core dumps ({call})"),
+                None => "guarded memory left out of core dumps (this OS cannot exclude a range)",
+            },
         })
     }
 }
 
 /// What [`harden_process`] did: each measure is listed as applied only once it was read back
-/// from the kernel.
+/// from the kernel, and each that this OS does not offer is listed as unavailable (never
+/// skipped in silence).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct HardeningReport {
     /// Measures in force now.
@@ -36,12 +53,15 @@ pub struct HardeningReport {
     /// Measures that could not be applied, each with the `errno` of the call that failed (0 if
     /// the call succeeded but reading the setting back showed it not in force).
     pub failed: Vec<(Measure, i32)>,
+    /// Measures this OS does not offer, so that no call was made: empty on Linux, Android and
+    /// FreeBSD; on macOS [`Measure::NotDumpable`] and [`Measure::GuardedMemoryNotDumped`].
+    pub unavailable: Vec<Measure>,
 }
 
 impl HardeningReport {
-    /// Whether every measure is in force.
+    /// Whether every measure is in force: none failed, and none is unavailable on this OS.
     pub fn is_complete(&self) -> bool {
-        self.failed.is_empty()
+        self.failed.is_empty() && self.unavailable.is_empty()
     }
 }
 
@@ -57,12 +77,17 @@ impl fmt::Display for HardeningReport {
                 std::io::Error::from_raw_os_error(*errno)
             )?;
         }
+        for measure in &self.unavailable {
+            writeln!(f, "UNAVAILABLE on this OS: {measure}")?;
+        }
         Ok(())
     }
 }
 
 /// Hardens the whole process against having its memory dumped or read by other processes:
-/// core dumps off (`RLIMIT_CORE` 0) and not dumpable (`PR_SET_DUMPABLE` 0). Never called
+/// core dumps off (`RLIMIT_CORE` 0) and not dumpable (`PR_SET_DUMPABLE` 0; on FreeBSD tracing
+/// disabled with `procctl`; macOS has neither that nor a per-range dump exclusion, and the
+/// report lists both as [unavailable](HardeningReport::unavailable)). Never called
 /// implicitly: a process that must be debuggable or must write core files can simply not call
 /// it.
 ///
@@ -81,6 +106,7 @@ pub fn harden_process() -> HardeningReport {
     let mut report = HardeningReport {
         applied: Vec::new(),
         failed: Vec::new(),
+        unavailable: Vec::new(),
     };
     let mut record = |measure, result: Result<bool, i32>| match result {
         Ok(true) => report.applied.push(measure),
@@ -93,11 +119,55 @@ pub fn harden_process() -> HardeningReport {
             .and_then(|()| process::core_limit())
             .map(|limit| limit == (0, 0)),
     );
-    record(
-        Measure::NotDumpable,
-        process::set_not_dumpable()
-            .and_then(|()| process::is_dumpable())
-            .map(|dumpable| !dumpable),
-    );
+    if process::NOT_DUMPABLE.is_some() {
+        record(Measure::NotDumpable, process::set_not_dumpable());
+    } else {
+        report.unavailable.push(Measure::NotDumpable);
+    }
+    if mem::DONT_DUMP.is_none() {
+        report.unavailable.push(Measure::GuardedMemoryNotDumped);
+    }
     report
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unavailable_measure_is_reported_and_makes_the_report_incomplete() {
+        let mut report = HardeningReport {
+            applied: vec![Measure::CoreDumpsDisabled],
+            failed: Vec::new(),
+            unavailable: Vec::new(),
+        };
+        assert!(report.is_complete(), "{report}");
+        report.unavailable.push(Measure::NotDumpable);
+        assert!(!report.is_complete(), "{report}");
+        let shown = report.to_string();
+        assert!(
+            shown.contains("UNAVAILABLE on this OS: not dumpable"),
+            "{shown}"
+        );
+    }
+
+    #[test]
+    fn measures_name_this_os_calls() {
+        // Linux and Android: the calls of `sys/os/linux.rs`.
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        {
+            assert_eq!(
+                Measure::NotDumpable.to_string(),
+                "not dumpable (PR_SET_DUMPABLE = 0)"
+            );
+            assert_eq!(
+                Measure::GuardedMemoryNotDumped.to_string(),
+                "guarded memory left out of core dumps (MADV_DONTDUMP)"
+            );
+        }
+        assert_eq!(
+            Measure::CoreDumpsDisabled.to_string(),
+            "core dumps disabled (RLIMIT_CORE = 0)"
+        );
+    }
 }

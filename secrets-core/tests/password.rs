@@ -23,10 +23,11 @@ use std::ffi::CStr;
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::mem::MaybeUninit;
-use std::os::fd::{AsRawFd, FromRawFd};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::fs::OpenOptionsExt;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use secrets_core::{Error, PasswordSource, SecretString, SecretVec};
@@ -37,16 +38,10 @@ use secrets_core::{Error, PasswordSource, SecretString, SecretVec};
 /// The read end of a pipe that holds `input`, its write end already closed.
 fn pipe_with(input: &[u8]) -> File {
     assert!(input.len() < 65536, "more than a pipe buffer would block");
-    let mut fds = [0; 2];
-    // SAFETY: `fds` is valid for writes of the two descriptors `pipe2` returns.
-    let ret = unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) };
-    assert_eq!(ret, 0, "pipe2: {}", std::io::Error::last_os_error());
-    // SAFETY: the descriptor is new and owned by nothing else.
-    let reader = unsafe { File::from_raw_fd(fds[0]) };
-    // SAFETY: as above, for the write end.
-    let mut writer = unsafe { File::from_raw_fd(fds[1]) };
+    // Close-on-exec, on every OS (`pipe2` is not on macOS).
+    let (reader, mut writer) = std::io::pipe().expect("pipe");
     writer.write_all(input).expect("write into the pipe");
-    reader
+    File::from(OwnedFd::from(reader))
 }
 
 fn line_from(input: &[u8], max_len: usize) -> Result<SecretString, Error> {
@@ -231,17 +226,30 @@ fn open_pty() -> (File, File) {
     assert_eq!(unsafe { libc::grantpt(master.as_raw_fd()) }, 0, "grantpt");
     // SAFETY: as above.
     assert_eq!(unsafe { libc::unlockpt(master.as_raw_fd()) }, 0, "unlockpt");
-    let mut name = [0 as libc::c_char; 128];
-    // SAFETY: `name` is valid for writes of `name.len()` bytes.
-    let ret = unsafe { libc::ptsname_r(master.as_raw_fd(), name.as_mut_ptr(), name.len()) };
-    assert_eq!(ret, 0, "ptsname_r");
-    // SAFETY: `ptsname_r` succeeded, so `name` holds a NUL-terminated path.
-    let name = unsafe { CStr::from_ptr(name.as_ptr()) };
+    // `ptsname` (macOS has no `ptsname_r`) returns a buffer of the C library's that the next
+    // call overwrites: the lock keeps the tests of this binary (its only callers) from calling
+    // it at once, and the name is copied out before the lock is released.
+    static PTSNAME: Mutex<()> = Mutex::new(());
+    let name = {
+        let _only_caller = PTSNAME.lock().unwrap_or_else(PoisonError::into_inner);
+        // SAFETY: `ptsname` takes an open pty master; it returns NULL or a NUL-terminated path.
+        let name = unsafe { libc::ptsname(master.as_raw_fd()) };
+        assert!(
+            !name.is_null(),
+            "ptsname: {}",
+            std::io::Error::last_os_error()
+        );
+        // SAFETY: non-null, so a NUL-terminated path, not overwritten while the lock is held.
+        unsafe { CStr::from_ptr(name) }
+            .to_str()
+            .expect("pty path is UTF-8")
+            .to_owned()
+    };
     let slave = OpenOptions::new()
         .read(true)
         .write(true)
         .custom_flags(libc::O_NOCTTY | libc::O_CLOEXEC)
-        .open(name.to_str().expect("pty path is UTF-8"))
+        .open(&name)
         .expect("open the pty slave");
     (master, slave)
 }
@@ -302,8 +310,8 @@ impl Session {
                 return Err(std::io::Error::last_os_error());
             }
             // SAFETY: `TIOCSCTTY` on stdout (always the pty) takes an integer argument, no
-            // pointer.
-            if unsafe { libc::ioctl(1, libc::TIOCSCTTY, 0) } < 0 {
+            // pointer. (`as _`: the request's type differs between C libraries.)
+            if unsafe { libc::ioctl(1, libc::TIOCSCTTY as _, 0) } < 0 {
                 return Err(std::io::Error::last_os_error());
             }
             Ok(())

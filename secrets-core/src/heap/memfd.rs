@@ -82,7 +82,7 @@ impl PageSource for MemfdSecretPages {
                 // SAFETY: the region was just mapped here and nothing refers to it.
                 unsafe { secretmem::unmap(start, region_len) };
                 // The region, and its guard reservation on either side.
-                return Err(advise_error(len, "MADV_DONTFORK", errno, 3));
+                return Err(advise_error(len, mem::DONT_FORK, errno, 3));
             }
         }
         // SAFETY: the 16 bytes before the data lie inside the region, which is writable and
@@ -144,7 +144,7 @@ impl PageSource for MemfdSecretPages {
         if let Err(errno) = mem::dont_fork(base, len) {
             // SAFETY: the chunk was just mapped here and nothing refers to it.
             unsafe { mem::unmap(base, len) };
-            return Err(advise_error(requested, "MADV_DONTFORK", errno, undone));
+            return Err(advise_error(requested, mem::DONT_FORK, errno, undone));
         }
         Ok(base)
     }

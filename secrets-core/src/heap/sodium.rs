@@ -23,6 +23,13 @@ use crate::sys::mem::{self, Access};
 use crate::sys::sodium;
 use crate::Error;
 
+/// The call that leaves pages out of core dumps, for errors (it never fails where the OS has
+/// none: `mem::DONT_DUMP` is `None` there, which `harden_process` reports).
+const DONT_DUMP_CALL: &str = match mem::DONT_DUMP {
+    Some(call) => call,
+    None => "dump exclusion",
+};
+
 /// The [`PageSource`] of [`crate::Backend::Sodium`].
 pub(crate) struct SodiumPages;
 
@@ -52,7 +59,7 @@ fn put_protections_in_place(region: &Region) -> Result<(), Error> {
     lock(region.start, region.region_len)
         .map_err(|errno| lock_error(region.len, region.region_len, errno))?;
     mem::dont_dump(region.start, region.region_len)
-        .map_err(|errno| advise_error(region.len, "MADV_DONTDUMP", errno, 3))
+        .map_err(|errno| advise_error(region.len, DONT_DUMP_CALL, errno, 3))
 }
 
 impl PageSource for SodiumPages {
@@ -80,7 +87,7 @@ impl PageSource for SodiumPages {
         }
         // The region's mapping and its two guard pages, which `free_on_error` unmaps.
         mem::dont_fork(start, region_len)
-            .map_err(|errno| advise_error(len, "MADV_DONTFORK", errno, 3))?;
+            .map_err(|errno| advise_error(len, mem::DONT_FORK, errno, 3))?;
         free_on_error.0 = None;
         drop(free_on_error);
         Ok(region)
@@ -133,10 +140,10 @@ impl PageSource for SodiumPages {
             lock(at, page).map_err(|errno| unmap_on_error(lock_error(requested, page, errno)))?;
             for (advice, advise) in [
                 (
-                    "MADV_DONTDUMP",
+                    DONT_DUMP_CALL,
                     mem::dont_dump as fn(usize, usize) -> Result<(), i32>,
                 ),
-                ("MADV_DONTFORK", mem::dont_fork),
+                (mem::DONT_FORK, mem::dont_fork),
             ] {
                 advise(at, page).map_err(|errno| {
                     unmap_on_error(advise_error(requested, advice, errno, undone))

@@ -69,32 +69,11 @@ pub(crate) fn physical_memory() -> Option<usize> {
     })
 }
 
-/// How many mappings this process has (lines of `/proc/self/maps`), for telling a failure at
-/// `vm.max_map_count` from other failures; `None` if unreadable. Reads the whole file (a few
-/// MB at the map count): for error paths only. It counts through a buffer on the stack, since
-/// at the map count a large heap allocation could fail too.
-pub(crate) fn mapping_count() -> Option<u64> {
-    use std::io::Read;
-    let mut maps = std::fs::File::open("/proc/self/maps").ok()?;
-    let mut buf = [0u8; 4096];
-    let mut lines = 0u64;
-    loop {
-        match maps.read(&mut buf) {
-            Ok(0) => return Some(lines),
-            Ok(read) => {
-                let chunk = buf.get(..read)?;
-                lines += chunk.iter().filter(|&&byte| byte == b'\n').count() as u64;
-            }
-            Err(err) if err.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(_) => return None,
-        }
-    }
-}
-
 /// Sets the calling thread's `errno` to zero.
 pub(crate) fn clear_errno() {
-    // SAFETY: `__errno_location` has no preconditions.
-    let slot = unsafe { libc::__errno_location() };
+    // SAFETY: the C library's errno location function (`__errno_location`, `__errno`,
+    // `__error`, chosen in `sys/mod.rs`) has no preconditions.
+    let slot = unsafe { super::errno_location() };
     // SAFETY: it returns the calling thread's errno slot, valid for writes for the life of the
     // thread.
     unsafe { *slot = 0 }
@@ -179,7 +158,8 @@ pub(crate) unsafe fn bytes_equal(addr: usize, expected: &[u8]) -> bool {
 }
 
 /// Reserves `len` bytes (whole pages) of address space: a private anonymous `PROT_NONE`
-/// `MAP_NORESERVE` mapping, which costs neither RAM nor lock; `Err(errno)` if `mmap` fails.
+/// mapping (`MAP_NORESERVE` where the OS has it), which costs neither RAM nor lock;
+/// `Err(errno)` if `mmap` fails.
 pub(crate) fn reserve(len: usize) -> Result<usize, i32> {
     // SAFETY: a fresh anonymous mapping at an address of the kernel's choosing touches no
     // existing memory.
@@ -188,7 +168,7 @@ pub(crate) fn reserve(len: usize) -> Result<usize, i32> {
             std::ptr::null_mut(),
             len,
             libc::PROT_NONE,
-            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
+            super::os::RESERVE_FLAGS,
             -1,
             0,
         )
@@ -212,7 +192,7 @@ pub(crate) unsafe fn map_anonymous_at(addr: usize, len: usize) -> Result<(), i32
             addr as *mut libc::c_void,
             len,
             libc::PROT_READ | libc::PROT_WRITE,
-            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_FIXED,
+            libc::MAP_PRIVATE | libc::MAP_ANON | libc::MAP_FIXED,
             -1,
             0,
         )
@@ -247,17 +227,12 @@ pub(crate) fn unlock(addr: usize, len: usize) -> Result<(), i32> {
     check(unsafe { libc::munlock(addr as *const libc::c_void, len) })
 }
 
-/// Excludes `[addr, addr + len)` from core dumps.
-pub(crate) fn dont_dump(addr: usize, len: usize) -> Result<(), i32> {
-    // SAFETY: MADV_DONTDUMP only sets a flag on the mapping; it never discards contents.
-    check(unsafe { libc::madvise(addr as *mut libc::c_void, len, libc::MADV_DONTDUMP) })
-}
-
-/// Leaves `[addr, addr + len)` out of the address space of children made by `fork(2)`.
-pub(crate) fn dont_fork(addr: usize, len: usize) -> Result<(), i32> {
-    // SAFETY: MADV_DONTFORK only sets a flag on the mapping; this process's view is unchanged.
-    check(unsafe { libc::madvise(addr as *mut libc::c_void, len, libc::MADV_DONTFORK) })
-}
+// Dump and fork exclusion, and what only some kernels can tell about this process's mappings
+// and locks: per OS.
+pub(crate) use super::os::{
+    can_lock_without_limit, dont_dump, dont_fork, mapping_count, max_map_count, status_bytes,
+    DONT_DUMP, DONT_FORK,
+};
 
 /// This process's id (not cached: after a `fork` the child sees its own).
 pub(crate) fn pid() -> i32 {
@@ -294,29 +269,6 @@ pub(crate) fn locked_bytes() -> u64 {
     status_bytes("VmLck:").unwrap_or(0)
 }
 
-/// A field of `/proc/thread-self/status` given in kB (`VmLck:`), in bytes; `None` if it
-/// cannot be read.
-pub(crate) fn status_bytes(name: &str) -> Option<u64> {
-    status_field(name)
-        .and_then(|kb| kb.trim_end_matches("kB").trim().parse::<u64>().ok())
-        .and_then(|kb| kb.checked_mul(1024))
-}
-
-/// Whether the calling thread has `CAP_IPC_LOCK`, which lifts `RLIMIT_MEMLOCK`.
-pub(crate) fn can_lock_without_limit() -> bool {
-    const CAP_IPC_LOCK: u32 = 14;
-    status_field("CapEff:")
-        .and_then(|hex| u64::from_str_radix(&hex, 16).ok())
-        .is_some_and(|caps| caps & (1 << CAP_IPC_LOCK) != 0)
-}
-
-fn status_field(name: &str) -> Option<String> {
-    // Capabilities belong to threads, so read the calling thread's status.
-    let status = std::fs::read_to_string("/proc/thread-self/status").ok()?;
-    let line = status.lines().find(|line| line.starts_with(name))?;
-    Some(line[name.len()..].trim().to_owned())
-}
-
 /// The soft `RLIMIT_MEMLOCK` in bytes, `None` when unlimited or unreadable.
 pub(crate) fn memlock_limit() -> Option<u64> {
     let mut limit = libc::rlimit {
@@ -325,14 +277,5 @@ pub(crate) fn memlock_limit() -> Option<u64> {
     };
     // SAFETY: `limit` is a valid `rlimit` for `getrlimit` to fill.
     let ret = unsafe { libc::getrlimit(libc::RLIMIT_MEMLOCK, &mut limit) };
-    (ret == 0 && limit.rlim_cur != libc::RLIM_INFINITY).then_some(limit.rlim_cur)
-}
-
-/// `vm.max_map_count`: how many mappings the kernel allows this process.
-pub(crate) fn max_map_count() -> Option<u64> {
-    std::fs::read_to_string("/proc/sys/vm/max_map_count")
-        .ok()?
-        .trim()
-        .parse()
-        .ok()
+    (ret == 0 && limit.rlim_cur != libc::RLIM_INFINITY).then(|| super::os::rlim(limit.rlim_cur))
 }

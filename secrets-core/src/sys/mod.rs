@@ -14,6 +14,14 @@
 //! * [`stacklock`]: whether a stack page is locked already, so that a `Secret` leaves alone
 //!   the locks it did not take.
 //!
+//! What differs between operating systems is in one file per OS (or family) under `sys/os/`,
+//! chosen here and nowhere else: `os/linux.rs` (Linux and Android), `os/macos.rs`,
+//! `os/freebsd.rs`. Each offers the same functions and constants (dump and fork exclusion,
+//! not-dumpable, `memfd_secret`, the lock query, the flags of a reservation, `rlim_t`, the
+//! process's mapping and lock counts), and says through them what its OS does not offer
+//! (`None`, ENOSYS) rather than skipping it; the modules above are written once over them and
+//! over POSIX calls every supported OS has. `.ci/cross-check` type-checks the others.
+//!
 //! This is the bottom layer: it names no `crate::Error` and no `Backend`, and never asks which
 //! backend is active. A failed call returns its `errno` (and, where several calls make one
 //! operation, the step that failed); the placement layer (`heap/`) decides what that means.
@@ -26,3 +34,32 @@ pub(crate) mod secretmem;
 pub(crate) mod sodium;
 pub(crate) mod stacklock;
 pub(crate) mod terminal;
+
+// The one place that chooses per OS. Android is Linux with Bionic for a C library: the same
+// calls, its errno slot under another name.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+#[path = "os/linux.rs"]
+mod os;
+#[cfg(target_os = "macos")]
+#[path = "os/macos.rs"]
+mod os;
+#[cfg(target_os = "freebsd")]
+#[path = "os/freebsd.rs"]
+mod os;
+#[cfg(not(any(
+    target_os = "linux",
+    target_os = "android",
+    target_os = "macos",
+    target_os = "freebsd"
+)))]
+compile_error!(
+    "secrets-guarded supports Linux, Android, macOS and FreeBSD; this OS has no file in \
+     secrets-core/src/sys/os/ yet (Windows is planned)"
+);
+
+#[cfg(target_os = "android")]
+use libc::__errno as errno_location;
+#[cfg(target_os = "linux")]
+use libc::__errno_location as errno_location;
+#[cfg(any(target_os = "macos", target_os = "freebsd"))]
+use libc::__error as errno_location;

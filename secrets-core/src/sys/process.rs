@@ -1,4 +1,4 @@
-//! Process-wide hardening: core dumps and dumpability.
+//! Process-wide hardening: core dumps and dumpability (or tracing, where the OS calls it so).
 
 use super::mem;
 
@@ -15,24 +15,9 @@ pub(crate) fn disable_core_dumps() -> Result<(), i32> {
     }
 }
 
-/// `prctl(PR_SET_DUMPABLE, 0)`: no core dump, and `/proc/PID/mem` and `ptrace` attach are
-/// refused to anyone without `CAP_SYS_PTRACE`.
-pub(crate) fn set_not_dumpable() -> Result<(), i32> {
-    // SAFETY: PR_SET_DUMPABLE takes an integer argument; the unused ones must be zero.
-    match unsafe { libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0) } {
-        0 => Ok(()),
-        _ => Err(mem::errno()),
-    }
-}
-
-/// `prctl(PR_GET_DUMPABLE)`: whether the process may be dumped or traced by its owner.
-pub(crate) fn is_dumpable() -> Result<bool, i32> {
-    // SAFETY: PR_GET_DUMPABLE takes no further arguments (zeros).
-    match unsafe { libc::prctl(libc::PR_GET_DUMPABLE, 0, 0, 0, 0) } {
-        -1 => Err(mem::errno()),
-        value => Ok(value != 0),
-    }
-}
+// Not dumpable (`PR_SET_DUMPABLE` 0, FreeBSD's `procctl`): per OS; `NOT_DUMPABLE` names the
+// call, or is `None` where the OS has none.
+pub(crate) use super::os::{set_not_dumpable, NOT_DUMPABLE};
 
 /// The soft and hard `RLIMIT_CORE`.
 pub(crate) fn core_limit() -> Result<(u64, u64), i32> {
@@ -42,7 +27,10 @@ pub(crate) fn core_limit() -> Result<(u64, u64), i32> {
     };
     // SAFETY: `limit` is a valid `rlimit` for `getrlimit` to fill.
     match unsafe { libc::getrlimit(libc::RLIMIT_CORE, &mut limit) } {
-        0 => Ok((limit.rlim_cur, limit.rlim_max)),
+        0 => Ok((
+            super::os::rlim(limit.rlim_cur),
+            super::os::rlim(limit.rlim_max),
+        )),
         _ => Err(mem::errno()),
     }
 }

@@ -28,12 +28,8 @@ pub(crate) enum Step {
 
 /// Makes a secret memory file of `len` bytes; `Err(errno)` if the kernel does not offer it.
 fn create(len: usize) -> Result<libc::c_int, i32> {
-    // SAFETY: `memfd_secret(flags)` takes one integer and returns a new descriptor or -1.
-    let fd = unsafe { libc::syscall(libc::SYS_memfd_secret, libc::O_CLOEXEC as libc::c_uint) };
-    if fd < 0 {
-        return Err(mem::errno());
-    }
-    let fd = fd as libc::c_int;
+    // Linux only; ENOSYS from the other OS files, which the backend choice reports.
+    let fd = super::os::memfd_secret()?;
     let size = libc::off_t::try_from(len).map_err(|_| libc::EFBIG);
     // SAFETY: `fd` is the descriptor just created and owned here.
     let sized = size.and_then(|size| match unsafe { libc::ftruncate(fd, size) } {

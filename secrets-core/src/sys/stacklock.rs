@@ -24,17 +24,9 @@ use super::mem;
 /// `Ok(true)` when the kernel refuses `MADV_COLD` for it with `EINVAL`, `Ok(false)` when it
 /// accepts it, the `errno` of any other failure. Trust it only if [`answers`] is `true`.
 pub(crate) fn is_locked(page: usize) -> Result<bool, i32> {
-    // SAFETY: MADV_COLD never changes the contents, protection or locks of a page; at most it
-    // moves it to the inactive list, from which it is read back like any other page.
-    let ret =
-        unsafe { libc::madvise(page as *mut libc::c_void, mem::page_size(), libc::MADV_COLD) };
-    if ret == 0 {
-        return Ok(false);
-    }
-    match mem::errno() {
-        libc::EINVAL => Ok(true),
-        errno => Err(errno),
-    }
+    // The query is Linux's (`MADV_COLD`, in `os/linux.rs`); on other OSes it fails with
+    // ENOSYS, so `answers` is `false` there and every page is `Unknown` to the caller.
+    super::os::is_locked(page, mem::page_size())
 }
 
 /// Whether this kernel answers [`is_locked`] truthfully: a fresh page of our own reads as
@@ -63,7 +55,7 @@ fn probe(lock: fn(usize, usize) -> Result<(), i32>) -> Option<bool> {
             std::ptr::null_mut(),
             page,
             libc::PROT_READ | libc::PROT_WRITE,
-            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+            libc::MAP_PRIVATE | libc::MAP_ANON,
             -1,
             0,
         )

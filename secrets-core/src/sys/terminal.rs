@@ -278,6 +278,7 @@ mod tests {
     use std::fs::{File, OpenOptions};
     use std::os::fd::{AsFd, FromRawFd};
     use std::os::unix::fs::OpenOptionsExt;
+    use std::sync::{Mutex, PoisonError};
 
     use super::*;
 
@@ -292,17 +293,27 @@ mod tests {
         assert_eq!(unsafe { libc::grantpt(master.as_raw_fd()) }, 0, "grantpt");
         // SAFETY: as above.
         assert_eq!(unsafe { libc::unlockpt(master.as_raw_fd()) }, 0, "unlockpt");
-        let mut name = [0 as libc::c_char; 128];
-        // SAFETY: `name` is valid for writes of `name.len()` bytes.
-        let ret = unsafe { libc::ptsname_r(master.as_raw_fd(), name.as_mut_ptr(), name.len()) };
-        assert_eq!(ret, 0, "ptsname_r");
-        // SAFETY: `ptsname_r` succeeded, so `name` holds a NUL-terminated path.
-        let name = unsafe { CStr::from_ptr(name.as_ptr()) };
+        // `ptsname` (macOS has no `ptsname_r`) returns a buffer of the C library's that the
+        // next call overwrites: the lock keeps these tests (its only callers in this binary)
+        // from calling it at once, and the name is copied out before the lock is released.
+        static PTSNAME: Mutex<()> = Mutex::new(());
+        let name = {
+            let _only_caller = PTSNAME.lock().unwrap_or_else(PoisonError::into_inner);
+            // SAFETY: `ptsname` takes an open pty master; it returns NULL or a path.
+            let name = unsafe { libc::ptsname(master.as_raw_fd()) };
+            assert!(!name.is_null(), "ptsname: errno {}", errno());
+            // SAFETY: non-null, so a NUL-terminated path, not overwritten while the lock is
+            // held.
+            unsafe { CStr::from_ptr(name) }
+                .to_str()
+                .expect("pty path is UTF-8")
+                .to_owned()
+        };
         let slave = OpenOptions::new()
             .read(true)
             .write(true)
             .custom_flags(libc::O_NOCTTY | libc::O_CLOEXEC)
-            .open(name.to_str().expect("pty path is UTF-8"))
+            .open(&name)
             .expect("open pty slave");
         (master, slave)
     }
