@@ -45,8 +45,9 @@ impl fmt::Display for Measure {
 
 /// What [`harden_process`] did: each measure is listed as applied only once it was read back
 /// from the kernel, and each that this OS does not offer is listed as unavailable (never
-/// skipped in silence).
+/// skipped in silence). Made only by [`harden_process`]; more fields may come as platforms do.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct HardeningReport {
     /// Measures in force now.
     pub applied: Vec<Measure>,
