@@ -152,7 +152,7 @@ impl SecretVec<u8> {
     ///
     /// No byte passes through ordinary memory: the kernel copies from its pipe, socket or page
     /// cache buffer into a guarded buffer, which grows by moving to a guarded buffer twice its
-    /// size (see the [module doc](self)). Standard input is `std::io::stdin()` (a descriptor;
+    /// size (doubling, with checked arithmetic). Standard input is `std::io::stdin()` (a descriptor;
     /// read nothing through `std::io::stdin()` before, or its buffer holds part of the stream).
     ///
     /// # Errors

@@ -13,7 +13,7 @@ use crate::{active_backend, Backend};
 /// Made by [`usage`]. Every count is this process's own: a child made by `fork` starts from
 /// nothing (it inherits none of the guarded pages). Locked bytes are what this crate locked:
 /// the regions of dedicated secrets (whole pages of canary and data; guard pages are never
-/// locked), the pool's chunks, and regions kept for reuse. A stack [`Secret`](crate::Secret)
+/// locked), the pool's chunks, and regions kept for reuse. A stack [`Secret`](struct@crate::Secret)
 /// locks its pages only while its closure runs and is not counted.
 ///
 /// ```
