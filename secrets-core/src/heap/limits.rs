@@ -2,7 +2,7 @@
 //! memory running out. `sys/` reports only the `errno` and the step that failed; the policy of
 //! which [`Error`] that is lives here, where the placement knows what it asked for.
 
-use crate::sys::mem;
+use crate::sys::{code, mem};
 use crate::Error;
 
 use super::spare;
@@ -16,7 +16,7 @@ use super::spare;
 /// failure was reported (a pool chunk is up to 33), which the count read now no longer shows.
 fn at_map_count(errno: i32, undone: u64) -> bool {
     const MARGIN: u64 = 16;
-    errno == libc::ENOMEM
+    errno == code::ENOMEM
         && match (mem::mapping_count(), mem::max_map_count()) {
             (Some(count), Some(max)) => count.saturating_add(MARGIN + undone) >= max,
             // Without the figures, keep the old explanation: it is the likeliest one.
@@ -67,8 +67,8 @@ pub(crate) fn advise_error(
     errno: i32,
     undone: u64,
 ) -> Error {
-    if errno == libc::EAGAIN && at_map_count(libc::ENOMEM, undone) {
-        map_error(requested, libc::ENOMEM, mem::max_map_count())
+    if errno == code::EAGAIN && at_map_count(code::ENOMEM, undone) {
+        map_error(requested, code::ENOMEM, mem::max_map_count())
     } else {
         Error::Advise { advice, errno }
     }
@@ -114,8 +114,8 @@ pub(crate) fn release_kept() -> usize {
 /// process is near it, and memory running out ([`Error::OutOfMemory`]) if not.
 pub(crate) fn lock_error(requested: usize, locked: usize, errno: i32) -> Error {
     let limit = mem::memlock_limit();
-    let limit_explains_it = errno == libc::EPERM
-        || errno == libc::EAGAIN
+    let limit_explains_it = errno == code::EPERM
+        || errno == code::EAGAIN
         || (!mem::can_lock_without_limit()
             && limit
                 .is_some_and(|limit| mem::locked_bytes().saturating_add(locked as u64) > limit));

@@ -27,12 +27,42 @@
 //! operation, the step that failed); the placement layer (`heap/`) decides what that means.
 
 pub mod aead;
-pub(crate) mod fd;
-pub(crate) mod mem;
-pub(crate) mod process;
-pub(crate) mod secretmem;
+pub(crate) mod code;
 pub(crate) mod sodium;
+
+// POSIX systems share one file per module below, over the per-OS files in `os/`.
+#[cfg(unix)]
+pub(crate) mod fd;
+#[cfg(unix)]
+pub(crate) mod mem;
+#[cfg(unix)]
+pub(crate) mod process;
+#[cfg(unix)]
+pub(crate) mod secretmem;
+#[cfg(unix)]
 pub(crate) mod stacklock;
+#[cfg(unix)]
+pub(crate) mod terminal;
+
+// Windows shares nothing with them below libsodium: a file of its own per module, with the
+// same functions, under `windows/`.
+#[cfg(windows)]
+#[path = "windows/fd.rs"]
+pub(crate) mod fd;
+#[cfg(windows)]
+#[path = "windows/mem.rs"]
+pub(crate) mod mem;
+#[cfg(windows)]
+#[path = "windows/process.rs"]
+pub(crate) mod process;
+#[cfg(windows)]
+#[path = "windows/secretmem.rs"]
+pub(crate) mod secretmem;
+#[cfg(windows)]
+#[path = "windows/stacklock.rs"]
+pub(crate) mod stacklock;
+#[cfg(windows)]
+#[path = "windows/terminal.rs"]
 pub(crate) mod terminal;
 
 // The one place that chooses per OS. Android is Linux with Bionic for a C library: the same
@@ -50,11 +80,12 @@ mod os;
     target_os = "linux",
     target_os = "android",
     target_os = "macos",
-    target_os = "freebsd"
+    target_os = "freebsd",
+    windows
 )))]
 compile_error!(
-    "secrets-guarded supports Linux, Android, macOS and FreeBSD; this OS has no file in \
-     secrets-core/src/sys/os/ yet (Windows is planned)"
+    "secrets-guarded supports Linux, Android, macOS, FreeBSD and Windows; this OS has no file \
+     in secrets-core/src/sys/os/ yet"
 );
 
 #[cfg(target_os = "android")]

@@ -1,0 +1,27 @@
+//! The OS error codes that the layers above tell apart, under one name per meaning.
+//!
+//! Every `errno` this crate reports (in [`crate::Error`]'s `errno` fields, and between the
+//! layers) is the OS's own code for the failure, as `std::io::Error::raw_os_error` gives it:
+//! `errno` on POSIX systems, the Win32 error code (`GetLastError`) on Windows. The two number
+//! spaces differ, so code above `sys/` never compares with `libc::E*` directly; it compares
+//! with the names here, which are the `errno` constants on POSIX systems and the Win32 code of
+//! the same meaning on Windows.
+
+#[cfg(unix)]
+pub(crate) use libc::{EAGAIN, ENOMEM, EPERM};
+
+/// Windows' codes for the same failures.
+#[cfg(windows)]
+mod windows {
+    use windows_sys::Win32::Foundation as win;
+
+    /// Out of memory (`VirtualAlloc` of committed pages past the commit limit reports
+    /// `ERROR_COMMITMENT_LIMIT` instead; `sys/windows/mem.rs` reports both as this one).
+    pub(crate) const ENOMEM: i32 = win::ERROR_NOT_ENOUGH_MEMORY as i32;
+    /// The lock limit: `VirtualLock` past the process's minimum working set.
+    pub(crate) const EAGAIN: i32 = win::ERROR_WORKING_SET_QUOTA as i32;
+    /// Not allowed.
+    pub(crate) const EPERM: i32 = win::ERROR_ACCESS_DENIED as i32;
+}
+#[cfg(windows)]
+pub(crate) use windows::*;

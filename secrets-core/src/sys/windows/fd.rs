@@ -1,0 +1,1 @@
+//! Windows: to be written (issue 15); the same functions as `sys/fd.rs`.
