@@ -10,6 +10,9 @@ use crate::sys::{mem, process};
 pub enum Measure {
     /// `RLIMIT_CORE` set to 0, soft and hard: the kernel writes no core file, and the limit
     /// cannot be raised again without `CAP_SYS_RESOURCE`.
+    ///
+    /// Windows: not offered (crash dumps are written by Windows Error Reporting, configured
+    /// system-wide, not per process); listed in [`HardeningReport::unavailable`].
     CoreDumpsDisabled,
     /// Linux and Android: `prctl(PR_SET_DUMPABLE, 0)`: no core dump, and neither `ptrace`
     /// attach nor `/proc/PID/mem` is allowed to anyone without `CAP_SYS_PTRACE` (the process's
@@ -17,20 +20,23 @@ pub enum Measure {
     /// another program.
     ///
     /// FreeBSD: `procctl(PROC_TRACE_CTL_DISABLE)`: `ptrace` attach and `ktrace` refused.
-    /// macOS: not offered; listed in [`HardeningReport::unavailable`].
+    /// macOS and Windows: not offered; listed in [`HardeningReport::unavailable`].
     NotDumpable,
     /// Not applied by [`harden_process`] but to every page of guarded memory as it is made
     /// (`MADV_DONTDUMP` on Linux and Android, `MADV_NOCORE` on FreeBSD): those pages are left
     /// out of core dumps. Appears only in [`HardeningReport::unavailable`], on an OS that
-    /// cannot do it (macOS), where [`Measure::CoreDumpsDisabled`] is what keeps secrets out of
-    /// core files.
+    /// cannot do it (macOS, where [`Measure::CoreDumpsDisabled`] is what keeps secrets out of
+    /// core files; Windows).
     GuardedMemoryNotDumped,
 }
 
 impl fmt::Display for Measure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
-            Measure::CoreDumpsDisabled => "core dumps disabled (RLIMIT_CORE = 0)",
+            Measure::CoreDumpsDisabled => match process::CORE_DUMPS_OFF {
+                Some(call) => return write!(f, "core dumps disabled ({call})"),
+                None => "core dumps disabled (this OS has no per-process switch)",
+            },
             Measure::NotDumpable => match process::NOT_DUMPABLE {
                 Some(call) => return write!(f, "not dumpable ({call})"),
                 None => "not dumpable (this OS has no such call)",
@@ -55,7 +61,8 @@ pub struct HardeningReport {
     /// the call succeeded but reading the setting back showed it not in force).
     pub failed: Vec<(Measure, i32)>,
     /// Measures this OS does not offer, so that no call was made: empty on Linux, Android and
-    /// FreeBSD; on macOS [`Measure::NotDumpable`] and [`Measure::GuardedMemoryNotDumped`].
+    /// FreeBSD; on macOS [`Measure::NotDumpable`] and [`Measure::GuardedMemoryNotDumped`]; on
+    /// Windows all three.
     pub unavailable: Vec<Measure>,
 }
 
@@ -114,12 +121,16 @@ pub fn harden_process() -> HardeningReport {
         Ok(false) => report.failed.push((measure, 0)),
         Err(errno) => report.failed.push((measure, errno)),
     };
-    record(
-        Measure::CoreDumpsDisabled,
-        process::disable_core_dumps()
-            .and_then(|()| process::core_limit())
-            .map(|limit| limit == (0, 0)),
-    );
+    if process::CORE_DUMPS_OFF.is_some() {
+        record(
+            Measure::CoreDumpsDisabled,
+            process::disable_core_dumps()
+                .and_then(|()| process::core_limit())
+                .map(|limit| limit == (0, 0)),
+        );
+    } else {
+        report.unavailable.push(Measure::CoreDumpsDisabled);
+    }
     if process::NOT_DUMPABLE.is_some() {
         record(Measure::NotDumpable, process::set_not_dumpable());
     } else {

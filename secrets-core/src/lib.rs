@@ -77,7 +77,7 @@
 //! | `guarded.rs` | protection | yes | `Ref`/`RefMut` dereference guarded memory, justified by the borrow state that keeps it open |
 //! | `sealed.rs` | protection | no | how a sealed secret rests: ciphertext, its key in a guarded dedicated page, decrypted into a scratch slot that hands out its own bytes |
 //! | `heap/*.rs` | placement | yes | addresses of regions and slots this layer mapped and owns: canaries written and checked, data copied and zeroed, `mprotect` of its own pages |
-//! | `sys/*.rs` | os | yes | system calls and libsodium; no policy, no `Error`. What differs per OS is in `sys/os/` (`linux.rs` for Linux and Android, `macos.rs`, `freebsd.rs`), one file chosen in `sys/mod.rs` |
+//! | `sys/*.rs` | os | yes | system calls and libsodium; no policy, no `Error`. What differs per OS is in `sys/os/` (`linux.rs` for Linux and Android, `macos.rs`, `freebsd.rs`) over the POSIX calls shared in `sys/posix/` and `sys/*.rs`, and Windows has its own files in `sys/windows/`; all chosen in `sys/mod.rs` |
 //! | `ecosystem/*.rs` | containers | no | the optional `serde`, `zeroize`, `subtle` and `secrecy` integrations |
 //! | every other file | containers | no | safe code over the above |
 //!

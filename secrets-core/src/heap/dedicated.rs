@@ -270,7 +270,7 @@ impl super::Unit for Allocation {
     }
 
     fn close_read(&self, _at: NonNull<u8>) {
-        self.set_access_or_panic(Access::None);
+        self.set_access_or_panic(mem::AT_REST);
     }
 
     fn open_write(&self) -> Result<NonNull<u8>, Error> {
@@ -279,7 +279,7 @@ impl super::Unit for Allocation {
     }
 
     fn close_write(&self, _at: NonNull<u8>) {
-        self.set_access_or_panic(Access::None);
+        self.set_access_or_panic(mem::AT_REST);
     }
 }
 

@@ -95,17 +95,25 @@ impl PageSource for SodiumPages {
 
     unsafe fn seal(&self, region: &Region) -> Result<(), Error> {
         let page = mem::page_size();
+        let guarded_len = region.region_len + 2 * page;
+        let guard_failed = |errno| mapping_error(region.len, "mprotect", errno, guard_error);
         // `sizes` checked that the region and three more pages fit in `isize::MAX`.
-        // SAFETY: `[start - page, start + region_len + page)` is this allocation's region with
-        // its two guard pages; the caller guarantees no reference into it is alive.
-        unsafe {
-            mem::protect(
-                region.start - page,
-                region.region_len + 2 * page,
-                Access::None,
-            )
+        if mem::AT_REST == Access::None {
+            // SAFETY: `[start - page, start + region_len + page)` is this allocation's region
+            // with its two guard pages; the caller guarantees no reference into it is alive.
+            // One call for all three, since they end up alike.
+            unsafe { mem::protect(region.start - page, guarded_len, Access::None) }
+                .map_err(guard_failed)
+        } else {
+            for guard in [region.start - page, region.start + region.region_len] {
+                // SAFETY: a guard page of this allocation; nothing refers to it.
+                unsafe { mem::protect(guard, page, Access::None) }.map_err(guard_failed)?;
+            }
+            // SAFETY: the region of this allocation; the caller guarantees no reference into
+            // it is alive.
+            unsafe { mem::protect(region.start, region.region_len, mem::AT_REST) }
+                .map_err(guard_failed)
         }
-        .map_err(|errno| mapping_error(region.len, "mprotect", errno, guard_error))
     }
 
     unsafe fn release(&self, region: &Region) {
@@ -150,7 +158,7 @@ impl PageSource for SodiumPages {
                 })?;
             }
             // SAFETY: the page is ours and nothing refers to it.
-            unsafe { mem::protect(at, page, Access::None) }.map_err(|errno| {
+            unsafe { mem::protect(at, page, mem::AT_REST) }.map_err(|errno| {
                 unmap_on_error(mapping_error(requested, "mprotect", errno, guard_error))
             })?;
         }

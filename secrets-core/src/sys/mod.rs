@@ -14,13 +14,21 @@
 //! * [`stacklock`]: whether a stack page is locked already, so that a `Secret` leaves alone
 //!   the locks it did not take.
 //!
-//! What differs between operating systems is in one file per OS (or family) under `sys/os/`,
-//! chosen here and nowhere else: `os/linux.rs` (Linux and Android), `os/macos.rs`,
-//! `os/freebsd.rs`. Each offers the same functions and constants (dump and fork exclusion,
-//! not-dumpable, `memfd_secret`, the lock query, the flags of a reservation, `rlim_t`, the
-//! process's mapping and lock counts), and says through them what its OS does not offer
-//! (`None`, ENOSYS) rather than skipping it; the modules above are written once over them and
-//! over POSIX calls every supported OS has. `.ci/cross-check` type-checks the others.
+//! What differs between operating systems is chosen here and nowhere else, at two levels:
+//!
+//! * POSIX systems share the modules above (and `posix/mem.rs`, the POSIX half of [`mem`]),
+//!   written once over POSIX calls and over one file per OS (or family) under `os/`:
+//!   `os/linux.rs` (Linux and Android), `os/macos.rs`, `os/freebsd.rs`. Each offers the same
+//!   functions and constants (dump and fork exclusion, not-dumpable, `memfd_secret`, the lock
+//!   query, the flags of a reservation, `rlim_t`, the process's mapping and lock counts), and
+//!   says through them what its OS does not offer (`None`, ENOSYS) rather than skipping it.
+//! * Windows shares nothing with them below libsodium: `windows/` has its own file for each
+//!   module that calls the OS (`fd`, `process`, `secretmem`, `terminal`, and `windows/mem.rs`
+//!   for the Windows half of [`mem`]), with the same functions. What Windows lacks is said the
+//!   same way (`None`, `ERROR_NOT_SUPPORTED`).
+//!
+//! [`mem`] itself, [`stacklock`], [`aead`] and [`sodium`] are written once for every OS.
+//! `.ci/cross-check` type-checks the OSes this machine cannot run.
 //!
 //! This is the bottom layer: it names no `crate::Error` and no `Backend`, and never asks which
 //! backend is active. A failed call returns its `errno` (and, where several calls make one
@@ -28,19 +36,17 @@
 
 pub mod aead;
 pub(crate) mod code;
+pub(crate) mod mem;
 pub(crate) mod sodium;
+pub(crate) mod stacklock;
 
 // POSIX systems share one file per module below, over the per-OS files in `os/`.
 #[cfg(unix)]
 pub(crate) mod fd;
 #[cfg(unix)]
-pub(crate) mod mem;
-#[cfg(unix)]
 pub(crate) mod process;
 #[cfg(unix)]
 pub(crate) mod secretmem;
-#[cfg(unix)]
-pub(crate) mod stacklock;
 #[cfg(unix)]
 pub(crate) mod terminal;
 
@@ -50,17 +56,11 @@ pub(crate) mod terminal;
 #[path = "windows/fd.rs"]
 pub(crate) mod fd;
 #[cfg(windows)]
-#[path = "windows/mem.rs"]
-pub(crate) mod mem;
-#[cfg(windows)]
 #[path = "windows/process.rs"]
 pub(crate) mod process;
 #[cfg(windows)]
 #[path = "windows/secretmem.rs"]
 pub(crate) mod secretmem;
-#[cfg(windows)]
-#[path = "windows/stacklock.rs"]
-pub(crate) mod stacklock;
 #[cfg(windows)]
 #[path = "windows/terminal.rs"]
 pub(crate) mod terminal;

@@ -2,6 +2,10 @@
 
 use super::mem;
 
+/// How core files are turned off: `RLIMIT_CORE` (every POSIX system has it; Windows does
+/// not, and says `None`).
+pub(crate) const CORE_DUMPS_OFF: Option<&str> = Some("RLIMIT_CORE = 0");
+
 /// Sets `RLIMIT_CORE` to zero (soft and hard), so no core file is written.
 pub(crate) fn disable_core_dumps() -> Result<(), i32> {
     let zero = libc::rlimit {

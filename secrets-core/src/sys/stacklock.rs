@@ -15,6 +15,10 @@
 //! that was swappable until then anyway. [`answers`] checks once, on a page of its own, that
 //! the kernel really behaves so; where it does not (an older kernel, a seccomp filter), the
 //! caller must not rely on [`is_locked`].
+//!
+//! Windows keeps no count of `VirtualLock`s either, and answers the question directly: the
+//! `Locked` bit of the page's working-set entry (`QueryWorkingSetEx`, in `windows/mem.rs`),
+//! checked by the same probe. macOS and FreeBSD cannot answer (ENOSYS).
 
 use std::sync::OnceLock;
 
@@ -24,9 +28,10 @@ use super::mem;
 /// `Ok(true)` when the kernel refuses `MADV_COLD` for it with `EINVAL`, `Ok(false)` when it
 /// accepts it, the `errno` of any other failure. Trust it only if [`answers`] is `true`.
 pub(crate) fn is_locked(page: usize) -> Result<bool, i32> {
-    // The query is Linux's (`MADV_COLD`, in `os/linux.rs`); on other OSes it fails with
-    // ENOSYS, so `answers` is `false` there and every page is `Unknown` to the caller.
-    super::os::is_locked(page, mem::page_size())
+    // The query is Linux's (`MADV_COLD`, in `os/linux.rs`) and Windows' (`QueryWorkingSetEx`,
+    // in `windows/mem.rs`); on other OSes it fails with ENOSYS, so `answers` is `false` there
+    // and every page is `Unknown` to the caller.
+    mem::is_locked(page, mem::page_size())
 }
 
 /// Whether this kernel answers [`is_locked`] truthfully: a fresh page of our own reads as
@@ -48,22 +53,13 @@ pub(crate) fn answers(lock: fn(usize, usize) -> Result<(), i32>) -> bool {
 /// does not, `None` if the test page could not be mapped or locked.
 fn probe(lock: fn(usize, usize) -> Result<(), i32>) -> Option<bool> {
     let page = mem::page_size();
-    // SAFETY: a new private anonymous mapping, placed by the kernel where nothing else is; no
-    // Rust object refers to it.
-    let addr = unsafe {
-        libc::mmap(
-            std::ptr::null_mut(),
-            page,
-            libc::PROT_READ | libc::PROT_WRITE,
-            libc::MAP_PRIVATE | libc::MAP_ANON,
-            -1,
-            0,
-        )
-    };
-    if addr == libc::MAP_FAILED {
+    let addr = mem::reserve(page).ok()?;
+    // SAFETY: the page was reserved just now, for this probe alone; nothing refers to it.
+    if unsafe { mem::map_anonymous_at(addr, page) }.is_err() {
+        // SAFETY: as above; the reservation is unused.
+        unsafe { mem::unmap(addr, page) };
         return None;
     }
-    let addr = addr as usize;
     // Under `mlockall(MCL_FUTURE)` the new page is locked already: unlock this page of ours.
     let answers = match mem::unlock(addr, page) {
         Err(_) => None,
@@ -75,8 +71,8 @@ fn probe(lock: fn(usize, usize) -> Result<(), i32>) -> Option<bool> {
             _ => Some(false),
         },
     };
-    // SAFETY: unmaps the page mapped above, which nothing refers to; `munmap` also drops its
-    // lock. It cannot fail for a mapping of our own.
-    unsafe { libc::munmap(addr as *mut libc::c_void, page) };
+    // SAFETY: unmaps the page mapped above, which nothing refers to; unmapping also drops its
+    // lock.
+    unsafe { mem::unmap(addr, page) };
     answers
 }

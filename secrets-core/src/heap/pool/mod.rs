@@ -95,7 +95,8 @@ impl PageCell {
         self.lock.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Opens the page with `access` for `f`, under its lock, and makes it `PROT_NONE` again.
+    /// Opens the page with `access` for `f`, under its lock, and puts it back at rest
+    /// (`PROT_NONE`; see [`mem::AT_REST`] for Windows).
     fn with_open<R>(&self, access: Access, f: impl FnOnce(usize) -> R) -> R {
         let _locked = self.lock();
         let addr = self.addr();
@@ -107,8 +108,8 @@ impl PageCell {
         }
         let result = f(addr);
         // SAFETY: as above; `f` has returned and keeps no reference.
-        if let Err(errno) = unsafe { mem::protect(addr, page, Access::None) } {
-            protection_failed(Access::None, errno);
+        if let Err(errno) = unsafe { mem::protect(addr, page, mem::AT_REST) } {
+            protection_failed(mem::AT_REST, errno);
         }
         result
     }
