@@ -30,6 +30,13 @@ const DONT_DUMP_CALL: &str = match mem::DONT_DUMP {
     None => "dump exclusion",
 };
 
+/// The call that has the kernel zero locked pages left behind by a crash, for errors (only
+/// macOS has one: `mem::ZERO_WIRED` is `None` elsewhere, and the call does nothing there).
+const ZERO_WIRED_CALL: &str = match mem::ZERO_WIRED {
+    Some(call) => call,
+    None => "zeroing of wired pages",
+};
+
 /// The [`PageSource`] of [`crate::Backend::Sodium`].
 pub(crate) struct SodiumPages;
 
@@ -88,6 +95,8 @@ impl PageSource for SodiumPages {
         // The region's mapping and its two guard pages, which `free_on_error` unmaps.
         mem::dont_fork(start, region_len)
             .map_err(|errno| advise_error(len, mem::DONT_FORK, errno, 3))?;
+        mem::zero_wired(start, region_len)
+            .map_err(|errno| advise_error(len, ZERO_WIRED_CALL, errno, 3))?;
         free_on_error.0 = None;
         drop(free_on_error);
         Ok(region)
@@ -152,6 +161,7 @@ impl PageSource for SodiumPages {
                     mem::dont_dump as fn(usize, usize) -> Result<(), i32>,
                 ),
                 (mem::DONT_FORK, mem::dont_fork),
+                (ZERO_WIRED_CALL, mem::zero_wired),
             ] {
                 advise(at, page).map_err(|errno| {
                     unmap_on_error(advise_error(requested, advice, errno, undone))

@@ -36,6 +36,16 @@ pub(crate) fn dont_fork(addr: usize, len: usize) -> Result<(), i32> {
     check(unsafe { libc::madvise(addr as *mut libc::c_void, len, libc::MADV_DONTFORK) })
 }
 
+/// What makes the kernel zero locked pages whose mapping goes away while they are still
+/// locked: nothing to ask for here (macOS's `MADV_ZERO_WIRED_PAGES`).
+pub(crate) const ZERO_WIRED: Option<&str> = None;
+
+/// Does nothing: there is no such advice here ([`ZERO_WIRED`] is `None`). Guarded memory is
+/// zeroed by this crate before it is released; a crash skips that on every OS but macOS.
+pub(crate) fn zero_wired(_addr: usize, _len: usize) -> Result<(), i32> {
+    Ok(())
+}
+
 /// The call that makes the process undumpable and untraceable by its own user.
 pub(crate) const NOT_DUMPABLE: Option<&str> = Some("PR_SET_DUMPABLE = 0");
 

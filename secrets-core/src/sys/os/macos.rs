@@ -2,7 +2,8 @@
 //! as `linux.rs`, with what macOS lacks said so rather than skipped.
 //!
 //! Kept: fork exclusion (`minherit(VM_INHERIT_NONE)`), and through the shared code guard
-//! pages, `mlock` and `PROT_NONE` at rest. Not offered by macOS, and reported:
+//! pages, `mlock` and `PROT_NONE` at rest. Added: `MADV_ZERO_WIRED_PAGES` on guarded memory,
+//! so that locked pages left behind by a crash are zeroed by the kernel. Not offered by macOS, and reported:
 //! * no per-range exclusion from core dumps ([`DONT_DUMP`] is `None`; `harden_process()`
 //!   lists it as unavailable: `RLIMIT_CORE = 0` is what keeps secrets out of core files here);
 //! * no `PR_SET_DUMPABLE` ([`NOT_DUMPABLE`] is `None`, listed as unavailable too);
@@ -36,6 +37,22 @@ pub(crate) fn dont_fork(addr: usize, len: usize) -> Result<(), i32> {
     // SAFETY: `minherit` only sets the inheritance of the caller's own pages; this process's
     // view is unchanged.
     match unsafe { libc::minherit(addr as *mut libc::c_void, len, libc::VM_INHERIT_NONE) } {
+        0 => Ok(()),
+        _ => Err(errno()),
+    }
+}
+
+/// What makes the kernel zero locked pages whose mapping goes away while they are still
+/// locked.
+pub(crate) const ZERO_WIRED: Option<&str> = Some("MADV_ZERO_WIRED_PAGES");
+
+/// `madvise(MADV_ZERO_WIRED_PAGES)`: if the mapping of `[addr, addr + len)` is deleted while
+/// its pages are still wired (`mlock`: the process crashed or exited before this crate could
+/// zero and unlock them), the kernel zeroes them before they go back to the free list.
+pub(crate) fn zero_wired(addr: usize, len: usize) -> Result<(), i32> {
+    // SAFETY: MADV_ZERO_WIRED_PAGES only sets a flag on the mapping entries; contents,
+    // protection and locks are unchanged.
+    match unsafe { libc::madvise(addr as *mut libc::c_void, len, libc::MADV_ZERO_WIRED_PAGES) } {
         0 => Ok(()),
         _ => Err(errno()),
     }

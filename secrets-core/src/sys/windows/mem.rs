@@ -227,6 +227,16 @@ pub(crate) fn dont_fork(_addr: usize, _len: usize) -> Result<(), i32> {
     Ok(())
 }
 
+/// What makes the kernel zero locked pages whose mapping goes away while they are still
+/// locked: nothing to ask for here (macOS's `MADV_ZERO_WIRED_PAGES`).
+pub(crate) const ZERO_WIRED: Option<&str> = None;
+
+/// Does nothing: there is no such advice here ([`ZERO_WIRED`] is `None`). Guarded memory is
+/// zeroed by this crate before it is released; a crash skips that on every OS but macOS.
+pub(crate) fn zero_wired(_addr: usize, _len: usize) -> Result<(), i32> {
+    Ok(())
+}
+
 /// Bit 0 of a working-set entry (`Valid`): the page is in the working set.
 const WORKING_SET_VALID: usize = 1;
 /// Bit 22 of a valid working-set entry (`Locked`, after `Valid:1`, `ShareCount:3`,
