@@ -26,6 +26,12 @@
 //! [`Error`] when a protection cannot be put in place (lock limit, map count): no secret is
 //! ever handed out without its guard pages or its lock.
 //!
+//! Linux is where all of this is tested; on Android, macOS, FreeBSD and Windows the same API
+//! is type-checked, and what an OS cannot do is reported, not skipped (README, "Platforms").
+//! One difference is in the memory itself: on Windows a secret at rest stays locked and is
+//! read-only rather than inaccessible, since Windows does not keep `PAGE_NOACCESS` pages
+//! locked.
+//!
 //! ```
 //! use secrets_core::{SecretBox, SecretString};
 //!
