@@ -19,8 +19,9 @@ fn at_map_count(errno: i32, undone: u64) -> bool {
     errno == code::ENOMEM
         && match (mem::mapping_count(), mem::max_map_count()) {
             (Some(count), Some(max)) => count.saturating_add(MARGIN + undone) >= max,
-            // Without the figures, keep the old explanation: it is the likeliest one.
-            _ => true,
+            // Without the figures, keep the old explanation where the kernel has such a limit
+            // (Linux): it is the likeliest one. Elsewhere there is no map count to blame.
+            _ => mem::MAP_COUNT_LIMITED,
         }
 }
 

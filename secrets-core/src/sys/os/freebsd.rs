@@ -102,6 +102,10 @@ pub(crate) fn rlim(value: libc::rlim_t) -> u64 {
     u64::try_from(value).unwrap_or(u64::MAX)
 }
 
+/// Whether the kernel limits how many mappings a process may have: not as Linux does, so a
+/// failed mapping is never explained by a map count.
+pub(crate) const MAP_COUNT_LIMITED: bool = false;
+
 /// Unknown: no `/proc/self/maps` by default.
 pub(crate) fn mapping_count() -> Option<u64> {
     None

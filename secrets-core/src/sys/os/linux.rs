@@ -95,6 +95,9 @@ pub(crate) fn rlim(value: libc::rlim_t) -> u64 {
     value
 }
 
+/// Whether the kernel limits how many mappings a process may have (`vm.max_map_count`).
+pub(crate) const MAP_COUNT_LIMITED: bool = true;
+
 /// How many mappings this process has (lines of `/proc/self/maps`), for telling a failure at
 /// `vm.max_map_count` from other failures; `None` if unreadable. Reads the whole file (a few
 /// MB at the map count): for error paths only. It counts through a buffer on the stack, since

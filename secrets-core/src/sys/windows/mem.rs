@@ -263,6 +263,9 @@ pub(crate) fn is_locked(page: usize, _len: usize) -> Result<bool, i32> {
     Ok(flags & WORKING_SET_VALID != 0 && flags & WORKING_SET_LOCKED != 0)
 }
 
+/// Whether the kernel limits how many mappings a process may have: no.
+pub(crate) const MAP_COUNT_LIMITED: bool = false;
+
 /// Unknown: Windows has no count of mappings to run into.
 pub(crate) fn mapping_count() -> Option<u64> {
     None
