@@ -566,3 +566,67 @@ impl From<Error> for io::Error {
         io::Error::new(kind, err)
     }
 }
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_key_file_not_private_says_why_whom_and_the_fix() {
+        let owned = Error::KeyFileNotPrivate {
+            path: PathBuf::from(r"C:\keys\master.key"),
+            reason: "its DACL grants access to",
+            sid: Some(String::from("S-1-1-0")),
+        }
+        .to_string();
+        for part in [
+            r"refusing key file C:\keys\master.key: its DACL grants access to S-1-1-0, but",
+            "SYSTEM and Administrators",
+            r"icacls C:\keys\master.key /setowner %USERNAME%",
+            "/inheritance:r /grant:r %USERNAME%:F",
+        ] {
+            assert!(owned.contains(part), "{owned:?} lacks {part:?}");
+        }
+        let no_dacl = Error::KeyFileNotPrivate {
+            path: PathBuf::from("k"),
+            reason: "it has no DACL, so everyone may open it",
+            sid: None,
+        }
+        .to_string();
+        assert!(no_dacl.contains("everyone may open it, but"), "{no_dacl:?}");
+    }
+
+    /// The messages that depend on the OS error code pick it through `sys/code.rs`'s names,
+    /// which are the errno values on POSIX systems (and the Win32 codes on Windows).
+    #[test]
+    fn the_os_codes_that_change_a_message_are_the_errno_values() {
+        let link = Error::KeyFileIo {
+            path: PathBuf::from("k"),
+            operation: "open",
+            errno: libc::ELOOP,
+        };
+        assert!(link.to_string().contains("symbolic link"), "{link}");
+        let closed = Error::Stream {
+            operation: "write",
+            kind: io::ErrorKind::BrokenPipe,
+            errno: Some(libc::EPIPE),
+        };
+        assert!(closed.to_string().contains("was closed"), "{closed}");
+        let nonblocking = Error::Stream {
+            operation: "read",
+            kind: io::ErrorKind::WouldBlock,
+            errno: Some(libc::EAGAIN),
+        };
+        assert!(
+            nonblocking.to_string().contains("non-blocking"),
+            "{nonblocking}"
+        );
+        let other = Error::Stream {
+            operation: "read",
+            kind: io::ErrorKind::Other,
+            errno: Some(libc::EIO),
+        };
+        assert!(!other.to_string().contains("non-blocking"), "{other}");
+        assert_eq!(code::EIO, libc::EIO);
+    }
+}

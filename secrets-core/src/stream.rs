@@ -120,13 +120,16 @@ fn read_stream(
     Ok(Filled { buf, len })
 }
 
-/// `fd` borrowed as the platform's descriptor: a `BorrowedFd`, or a `BorrowedHandle` on
-/// Windows.
+/// `fd` borrowed as the platform's descriptor: a `BorrowedFd`.
+#[cfg(unix)]
 fn borrow(fd: &impl AsDescriptor) -> Descriptor<'_> {
-    #[cfg(unix)]
-    return fd.as_fd();
-    #[cfg(windows)]
-    return fd.as_handle();
+    fd.as_fd()
+}
+
+/// `fd` borrowed as the platform's descriptor: a `BorrowedHandle` on Windows.
+#[cfg(windows)]
+fn borrow(fd: &impl AsDescriptor) -> Descriptor<'_> {
+    fd.as_handle()
 }
 
 /// [`read_stream`] with `read(2)` (`ReadFile` on Windows) on `fd`.

@@ -116,6 +116,17 @@ impl CounterKey for Aes256GcmKey {}
 /// | **the file copied, with the key, to a second machine** | **not detected**: two counters count the same nonces |
 /// | **the file deleted, then created again for the same key** | **not detected**: the count starts at 0 |
 ///
+/// On Windows the same holds with Windows' calls: the lock is `LockFileEx` (exclusive, not
+/// waiting; Windows' locks are mandatory, so no other handle can read or write the file while
+/// it is held), `pwrite` is `WriteFile` at an offset (`seek_write`), `fdatasync` is
+/// `FlushFileBuffers`. `create` makes the file with a protected DACL that lets this user alone
+/// in (owner: the user; nothing inherited from the directory), and `open` takes it only if it
+/// is a file on a disk, not a reparse point (symbolic link, junction), owned by this user (or
+/// SYSTEM or Administrators, as root), with a DACL that exists and lets no other SID write it,
+/// delete it or change its DACL or owner. Windows has no `fsync` of a directory: after
+/// `create` the name is as durable as NTFS's journal makes it (the file's bytes were flushed
+/// before it was named). This is type-checked, not yet run, in this repository's CI.
+///
 /// A file cannot tell an old copy of itself from itself. Hence:
 ///
 /// * for a key that lives long, is backed up, or is used on several machines, prefer random

@@ -195,13 +195,19 @@ impl<T: Bytes> SecretBox<T> {
     /// exactly `size_of::<T>()` bytes long. The bytes go from `read(2)` straight into the
     /// guarded page.
     ///
+    /// On Windows the same checks are made in Windows' terms, on the open handle: not a
+    /// reparse point (a symbolic link, a junction), a file on a disk, owned by this process's
+    /// user (or SYSTEM or Administrators, as root), and a DACL that allows no access at all to
+    /// any other SID (and is not missing); see [`Error::KeyFileNotPrivate`].
+    ///
     /// # Errors
     /// [`Error::KeyFileMode`] (with the mode, and `chmod 0400` as the fix),
     /// [`Error::KeyFileOwner`] (the owner and the uid expected),
     /// [`Error::KeyFileLength`] (expected vs found), [`Error::KeyFileNotRegular`] (a
     /// directory, a FIFO, a device or terminal, which is not made the controlling terminal),
     /// [`Error::KeyFileIo`] (missing file, symbolic link: ELOOP, read errors), or an
-    /// allocation error. On every error the guarded page is zeroed and released.
+    /// allocation error; on Windows [`Error::KeyFileNotPrivate`] instead of the mode and owner
+    /// errors, and `ERROR_REPARSE_POINT_ENCOUNTERED` for a reparse point. On every error the guarded page is zeroed and released.
     ///
     /// ```
     /// use secrets_core::SecretBox;

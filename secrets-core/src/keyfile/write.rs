@@ -130,6 +130,10 @@ impl<T: Bytes, S: Storage> SecretBox<T, S> {
     /// no file at `path` or the complete key, never part of one. To overwrite a key file on
     /// purpose, use [`replace`](Self::replace).
     ///
+    /// On Windows the file is created with a protected DACL granting the current user alone
+    /// full control (instead of mode 0400), named with `CreateHardLinkW` (NTFS; create-only as
+    /// on POSIX), and the directory is not flushed (Windows has no directory `fsync`).
+    ///
     /// # Errors
     /// [`Error::KeyFileExists`] if `path` is taken; [`Error::KeyFileIo`] naming the step that
     /// failed (create, write, fsync, link: also on a file system without hard links).
