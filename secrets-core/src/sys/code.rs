@@ -37,6 +37,8 @@ mod windows {
     /// The handle would have to wait (POSIX: EAGAIN/EWOULDBLOCK from a non-blocking
     /// descriptor): a `PIPE_NOWAIT` pipe with nothing to read (`ERROR_NO_DATA`) or no room to
     /// write (`WriteFile` writes 0 bytes); `sys/windows/fd.rs` reports both as this one.
+    /// Win32 has no file error code for "would block"; this is Winsock's `WSAEWOULDBLOCK`,
+    /// which std maps to `ErrorKind::WouldBlock` (`ERROR_NO_DATA` it maps to `BrokenPipe`).
     pub(crate) const EWOULDBLOCK: i32 = windows_sys::Win32::Networking::WinSock::WSAEWOULDBLOCK;
 }
 #[cfg(windows)]
