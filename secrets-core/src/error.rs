@@ -4,6 +4,7 @@ use std::fmt;
 use std::io;
 use std::path::PathBuf;
 
+use crate::sys::code;
 use crate::Backend;
 
 /// What went wrong when guarded memory could not be set up or filled.
@@ -181,6 +182,20 @@ pub enum Error {
         /// This process's effective uid, which may own it (root, uid 0, may too).
         effective_uid: u32,
     },
+    /// Windows: a key file's owner or DACL lets someone other than this process's user (and
+    /// SYSTEM and Administrators, accepted as root is on POSIX) read it or choose its bytes.
+    /// The Windows counterpart of [`KeyFileMode`](Error::KeyFileMode) and
+    /// [`KeyFileOwner`](Error::KeyFileOwner); never made on POSIX systems.
+    KeyFileNotPrivate {
+        /// The key file.
+        path: PathBuf,
+        /// What is wrong: "it is owned by", "its DACL grants access to", "it has no DACL, so
+        /// everyone may open it", "its DACL has an allow entry of a kind that is not checked
+        /// (an object or callback entry)".
+        reason: &'static str,
+        /// The SID the reason names (the owner, or the one granted access), as text.
+        sid: Option<String>,
+    },
     /// A key file loaded as a vector is shorter than
     /// [`SecretVec::MIN_KEY_FILE_LEN`](crate::SecretVec::MIN_KEY_FILE_LEN) bytes (an empty
     /// file is never a key: it is a truncated write or a placeholder).
@@ -219,7 +234,9 @@ pub enum Error {
         path: PathBuf,
         /// What was being done: `"open"`, `"read"`, `"write"`, ...
         operation: &'static str,
-        /// The `errno` (ELOOP: the path is a symbolic link, which is refused).
+        /// The `errno` (ELOOP: the path is a symbolic link, which is refused); on Windows the
+        /// Win32 error code (`ERROR_REPARSE_POINT_ENCOUNTERED`: the path is a reparse point,
+        /// which is refused).
         errno: i32,
     },
     /// Reading a password was interrupted (Ctrl-C at the prompt); nothing was kept.
@@ -406,6 +423,19 @@ impl fmt::Display for Error {
                 path.display(),
                 path.display()
             ),
+            Error::KeyFileNotPrivate { ref path, reason, ref sid } => write!(
+                f,
+                "refusing key file {}: {reason}{}{}, but only this process's user (and SYSTEM \
+                 and Administrators) may own or open a key file, since its owner chose its \
+                 bytes and whoever may read it has the key; check where it came from, then \
+                 make it the user's alone: `icacls {} /setowner %USERNAME%`, `icacls {} \
+                 /inheritance:r /grant:r %USERNAME%:F`",
+                path.display(),
+                if sid.is_some() { " " } else { "" },
+                sid.as_deref().unwrap_or(""),
+                path.display(),
+                path.display()
+            ),
             Error::KeyFileTooShort { ref path, minimum, found } => write!(
                 f,
                 "refusing key file {}: it holds {found} bytes, and a key file must hold at \
@@ -429,10 +459,11 @@ impl fmt::Display for Error {
                  path",
                 path.display()
             ),
-            Error::KeyFileIo { ref path, operation, errno } if errno == libc::ELOOP => write!(
+            Error::KeyFileIo { ref path, operation, errno } if errno == code::ELOOP => write!(
                 f,
-                "refusing key file {}: it is a symbolic link (cannot {operation} it with \
-                 O_NOFOLLOW); point to the file itself",
+                "refusing key file {}: it is a symbolic link (on Windows, any reparse point: \
+                 a symbolic link, a junction, a cloud placeholder) (cannot {operation} it \
+                 without following it); point to the file itself",
                 path.display()
             ),
             Error::KeyFileIo { ref path, operation, errno } => write!(
@@ -451,15 +482,16 @@ impl fmt::Display for Error {
                 "the secret stream is longer than the limit of {max_len} bytes; nothing was \
                  kept (the bytes read were zeroed); check the input, or allow a larger max_len"
             ),
-            Error::Stream { operation, kind, errno: Some(libc::EPIPE) } => write!(
+            Error::Stream { operation, kind, errno: Some(code::EPIPE) } => write!(
                 f,
                 "could not {operation} the secret: the other end of the pipe or socket was \
                  closed ({kind}); part of it may have been written"
             ),
-            Error::Stream { operation, errno: Some(libc::EAGAIN), .. } => write!(
+            Error::Stream { operation, errno: Some(code::EWOULDBLOCK), .. } => write!(
                 f,
-                "could not {operation} the secret: the descriptor is non-blocking (EAGAIN), \
-                 which is not supported; clear O_NONBLOCK first"
+                "could not {operation} the secret: the descriptor is non-blocking (EAGAIN; on \
+                 Windows a PIPE_NOWAIT pipe), which is not supported; clear O_NONBLOCK (set \
+                 PIPE_WAIT) first"
             ),
             Error::Stream { operation, errno: Some(errno), .. } => write!(
                 f,
@@ -532,5 +564,69 @@ impl From<Error> for io::Error {
             _ => io::ErrorKind::Other,
         };
         io::Error::new(kind, err)
+    }
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_key_file_not_private_says_why_whom_and_the_fix() {
+        let owned = Error::KeyFileNotPrivate {
+            path: PathBuf::from(r"C:\keys\master.key"),
+            reason: "its DACL grants access to",
+            sid: Some(String::from("S-1-1-0")),
+        }
+        .to_string();
+        for part in [
+            r"refusing key file C:\keys\master.key: its DACL grants access to S-1-1-0, but",
+            "SYSTEM and Administrators",
+            r"icacls C:\keys\master.key /setowner %USERNAME%",
+            "/inheritance:r /grant:r %USERNAME%:F",
+        ] {
+            assert!(owned.contains(part), "{owned:?} lacks {part:?}");
+        }
+        let no_dacl = Error::KeyFileNotPrivate {
+            path: PathBuf::from("k"),
+            reason: "it has no DACL, so everyone may open it",
+            sid: None,
+        }
+        .to_string();
+        assert!(no_dacl.contains("everyone may open it, but"), "{no_dacl:?}");
+    }
+
+    /// The messages that depend on the OS error code pick it through `sys/code.rs`'s names,
+    /// which are the errno values on POSIX systems (and the Win32 codes on Windows).
+    #[test]
+    fn the_os_codes_that_change_a_message_are_the_errno_values() {
+        let link = Error::KeyFileIo {
+            path: PathBuf::from("k"),
+            operation: "open",
+            errno: libc::ELOOP,
+        };
+        assert!(link.to_string().contains("symbolic link"), "{link}");
+        let closed = Error::Stream {
+            operation: "write",
+            kind: io::ErrorKind::BrokenPipe,
+            errno: Some(libc::EPIPE),
+        };
+        assert!(closed.to_string().contains("was closed"), "{closed}");
+        let nonblocking = Error::Stream {
+            operation: "read",
+            kind: io::ErrorKind::WouldBlock,
+            errno: Some(libc::EAGAIN),
+        };
+        assert!(
+            nonblocking.to_string().contains("non-blocking"),
+            "{nonblocking}"
+        );
+        let other = Error::Stream {
+            operation: "read",
+            kind: io::ErrorKind::Other,
+            errno: Some(libc::EIO),
+        };
+        assert!(!other.to_string().contains("non-blocking"), "{other}");
+        assert_eq!(code::EIO, libc::EIO);
     }
 }

@@ -253,7 +253,12 @@ pub mod __private {
     pub use crate::refusals::{SecretsCannotBeCloned, SecretsCannotBePrinted};
     pub use crate::sealed::key_page as sealed_key_page;
     pub use crate::secret_type::{placement_of, size_of_secret, ImplementedByDeriveSecret};
+    /// Files only this process's user may use, in Windows' terms (owner and DACL): created
+    /// with a private DACL, checked on open. For `secrets-nonce`'s counter files.
+    #[cfg(windows)]
+    pub use crate::sys::acl as windows_acl;
     pub use crate::sys::aead;
+    #[cfg(unix)]
     pub use crate::sys::process::effective_uid;
     pub use inventory;
 

@@ -28,9 +28,24 @@
 //!
 //! Descriptors must be blocking: EAGAIN from a non-blocking one is returned as an error, not
 //! waited out. EINTR is retried.
+//!
+//! On Windows the same functions take `impl AsHandle` (`std::os::windows::io`) instead of
+//! `impl AsFd`: a `File`, `std::io::pipe`'s ends, `Stdin`/`Stdout`, a child's pipes (a
+//! `TcpStream` is a socket, not a handle: use [`SecretVec::read_from`] for it). They call `ReadFile`
+//! and `WriteFile` straight into and out of guarded memory, at most `u32::MAX` bytes per call
+//! (longer buffers in pieces). The handle must be synchronous (not opened with
+//! `FILE_FLAG_OVERLAPPED`; every handle std makes is); a pipe's closed writing end is the end
+//! of the stream, a closed reading end is [`Error::Stream`] with `ERROR_BROKEN_PIPE` (kind
+//! `BrokenPipe`), and a `PIPE_NOWAIT` pipe that would wait is an error (`WSAEWOULDBLOCK`,
+//! kind `WouldBlock`), as a non-blocking descriptor is on POSIX. Windows has no EINTR.
 
 use std::io::{self, Read};
-use std::os::fd::AsFd;
+// The descriptor the functions below take: `impl AsFd` on POSIX systems, `impl AsHandle` on
+// Windows (the same names; each platform's rustdoc shows its own trait).
+#[cfg(unix)]
+use std::os::fd::{AsFd as AsDescriptor, BorrowedFd as Descriptor};
+#[cfg(windows)]
+use std::os::windows::io::{AsHandle as AsDescriptor, BorrowedHandle as Descriptor};
 
 use crate::sys::fd;
 use crate::{Error, SecretString, SecretVec};
@@ -105,9 +120,21 @@ fn read_stream(
     Ok(Filled { buf, len })
 }
 
-/// [`read_stream`] with `read(2)` on `fd`.
-fn read_fd(fd: impl AsFd, max_len: usize) -> Result<Filled, Error> {
-    let fd = fd.as_fd();
+/// `fd` borrowed as the platform's descriptor: a `BorrowedFd`.
+#[cfg(unix)]
+fn borrow(fd: &impl AsDescriptor) -> Descriptor<'_> {
+    fd.as_fd()
+}
+
+/// `fd` borrowed as the platform's descriptor: a `BorrowedHandle` on Windows.
+#[cfg(windows)]
+fn borrow(fd: &impl AsDescriptor) -> Descriptor<'_> {
+    fd.as_handle()
+}
+
+/// [`read_stream`] with `read(2)` (`ReadFile` on Windows) on `fd`.
+fn read_fd(fd: impl AsDescriptor, max_len: usize) -> Result<Filled, Error> {
+    let fd = borrow(&fd);
     read_stream(max_len, |room| {
         fd::read(fd, room).map_err(|errno| os_failure("read", errno))
     })
@@ -155,6 +182,10 @@ impl SecretVec<u8> {
     /// size (doubling, with checked arithmetic). Standard input is `std::io::stdin()` (a descriptor;
     /// read nothing through `std::io::stdin()` before, or its buffer holds part of the stream).
     ///
+    /// On Windows `fd` is `impl AsHandle` (a synchronous handle: every handle std makes is)
+    /// and the reads are `ReadFile`, at most `u32::MAX` bytes each; a pipe whose writing end
+    /// was closed has ended (`ERROR_BROKEN_PIPE` is its end of file).
+    ///
     /// # Errors
     /// * [`Error::StreamTooLong`] when the stream holds more than `max_len` bytes: reading
     ///   stops at byte `max_len + 1`, everything read is zeroed and released;
@@ -182,7 +213,7 @@ impl SecretVec<u8> {
     /// assert_eq!(err, Error::StreamTooLong { max_len: 8 });
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn read_from_fd(fd: impl AsFd, max_len: usize) -> Result<SecretVec<u8>, Error> {
+    pub fn read_from_fd(fd: impl AsDescriptor, max_len: usize) -> Result<SecretVec<u8>, Error> {
         read_fd(fd, max_len)?.into_vec()
     }
 
@@ -240,7 +271,7 @@ impl SecretString {
     /// assert_eq!(err, Error::InvalidUtf8 { valid_up_to: 2 });
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn read_from_fd(fd: impl AsFd, max_len: usize) -> Result<SecretString, Error> {
+    pub fn read_from_fd(fd: impl AsDescriptor, max_len: usize) -> Result<SecretString, Error> {
         read_fd(fd, max_len)?.into_string()
     }
 
@@ -275,6 +306,9 @@ impl SecretString {
 /// closed its end gives [`Error::Stream`] with EPIPE; a program that restored `SIGPIPE`'s
 /// default action is killed by it instead, as by any write.
 ///
+/// On Windows `fd` is `impl AsHandle` and the writes are `WriteFile`, at most `u32::MAX`
+/// bytes each; a reader that closed its end gives `ERROR_BROKEN_PIPE`.
+///
 /// # Errors
 /// [`Error::Stream`] with `operation: "write"` and the errno (EPIPE, EBADF, ENOSPC, EAGAIN for
 /// a non-blocking descriptor, which is not supported; EIO if `write(2)` wrote nothing). Part of
@@ -293,6 +327,6 @@ impl SecretString {
 /// // To standard output: `write_secret(std::io::stdout(), &key.borrow())?;`
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-pub fn write_secret(fd: impl AsFd, secret: &[u8]) -> Result<(), Error> {
-    fd::write_all(fd.as_fd(), secret).map_err(|errno| os_failure("write", errno))
+pub fn write_secret(fd: impl AsDescriptor, secret: &[u8]) -> Result<(), Error> {
+    fd::write_all(borrow(&fd), secret).map_err(|errno| os_failure("write", errno))
 }

@@ -41,10 +41,16 @@
 use std::fmt;
 use std::fs::{File, OpenOptions, TryLockError};
 use std::io::{self, Read};
+#[cfg(unix)]
 use std::os::unix::fs::{FileExt, MetadataExt, OpenOptionsExt, PermissionsExt};
+#[cfg(windows)]
+use std::os::windows::fs::{FileExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
+#[cfg(unix)]
 use secrets_core::__private::effective_uid;
+#[cfg(windows)]
+use secrets_core::__private::windows_acl::{self, Forbidden, NotPrivate};
 use secrets_core::Randomizable;
 
 use crate::aead::Sealer;
@@ -109,6 +115,17 @@ impl CounterKey for Aes256GcmKey {}
 /// | **the file restored from a backup or snapshot** | **not detected**: the count goes back and nonces repeat |
 /// | **the file copied, with the key, to a second machine** | **not detected**: two counters count the same nonces |
 /// | **the file deleted, then created again for the same key** | **not detected**: the count starts at 0 |
+///
+/// On Windows the same holds with Windows' calls: the lock is `LockFileEx` (exclusive, not
+/// waiting; Windows' locks are mandatory, so no other handle can read or write the file while
+/// it is held), `pwrite` is `WriteFile` at an offset (`seek_write`), `fdatasync` is
+/// `FlushFileBuffers`. `create` makes the file with a protected DACL that lets this user alone
+/// in (owner: the user; nothing inherited from the directory), and `open` takes it only if it
+/// is a file on a disk, not a reparse point (symbolic link, junction), owned by this user (or
+/// SYSTEM or Administrators, as root), with a DACL that exists and lets no other SID write it,
+/// delete it or change its DACL or owner. Windows has no `fsync` of a directory: after
+/// `create` the name is as durable as NTFS's journal makes it (the file's bytes were flushed
+/// before it was named). This is type-checked, not yet run, in this repository's CI.
 ///
 /// A file cannot tell an old copy of itself from itself. Hence:
 ///
@@ -191,13 +208,7 @@ impl<'k, K: CounterKey> CounterFile<'k, K> {
         let identity = identity(key)?;
         let bytes = new_file::<K::Algorithm>(&identity)?;
         let temporary = temporary_name(path);
-        let file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&temporary)
-            .map_err(|err| io_error(&temporary, "create", err))?;
+        let file = create_private(&temporary).map_err(|err| io_error(&temporary, "create", err))?;
         let made = write_new(&file, &temporary, &bytes).and_then(|()| {
             std::fs::hard_link(&temporary, path).map_err(|err| match err.kind() {
                 io::ErrorKind::AlreadyExists => Error::CounterExists {
@@ -214,9 +225,7 @@ impl<'k, K: CounterKey> CounterFile<'k, K> {
             Some(parent) if !parent.as_os_str().is_empty() => parent,
             _ => Path::new("."),
         };
-        File::open(directory)
-            .and_then(|dir| dir.sync_all())
-            .map_err(|err| io_error(directory, "sync directory", err))?;
+        sync_directory(directory).map_err(|err| io_error(directory, "sync directory", err))?;
         Ok(CounterFile {
             key,
             file,
@@ -279,13 +288,15 @@ impl<'k, K: CounterKey> CounterFile<'k, K> {
             .read(true)
             .write(true)
             // A symbolic link is refused (ELOOP); a FIFO or device opens without waiting and
-            // is refused by `check_private`.
-            .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_NOCTTY)
+            // is refused by `check_private`. On Windows a reparse point is opened itself and
+            // refused by `check_private`.
+            .custom_flags(NO_FOLLOW)
             .open(path)
             .map_err(|err| match err.kind() {
                 io::ErrorKind::NotFound => Error::CounterMissing {
                     path: path.to_owned(),
                 },
+                #[cfg(unix)]
                 _ if err.raw_os_error() == Some(libc::ELOOP) => Error::CounterNotPrivate {
                     path: path.to_owned(),
                     reason: "it is a symbolic link",
@@ -440,8 +451,7 @@ impl<'k, K: CounterKey> CounterFile<'k, K> {
         };
         let slot = 1 - self.slot;
         let bytes = slot_bytes(slot, record)?;
-        self.file
-            .write_all_at(&bytes, SLOT_AT[slot])
+        write_all_at(&self.file, &bytes, SLOT_AT[slot])
             .map_err(|err| io_error(&self.path, "write", err))?;
         // The file's length never changes, so `fdatasync` is enough to make the slot durable.
         self.file
@@ -498,9 +508,109 @@ impl<K: CounterKey> fmt::Debug for CounterBatch<'_, '_, K> {
     }
 }
 
+/// The flags that open a counter file without following a symbolic link (and without waiting
+/// on a FIFO, and without making a terminal the controlling one): `O_NOFOLLOW | O_NONBLOCK |
+/// O_NOCTTY`; on Windows `FILE_FLAG_OPEN_REPARSE_POINT`, so that a reparse point is opened
+/// itself and refused by `check_private` (Windows has no controlling terminal, and opening a
+/// pipe does not wait).
+#[cfg(unix)]
+const NO_FOLLOW: i32 = libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_NOCTTY;
+#[cfg(windows)]
+const NO_FOLLOW: u32 = windows_acl::OPEN_REPARSE_POINT;
+
+/// A new file at `path` for reading and writing, mode 0600.
+#[cfg(unix)]
+fn create_private(path: &Path) -> io::Result<File> {
+    OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+}
+
+/// A new file at `path` for reading and writing, created with a protected DACL that lets the
+/// current user alone in (owner: the user), never open to others for a moment.
+#[cfg(windows)]
+fn create_private(path: &Path) -> io::Result<File> {
+    windows_acl::create_new_private(path).map_err(io::Error::from_raw_os_error)
+}
+
+/// Makes the new name durable: `fsync(2)` of the directory.
+#[cfg(unix)]
+fn sync_directory(directory: &Path) -> io::Result<()> {
+    File::open(directory).and_then(|dir| dir.sync_all())
+}
+
+/// Windows has no `fsync` of a directory: the file was flushed (`FlushFileBuffers`) before it
+/// was named, and NTFS journals the naming (a documented limit: a crash right after `create`
+/// may lose the name, never leave a partial counter under it).
+#[cfg(windows)]
+fn sync_directory(_directory: &Path) -> io::Result<()> {
+    Ok(())
+}
+
+/// Writes all of `bytes` at `offset` (`pwrite(2)`; on Windows `WriteFile` at an offset,
+/// `seek_write`, continued after a short write).
+#[cfg(unix)]
+fn write_all_at(file: &File, bytes: &[u8], offset: u64) -> io::Result<()> {
+    file.write_all_at(bytes, offset)
+}
+
+/// Writes all of `bytes` at `offset` (`pwrite(2)`; on Windows `WriteFile` at an offset,
+/// `seek_write`, continued after a short write).
+#[cfg(windows)]
+fn write_all_at(file: &File, mut bytes: &[u8], mut offset: u64) -> io::Result<()> {
+    while !bytes.is_empty() {
+        match file.seek_write(bytes, offset) {
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(n) => {
+                bytes = bytes.get(n..).unwrap_or_default();
+                offset = u64::try_from(n)
+                    .ok()
+                    .and_then(|n| offset.checked_add(n))
+                    .ok_or(io::ErrorKind::InvalidInput)?;
+            }
+            Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
+            Err(err) => return Err(err),
+        }
+    }
+    Ok(())
+}
+
+/// Refuses a counter file that someone other than this process's user could rewrite (and so
+/// rewind), in Windows' terms: it must be a file on a disk, not a reparse point, owned by the
+/// user (or SYSTEM or Administrators, as root on POSIX), with a DACL none of whose entries
+/// that apply to it lets another SID write it, delete it or change its DACL or owner
+/// (`FILE_WRITE_DATA`, `FILE_APPEND_DATA`, `DELETE`, `WRITE_DAC`, `WRITE_OWNER`,
+/// `GENERIC_WRITE`, `GENERIC_ALL`); a file with no DACL at all lets everyone write it.
+/// Reading it reveals nothing (the key's identity is a keyed hash).
+#[cfg(windows)]
+fn check_private(file: &File, path: &Path) -> Result<(), Error> {
+    let reason = match windows_acl::check_private(file, Forbidden::WriteAccess) {
+        Ok(()) => return Ok(()),
+        Err(NotPrivate::NotRegular) => "it is not a regular file",
+        Err(NotPrivate::ReparsePoint) => "it is a symbolic link or another reparse point",
+        Err(NotPrivate::Owner { .. }) => "it is owned by another user",
+        Err(NotPrivate::NoDacl) => "it has no DACL, so everyone may write it",
+        Err(NotPrivate::Grants { .. }) => "its DACL lets another user write it",
+        Err(NotPrivate::UnreadableEntry { .. }) => {
+            "its DACL has an allow entry of a kind that is not checked"
+        }
+        Err(NotPrivate::Failed { call, code }) => {
+            return Err(io_error(path, call, io::Error::from_raw_os_error(code)))
+        }
+    };
+    Err(Error::CounterNotPrivate {
+        path: path.to_owned(),
+        reason,
+    })
+}
+
 /// Refuses a counter file that someone other than this process's user could rewrite (and so
 /// rewind): it must be a regular file, owned by the effective user (or root), and writable by
 /// no one else. Reading it reveals nothing (the key's identity is a keyed hash).
+#[cfg(unix)]
 fn check_private(file: &File, path: &Path) -> Result<(), Error> {
     let meta = file.metadata().map_err(|err| io_error(path, "stat", err))?;
     let reason = if !meta.file_type().is_file() {
@@ -532,12 +642,13 @@ fn lock(file: &File, path: &Path) -> Result<(), Error> {
 
 /// Locks the new file and writes and syncs all of it (`fsync`: its length is new too).
 fn write_new(file: &File, path: &Path, bytes: &[u8]) -> Result<(), Error> {
-    // The umask can only have taken bits away; set the mode exactly.
+    // The umask can only have taken bits away; set the mode exactly. (On Windows the DACL was
+    // given at creation.)
+    #[cfg(unix)]
     file.set_permissions(std::fs::Permissions::from_mode(0o600))
         .map_err(|err| io_error(path, "chmod", err))?;
     lock(file, path)?;
-    file.write_all_at(bytes, 0)
-        .map_err(|err| io_error(path, "write", err))?;
+    write_all_at(file, bytes, 0).map_err(|err| io_error(path, "write", err))?;
     file.sync_all().map_err(|err| io_error(path, "sync", err))
 }
 
@@ -589,6 +700,7 @@ mod tests {
 
     impl Scratch {
         fn new(label: &str) -> Scratch {
+            #[cfg(unix)]
             use std::os::unix::fs::DirBuilderExt;
             let mut tag = [0u8; 8];
             tag.randomize();
@@ -597,10 +709,10 @@ mod tests {
                 std::process::id(),
                 u64::from_ne_bytes(tag)
             ));
-            std::fs::DirBuilder::new()
-                .mode(0o700)
-                .create(&path)
-                .unwrap();
+            let mut builder = std::fs::DirBuilder::new();
+            #[cfg(unix)]
+            builder.mode(0o700);
+            builder.create(&path).unwrap();
             Scratch(path)
         }
     }

@@ -209,8 +209,9 @@ impl fmt::Display for Error {
                 f,
                 "counter file {} is refused because {reason}: whoever can write a counter file \
                  can set it back and make its key repeat nonces; it must be a regular file \
-                 owned by this process's user with mode 0600. If someone else could have \
-                 written it, replace the key (a new key, with a new counter file)",
+                 owned by this process's user with mode 0600 (on Windows: owned by this \
+                 user, with a DACL that lets no one else write it). If someone else could \
+                 have written it, replace the key (a new key, with a new counter file)",
                 path.display()
             ),
             Error::CounterExists { path } => write!(

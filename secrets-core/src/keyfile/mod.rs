@@ -29,16 +29,55 @@
 //! `fsync`, `link` + `unlink` (store) or `rename` (replace), `open` + `fsync` of the directory.
 //! A file system without hard links (FAT, some network and FUSE file systems) refuses `store`
 //! with [`Error::KeyFileIo`] naming `link`; `replace` works there, when replacing is intended.
+//!
+//! # Windows
+//!
+//! The same operations and guarantees, in Windows' terms (the calls are in `sys/windows/acl.rs`;
+//! this is type-checked, not yet run, in this repository's CI):
+//!
+//! * **loading** opens with `FILE_FLAG_OPEN_REPARSE_POINT`, so a symbolic link, junction,
+//!   mount point or cloud placeholder is opened itself and refused ([`Error::KeyFileIo`] with
+//!   `ERROR_REPARSE_POINT_ENCOUNTERED`, as ELOOP on POSIX); then, on the open handle, refuses
+//!   anything that is not a file on a disk (`GetFileType` is `FILE_TYPE_DISK`; a directory
+//!   does not open at all) with [`Error::KeyFileNotRegular`], and with
+//!   [`Error::KeyFileNotPrivate`] a file whose owner is not this process's user, SYSTEM or
+//!   Administrators, that has no DACL (everyone may open it), or whose DACL has an entry that
+//!   applies to the file (not inherit-only) and allows any access to any other SID (deny
+//!   entries are fine; an allow entry of a kind the check does not read, object or callback,
+//!   is refused). SYSTEM and Administrators are accepted as root is on POSIX: they can take
+//!   any file whatever its DACL says, and Windows gives them full control in every profile.
+//!   Windows has no controlling terminal and opening a named pipe does not wait, so
+//!   `O_NOCTTY` and `O_NONBLOCK` have no counterpart to set.
+//! * **writing** creates the temporary file with `CreateFileW(CREATE_NEW)` and a security
+//!   descriptor made for it (owner: the user; a protected DACL, nothing inherited from the
+//!   directory, with one entry: full control for the user), so it is never open to anyone
+//!   else, not even for a moment. `store` names it with `CreateHardLinkW` (std's
+//!   `hard_link`), which fails with `ERROR_ALREADY_EXISTS` if anything has the name, a
+//!   symbolic link included, and never replaces it: the create-only guarantee holds, on NTFS
+//!   (FAT and exFAT have no hard links: [`Error::KeyFileIo`] naming `link`, as on POSIX).
+//!   `replace` is std's `rename`, `MoveFileExW(MOVEFILE_REPLACE_EXISTING)` (falling back to
+//!   `FileRenameInfoEx` with POSIX semantics): on one NTFS volume a single rename that
+//!   replaces the target, which readers see whole or not at all; Microsoft does not document
+//!   it as atomic across a crash. It fails ([`Error::KeyFileIo`] naming `rename`) while
+//!   another process has the old file open without `FILE_SHARE_DELETE`.
+//! * **documented limits**: Windows has no `fsync` of a directory, so the new name is not
+//!   flushed (the file's bytes are, with `FlushFileBuffers`, before it is named; NTFS logs the
+//!   naming in its journal, and a crash right after may lose the name but never leaves part
+//!   of a key under it). A path longer than `MAX_PATH` (260 characters) needs the `\\?\`
+//!   prefix (or a process that opted in to long paths) for the temporary file's creation.
 
 mod write;
 
 use std::fs::{File, OpenOptions};
 use std::io::{ErrorKind, Read};
+#[cfg(unix)]
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::Path;
 
 use crate::bytes::{self, Bytes};
 use crate::storage::{Dedicated, Storage};
+use crate::sys::code;
+#[cfg(unix)]
 use crate::sys::process;
 use crate::{Error, SecretBox, SecretVec};
 
@@ -46,11 +85,58 @@ fn io_error(path: &Path, operation: &'static str, err: &std::io::Error) -> Error
     Error::KeyFileIo {
         path: path.to_owned(),
         operation,
-        errno: err.raw_os_error().unwrap_or(libc::EIO),
+        errno: err.raw_os_error().unwrap_or(code::EIO),
     }
 }
 
+/// Opens a key file for reading and checks it (on Windows: its owner and DACL, see the module
+/// docs); returns it with its length.
+#[cfg(windows)]
+fn open_checked(path: &Path) -> Result<(File, u64), Error> {
+    use crate::sys::acl::{self, Forbidden, NotPrivate};
+    use std::os::windows::fs::OpenOptionsExt;
+
+    let file = OpenOptions::new()
+        .read(true)
+        .custom_flags(acl::OPEN_REPARSE_POINT)
+        .open(path)
+        .map_err(|err| io_error(path, "open", &err))?;
+    let not_private = |reason, sid| Error::KeyFileNotPrivate {
+        path: path.to_owned(),
+        reason,
+        sid,
+    };
+    acl::check_private(&file, Forbidden::AnyAccess).map_err(|refusal| match refusal {
+        NotPrivate::NotRegular => Error::KeyFileNotRegular {
+            path: path.to_owned(),
+        },
+        NotPrivate::ReparsePoint => Error::KeyFileIo {
+            path: path.to_owned(),
+            operation: "open",
+            errno: code::ELOOP,
+        },
+        NotPrivate::Owner { sid } => not_private("it is owned by", Some(sid)),
+        NotPrivate::NoDacl => not_private("it has no DACL, so everyone may open it", None),
+        NotPrivate::Grants { sid } => not_private("its DACL grants access to", Some(sid)),
+        NotPrivate::UnreadableEntry { .. } => not_private(
+            "its DACL has an allow entry of a kind that is not checked (an object or callback \
+             entry)",
+            None,
+        ),
+        NotPrivate::Failed { call, code } => Error::KeyFileIo {
+            path: path.to_owned(),
+            operation: call,
+            errno: code,
+        },
+    })?;
+    let meta = file
+        .metadata()
+        .map_err(|err| io_error(path, "stat", &err))?;
+    Ok((file, meta.len()))
+}
+
 /// Opens a key file for reading and checks it; returns it with its length.
+#[cfg(unix)]
 fn open_checked(path: &Path) -> Result<(File, u64), Error> {
     let file = OpenOptions::new()
         .read(true)
@@ -109,13 +195,19 @@ impl<T: Bytes> SecretBox<T> {
     /// exactly `size_of::<T>()` bytes long. The bytes go from `read(2)` straight into the
     /// guarded page.
     ///
+    /// On Windows the same checks are made in Windows' terms, on the open handle: not a
+    /// reparse point (a symbolic link, a junction), a file on a disk, owned by this process's
+    /// user (or SYSTEM or Administrators, as root), and a DACL that allows no access at all to
+    /// any other SID (and is not missing); see [`Error::KeyFileNotPrivate`].
+    ///
     /// # Errors
     /// [`Error::KeyFileMode`] (with the mode, and `chmod 0400` as the fix),
     /// [`Error::KeyFileOwner`] (the owner and the uid expected),
     /// [`Error::KeyFileLength`] (expected vs found), [`Error::KeyFileNotRegular`] (a
     /// directory, a FIFO, a device or terminal, which is not made the controlling terminal),
     /// [`Error::KeyFileIo`] (missing file, symbolic link: ELOOP, read errors), or an
-    /// allocation error. On every error the guarded page is zeroed and released.
+    /// allocation error; on Windows [`Error::KeyFileNotPrivate`] instead of the mode and owner
+    /// errors, and `ERROR_REPARSE_POINT_ENCOUNTERED` for a reparse point. On every error the guarded page is zeroed and released.
     ///
     /// ```
     /// use secrets_core::SecretBox;

@@ -1,8 +1,11 @@
 //! Writing key files: `store` (create only, `link(2)`) and `replace` (`rename(2)`); the design
 //! and its cost in system calls are in the module docs of `keyfile`.
 
-use std::fs::{File, OpenOptions};
-use std::io::Write;
+use std::fs::File;
+#[cfg(unix)]
+use std::fs::OpenOptions;
+use std::io::{ErrorKind, Write};
+#[cfg(unix)]
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
@@ -54,13 +57,8 @@ fn write_key_file(path: &Path, bytes: &[u8], how: Naming) -> Result<(), Error> {
         )),
         keep: false,
     };
-    let mut file = OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o400)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
-        .open(&temporary.path)
-        .map_err(|err| io_error(path, "create", &err))?;
+    let mut file =
+        create_temporary(&temporary.path).map_err(|err| io_error(path, "create", &err))?;
     file.write_all(bytes)
         .map_err(|err| io_error(path, "write", &err))?;
     file.sync_all()
@@ -71,7 +69,8 @@ fn write_key_file(path: &Path, bytes: &[u8], how: Naming) -> Result<(), Error> {
             // `std::fs::hard_link` is `linkat(AT_FDCWD, temporary, AT_FDCWD, path, 0)` on
             // Linux: it neither follows a symbolic link at `path` nor replaces anything there.
             std::fs::hard_link(&temporary.path, path).map_err(|err| {
-                if err.raw_os_error() == Some(libc::EEXIST) {
+                // EEXIST; on Windows ERROR_ALREADY_EXISTS (`CreateHardLinkW`).
+                if err.kind() == ErrorKind::AlreadyExists {
                     Error::KeyFileExists {
                         path: path.to_owned(),
                     }
@@ -90,9 +89,38 @@ fn write_key_file(path: &Path, bytes: &[u8], how: Naming) -> Result<(), Error> {
             temporary.keep = true;
         }
     }
-    File::open(dir)
-        .and_then(|dir| dir.sync_all())
-        .map_err(|err| io_error(path, "fsync the directory of", &err))
+    sync_directory(dir).map_err(|err| io_error(path, "fsync the directory of", &err))
+}
+
+/// A new file at `path` for writing, mode 0400, not following a symbolic link.
+#[cfg(unix)]
+fn create_temporary(path: &Path) -> std::io::Result<File> {
+    OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o400)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+        .open(path)
+}
+
+/// A new file at `path` with a protected DACL that lets the current user alone in, created so
+/// (never open to others for a moment), not following a reparse point.
+#[cfg(windows)]
+fn create_temporary(path: &Path) -> std::io::Result<File> {
+    crate::sys::acl::create_new_private(path).map_err(std::io::Error::from_raw_os_error)
+}
+
+/// Makes the directory entries in `dir` durable: `fsync(2)` of the directory.
+#[cfg(unix)]
+fn sync_directory(dir: &Path) -> std::io::Result<()> {
+    File::open(dir).and_then(|dir| dir.sync_all())
+}
+
+/// Windows has no `fsync` of a directory (a documented limit, in the module docs of `keyfile`):
+/// the file's bytes were flushed before it was named, and NTFS journals the naming.
+#[cfg(windows)]
+fn sync_directory(_dir: &Path) -> std::io::Result<()> {
+    Ok(())
 }
 
 impl<T: Bytes, S: Storage> SecretBox<T, S> {
@@ -101,6 +129,10 @@ impl<T: Bytes, S: Storage> SecretBox<T, S> {
     /// link), it is left exactly as it was and the store is refused. A crash or error leaves
     /// no file at `path` or the complete key, never part of one. To overwrite a key file on
     /// purpose, use [`replace`](Self::replace).
+    ///
+    /// On Windows the file is created with a protected DACL granting the current user alone
+    /// full control (instead of mode 0400), named with `CreateHardLinkW` (NTFS; create-only as
+    /// on POSIX), and the directory is not flushed (Windows has no directory `fsync`).
     ///
     /// # Errors
     /// [`Error::KeyFileExists`] if `path` is taken; [`Error::KeyFileIo`] naming the step that

@@ -9,6 +9,8 @@
 
 #[cfg(unix)]
 pub(crate) use libc::{EAGAIN, ENOMEM, EPERM};
+#[cfg(unix)]
+pub(crate) use libc::{EIO, ELOOP, EPIPE, EWOULDBLOCK};
 
 /// Windows' codes for the same failures.
 #[cfg(windows)]
@@ -22,6 +24,22 @@ mod windows {
     pub(crate) const EAGAIN: i32 = win::ERROR_WORKING_SET_QUOTA as i32;
     /// Not allowed.
     pub(crate) const EPERM: i32 = win::ERROR_ACCESS_DENIED as i32;
+    /// An input/output error of the device (POSIX: EIO).
+    pub(crate) const EIO: i32 = win::ERROR_IO_DEVICE as i32;
+    /// The path is a symbolic link (POSIX: ELOOP, from `O_NOFOLLOW`); on Windows, any reparse
+    /// point (a symbolic link, a junction, a mount point, a cloud placeholder), which the key
+    /// and counter files refuse.
+    pub(crate) const ELOOP: i32 = win::ERROR_REPARSE_POINT_ENCOUNTERED as i32;
+    /// The reader closed its end of the pipe (POSIX: EPIPE). `WriteFile` reports it as
+    /// `ERROR_NO_DATA` ("the pipe is being closed") or `ERROR_BROKEN_PIPE`;
+    /// `sys/windows/fd.rs` reports both as this one.
+    pub(crate) const EPIPE: i32 = win::ERROR_BROKEN_PIPE as i32;
+    /// The handle would have to wait (POSIX: EAGAIN/EWOULDBLOCK from a non-blocking
+    /// descriptor): a `PIPE_NOWAIT` pipe with nothing to read (`ERROR_NO_DATA`) or no room to
+    /// write (`WriteFile` writes 0 bytes); `sys/windows/fd.rs` reports both as this one.
+    /// Win32 has no file error code for "would block"; this is Winsock's `WSAEWOULDBLOCK`,
+    /// which std maps to `ErrorKind::WouldBlock` (`ERROR_NO_DATA` it maps to `BrokenPipe`).
+    pub(crate) const EWOULDBLOCK: i32 = windows_sys::Win32::Networking::WinSock::WSAEWOULDBLOCK;
 }
 #[cfg(windows)]
 pub(crate) use windows::*;

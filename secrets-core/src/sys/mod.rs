@@ -53,6 +53,9 @@ pub(crate) mod terminal;
 // Windows shares nothing with them below libsodium: a file of its own per module, with the
 // same functions, under `windows/`.
 #[cfg(windows)]
+#[path = "windows/acl.rs"]
+pub mod acl;
+#[cfg(windows)]
 #[path = "windows/fd.rs"]
 pub(crate) mod fd;
 #[cfg(windows)]
