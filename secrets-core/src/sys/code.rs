@@ -9,6 +9,13 @@
 
 #[cfg(unix)]
 pub(crate) use libc::{EAGAIN, ENOMEM, EPERM};
+// Terminals (`password.rs`): no terminal at all (ENXIO: no controlling terminal; ENOENT: no
+// `/dev/tty`), a write to a descriptor not open for writing (EBADF: standard input, a
+// terminal opened read-only, gets no prompt; only POSIX compares with it, since the Windows
+// prompt always goes to the console's own output, `CONOUT$`), and the code reported when an
+// OS error carried none (EIO).
+#[cfg(unix)]
+pub(crate) use libc::{EBADF, EIO, ENOENT, ENXIO};
 
 /// Windows' codes for the same failures.
 #[cfg(windows)]
@@ -22,6 +29,13 @@ mod windows {
     pub(crate) const EAGAIN: i32 = win::ERROR_WORKING_SET_QUOTA as i32;
     /// Not allowed.
     pub(crate) const EPERM: i32 = win::ERROR_ACCESS_DENIED as i32;
+    /// No terminal: opening `CONIN$` or `CONOUT$` in a process without a console (a service,
+    /// `DETACHED_PROCESS`, a GUI program) fails with ERROR_INVALID_HANDLE.
+    pub(crate) const ENXIO: i32 = win::ERROR_INVALID_HANDLE as i32;
+    /// No such file or device.
+    pub(crate) const ENOENT: i32 = win::ERROR_FILE_NOT_FOUND as i32;
+    /// An I/O error on the device.
+    pub(crate) const EIO: i32 = win::ERROR_IO_DEVICE as i32;
 }
 #[cfg(windows)]
 pub(crate) use windows::*;
