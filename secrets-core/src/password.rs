@@ -289,7 +289,10 @@ impl SecretString {
     ///   process (`ExitProcess`, exit code `STATUS_CONTROL_C_EXIT` for Ctrl-C), now with echo
     ///   on. If a handler of the program's keeps the process alive, this returns
     ///   [`Error::Interrupted`].
-    /// * Ctrl-Z is read as a character of the password (U+001A), not as end of file.
+    /// * Ctrl-Z ends the password at once, with what was typed before it (`std`'s stdin also
+    ///   takes it for the end of the input): the counterpart of Ctrl-D, and at the start of
+    ///   the line an **empty** password, which callers that refuse one check with
+    ///   [`is_empty`](Self::is_empty).
     /// * A console line longer than the limit is read to its end and discarded, so the rest of
     ///   the password is not left for the next reader of the console.
     /// * In MSYS2 or Cygwin terminals (mintty, Git Bash without `winpty`) standard input is a
@@ -334,7 +337,10 @@ impl SecretString {
     /// * While `read(2)` waits, the line buffer is open for writing: the kernel writes into it.
     /// * On Windows, `TerminateProcess` (Task Manager's End task on the process, `taskkill /F`)
     ///   cannot be caught and leaves the console with echo off, as `SIGKILL` does; so does a
-    ///   control event while another thread reads a password at the same time. Input typed
+    ///   control event while another thread reads a password at the same time. A control
+    ///   event that does not end the read (one sent with `GenerateConsoleCtrlEvent`, say) and
+    ///   that a handler of the program's absorbs leaves echo on for the rest of that line: the
+    ///   guard's handler cannot know that a later one will keep the process alive. Input typed
     ///   before the prompt is not discarded.
     ///
     /// ```no_run
@@ -376,12 +382,13 @@ impl SecretString {
     }
 
     /// [`read_password`](Self::read_password) from a terminal only: standard input if it is a
-    /// terminal, else the controlling terminal (`/dev/tty`); never a line of piped standard
-    /// input, which is left untouched.
+    /// terminal, else the controlling terminal (`/dev/tty`; on Windows the console, `CONIN$`);
+    /// never a line of piped standard input, which is left untouched.
     ///
     /// # Errors
-    /// [`Error::NoTerminal`] when the process has no terminal (nothing is read); otherwise as
-    /// for [`read_password`](Self::read_password).
+    /// [`Error::NoTerminal`] when the process has no terminal (on Windows, no console: opening
+    /// `CONIN$` fails with ERROR_INVALID_HANDLE or ERROR_FILE_NOT_FOUND); nothing is read.
+    /// Otherwise as for [`read_password`](Self::read_password).
     ///
     /// ```no_run
     /// use secrets_core::{Error, SecretString};
@@ -404,11 +411,12 @@ impl SecretString {
 pub enum PasswordSource {
     /// Standard input, a terminal; echo was off while the password was typed.
     StdinTerminal,
-    /// The controlling terminal (`/dev/tty`), because standard input is not a terminal (a
-    /// pipe, a file, `/dev/null`); echo was off, and standard input was not read.
+    /// The controlling terminal (`/dev/tty`; on Windows the console, `CONIN$`), because
+    /// standard input is not a terminal (a pipe, a file, `/dev/null`, `NUL`); echo was off,
+    /// and standard input was not read.
     ControllingTerminal,
-    /// One line of standard input (a pipe, a file), because the process has no terminal at
-    /// all; nothing was echoed, since nothing echoes a pipe.
+    /// One line of standard input (a pipe, a file), because the process has no terminal (on
+    /// Windows, no console) at all; nothing was echoed, since nothing echoes a pipe.
     PlainStdin,
 }
 

@@ -37,11 +37,14 @@ use std::os::windows::io::{AsRawHandle, BorrowedHandle};
 use std::sync::atomic::{AtomicPtr, AtomicU32, AtomicU8, Ordering};
 
 use windows_sys::core::BOOL;
-use windows_sys::Win32::Foundation::{GetLastError, ERROR_BROKEN_PIPE, ERROR_OPERATION_ABORTED};
+use windows_sys::Win32::Foundation::{
+    GetLastError, SetLastError, ERROR_BROKEN_PIPE, ERROR_OPERATION_ABORTED,
+};
 use windows_sys::Win32::Storage::FileSystem::ReadFile;
 use windows_sys::Win32::System::Console::{
     GetConsoleMode, ReadConsoleW, SetConsoleCtrlHandler, SetConsoleMode, WriteConsoleW,
-    CONSOLE_MODE, ENABLE_ECHO_INPUT, ENABLE_LINE_INPUT, ENABLE_PROCESSED_INPUT,
+    CONSOLE_MODE, CONSOLE_READCONSOLE_CONTROL, ENABLE_ECHO_INPUT, ENABLE_LINE_INPUT,
+    ENABLE_PROCESSED_INPUT,
 };
 
 /// `GetLastError()` as the `i32` that `std::io::Error::raw_os_error` gives for it.
@@ -95,6 +98,11 @@ pub(crate) enum Read {
     Interrupted,
 }
 
+/// Ctrl-Z: ends a console read at once (the `CONSOLE_READCONSOLE_CONTROL` wakeup mask), and
+/// is taken for the end of the input, as `std`'s stdin does: the counterpart of Ctrl-D on a
+/// POSIX terminal.
+const CTRL_Z: u16 = 0x1A;
+
 /// `ReadConsoleW` of at most `buf.len()` UTF-16 units from the console input `handle`, straight
 /// into `buf` (the caller's guarded buffer).
 ///
@@ -104,25 +112,39 @@ pub(crate) enum Read {
 /// long returned NUL bytes for non-ASCII input. `ReadConsoleW` returns the text as typed, in
 /// UTF-16, whatever the code page; the caller converts it to UTF-8 guarded to guarded.
 ///
-/// In line mode (`ENABLE_LINE_INPUT`), the first call waits for Enter; what does not fit in
-/// `buf` stays in the console for the next calls (so one unit per call reads the line, as
-/// `std`'s stdin does for small buffers; a surrogate pair then arrives in two calls).
+/// In line mode (`ENABLE_LINE_INPUT`), the first call waits for Enter (or Ctrl-Z); what does
+/// not fit in `buf` stays in the console for the next calls (so one unit per call reads the
+/// line, as `std`'s stdin does for small buffers; a surrogate pair then arrives in two calls).
+/// A Ctrl-Z that ends the read is not counted: a one-unit read of it gives `Units(0)`, the end
+/// of the input.
 ///
 /// # Errors
 /// The Win32 error code (ERROR_INVALID_HANDLE: not a console input handle).
 pub(crate) fn read_console(handle: BorrowedHandle<'_>, buf: &mut [u16]) -> Result<Read, i32> {
+    let control = CONSOLE_READCONSOLE_CONTROL {
+        // The struct's size, a few bytes, fits any `u32`.
+        nLength: std::mem::size_of::<CONSOLE_READCONSOLE_CONTROL>() as u32,
+        nInitialChars: 0,
+        dwCtrlWakeupMask: 1 << CTRL_Z,
+        dwControlKeyState: 0,
+    };
+    // A successful read that Ctrl-C ended is told apart only by its last error, so clear it
+    // first (`std`'s stdin does the same).
+    // SAFETY: `SetLastError` only writes the calling thread's last-error value.
+    unsafe { SetLastError(0) };
     let mut read: u32 = 0;
     // SAFETY: `buf` is valid for writes of `buf.len()` UTF-16 units for the whole call (an
     // exclusive borrow) and `ReadConsoleW` writes at most `nNumberOfCharsToRead` of them (a
     // count of characters, i.e. `u16` units for the W function); `read` is valid for one
-    // `u32`; the input control is optional (null). `handle` is open while borrowed.
+    // `u32`; `control` is a valid `CONSOLE_READCONSOLE_CONTROL` with its own size in
+    // `nLength`, only read. `handle` is open while borrowed.
     let ok = unsafe {
         ReadConsoleW(
             handle.as_raw_handle(),
             buf.as_mut_ptr().cast(),
             chunk_len(buf.len()),
             &mut read,
-            std::ptr::null(),
+            &control,
         )
     };
     if ok == 0 {
@@ -137,7 +159,13 @@ pub(crate) fn read_console(handle: BorrowedHandle<'_>, buf: &mut [u16]) -> Resul
         return Ok(Read::Interrupted);
     }
     // At most `buf.len()` units were written; the conversion cannot lose anything.
-    Ok(Read::Units(read as usize))
+    let mut read = read as usize;
+    if let Some(last) = read.checked_sub(1) {
+        if buf.get(last) == Some(&CTRL_Z) {
+            read = last;
+        }
+    }
+    Ok(Read::Units(read))
 }
 
 /// `WriteConsoleW` of `text` (converted to UTF-16; it is a prompt, not a secret) to the
@@ -289,16 +317,17 @@ impl Drop for Handler {
         unsafe { SetConsoleCtrlHandler(Some(restore_then_pass), 0) };
         // A handler thread started before the removal may still be running: the console
         // handle must stay valid until it is done, so wait (it makes one `SetConsoleMode`).
-        while let Err(state) =
-            RESTORE
+        loop {
+            match RESTORE
                 .state
                 .compare_exchange(ARMED, IDLE, Ordering::AcqRel, Ordering::Acquire)
-        {
-            debug_assert_eq!(
-                state, IN_HANDLER,
-                "only this guard's handler changes the state"
-            );
-            std::thread::yield_now();
+            {
+                Ok(_) => break,
+                Err(IN_HANDLER) => std::thread::yield_now(),
+                // Only this guard takes `ARMED` back, so nothing else can be seen here; should
+                // it be, there is nothing of ours left to wait for.
+                Err(_) => break,
+            }
         }
     }
 }
