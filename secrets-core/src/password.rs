@@ -21,9 +21,9 @@
 //! [`SecretString::read_password`] reads from standard input if it is a terminal, else from the
 //! controlling terminal (`/dev/tty`), so a secret piped to standard input is not taken for the
 //! password; only a process with no terminal at all reads a line of its standard input
-//! ([`PasswordSource`] says which happened). On a terminal, it switches echo off with a guard that puts the
-//! terminal back on every way out (success, end of file, error, panic, Ctrl-C). The terminal
-//! settings and the system calls are in `sys::terminal`; this module is safe code.
+//! ([`PasswordSource`] says which happened). On a terminal, it switches echo off with a guard
+//! that puts the terminal back on every way out (success, end of file, error, panic, Ctrl-C).
+//! The terminal settings and the system calls are in `sys::terminal`; this module is safe code.
 //!
 //! On Windows the terminal is the console (`CONIN$`), read with `ReadConsoleW` one UTF-16 unit
 //! per call into a guarded `SecretVec<u16>`; the finished line is converted to UTF-8 straight
@@ -521,10 +521,12 @@ impl SecretString {
     ///
     /// In every error case the bytes read so far are zeroed and released.
     ///
-    /// On Windows this takes a handle ([`AsHandle`](std::os::windows::io::AsHandle)) instead:
-    /// the same function under two signatures over one body, reading with `ReadFile` one byte
-    /// per call. On a console handle that gives the bytes of the console's code page, not
-    /// UTF-8: read a password from the console with [`read_password`](Self::read_password).
+    /// On Windows this takes a handle ([`AsHandle`]) instead: the same function under two
+    /// signatures over one body, reading with `ReadFile` one byte per call. On a console handle
+    /// that gives the bytes of the console's code page, not UTF-8: read a password from the
+    /// console with [`read_password`](Self::read_password).
+    ///
+    /// [`AsHandle`]: https://doc.rust-lang.org/std/os/windows/io/trait.AsHandle.html
     ///
     /// ```
     /// use std::io::{Read, Write};

@@ -33,6 +33,7 @@
 //! `read` on a borrowed handle (`ReadFile`) is here too, for the plain line reads of
 //! `password.rs`, until `sys/windows/fd.rs` offers it.
 
+use std::marker::PhantomData;
 use std::os::windows::io::{AsRawHandle, BorrowedHandle};
 use std::sync::atomic::{AtomicPtr, AtomicU32, AtomicU8, Ordering};
 
@@ -272,9 +273,10 @@ extern "system" fn restore_then_pass(_ctrl_type: u32) -> BOOL {
     {
         let handle = RESTORE.handle.load(Ordering::Relaxed);
         let saved = RESTORE.saved.load(Ordering::Relaxed);
-        // SAFETY: `SetConsoleMode` takes its arguments by value. `handle` is the guard's
-        // console handle, still open: the guard's `Handler::drop` waits for `state` to leave
-        // `IN_HANDLER` before it returns, and the handle outlives the guard.
+        // SAFETY: `SetConsoleMode` takes its arguments by value and touches no memory of
+        // ours, so any handle value is sound (a closed one only fails, ERROR_INVALID_HANDLE).
+        // It is the guard's open console handle: `Handler<'h>` borrows it, and its `drop`
+        // waits for `state` to leave `IN_HANDLER` before the borrow can end.
         unsafe { SetConsoleMode(handle, saved) };
         RESTORE.state.store(ARMED, Ordering::Release);
     }
@@ -282,13 +284,14 @@ extern "system" fn restore_then_pass(_ctrl_type: u32) -> BOOL {
     0
 }
 
-/// The control handler of one guard; removed when dropped.
-struct Handler;
+/// The control handler of one guard, for as long as it borrows the console handle; removed
+/// when dropped.
+struct Handler<'h>(PhantomData<BorrowedHandle<'h>>);
 
-impl Handler {
+impl<'h> Handler<'h> {
     /// Publishes `handle` and its `saved` mode, then adds [`restore_then_pass`] to the
     /// process's control handlers. `None` if another guard has it, or if it cannot be added.
-    fn install(handle: BorrowedHandle<'_>, saved: CONSOLE_MODE) -> Option<Handler> {
+    fn install(handle: BorrowedHandle<'h>, saved: CONSOLE_MODE) -> Option<Handler<'h>> {
         RESTORE
             .state
             .compare_exchange(IDLE, CLAIMED, Ordering::Acquire, Ordering::Relaxed)
@@ -305,11 +308,11 @@ impl Handler {
             RESTORE.state.store(IDLE, Ordering::Release);
             return None;
         }
-        Some(Handler)
+        Some(Handler(PhantomData))
     }
 }
 
-impl Drop for Handler {
+impl Drop for Handler<'_> {
     /// Removes the handler, waits for a run of it already under way (on the system's thread)
     /// to finish, then lets another guard claim it. Called once the console is restored.
     fn drop(&mut self) {
@@ -340,7 +343,7 @@ pub(crate) struct EchoOff<'h> {
     armed: bool,
     /// The control handler that restores the console before Ctrl-C ends the process; dropped
     /// (so removed) right after the console is restored.
-    handler: Option<Handler>,
+    handler: Option<Handler<'h>>,
 }
 
 /// A console call that failed: which one, and its Win32 error code. The layer above turns it
