@@ -10,7 +10,14 @@
 #[cfg(unix)]
 pub(crate) use libc::{EAGAIN, ENOMEM, EPERM};
 #[cfg(unix)]
-pub(crate) use libc::{EIO, ELOOP, EPIPE, EWOULDBLOCK};
+pub(crate) use libc::{ELOOP, EPIPE, EWOULDBLOCK};
+// Terminals (`password.rs`): no terminal at all (ENXIO: no controlling terminal; ENOENT: no
+// `/dev/tty`), a write to a descriptor not open for writing (EBADF: standard input, a
+// terminal opened read-only, gets no prompt; only POSIX compares with it, since the Windows
+// prompt always goes to the console's own output, `CONOUT$`), and the code reported when an
+// OS error carried none (EIO).
+#[cfg(unix)]
+pub(crate) use libc::{EBADF, EIO, ENOENT, ENXIO};
 
 /// Windows' codes for the same failures.
 #[cfg(windows)]
@@ -40,6 +47,11 @@ mod windows {
     /// Win32 has no file error code for "would block"; this is Winsock's `WSAEWOULDBLOCK`,
     /// which std maps to `ErrorKind::WouldBlock` (`ERROR_NO_DATA` it maps to `BrokenPipe`).
     pub(crate) const EWOULDBLOCK: i32 = windows_sys::Win32::Networking::WinSock::WSAEWOULDBLOCK;
+    /// No terminal: opening `CONIN$` or `CONOUT$` in a process without a console (a service,
+    /// `DETACHED_PROCESS`, a GUI program) fails with ERROR_INVALID_HANDLE.
+    pub(crate) const ENXIO: i32 = win::ERROR_INVALID_HANDLE as i32;
+    /// No such file or device.
+    pub(crate) const ENOENT: i32 = win::ERROR_FILE_NOT_FOUND as i32;
 }
 #[cfg(windows)]
 pub(crate) use windows::*;

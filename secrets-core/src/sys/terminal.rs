@@ -34,6 +34,19 @@ use std::sync::atomic::{AtomicI32, Ordering};
 
 use super::mem::errno;
 
+/// Whether `fd` is a terminal (`isatty(3)`, through `std`).
+pub(crate) fn is_terminal(fd: BorrowedFd<'_>) -> bool {
+    std::io::IsTerminal::is_terminal(&fd)
+}
+
+/// What a Ctrl-C read as a byte needs done once the terminal is restored: raise the `SIGINT`
+/// it would have sent with `ISIG` on, so the program is interrupted as it would have been (by
+/// default it dies here). `raise` only fails for an invalid signal number, and SIGINT is valid.
+/// (On Windows the control event has already been delivered, and this does nothing.)
+pub(crate) fn pass_on_interrupt() {
+    let _ = raise(libc::SIGINT);
+}
+
 /// `raise(3)`: sends `signal` to the calling thread. With the default action for `SIGINT` the
 /// process ends here; the call returns if the signal is caught, ignored or blocked.
 pub(crate) fn raise(signal: libc::c_int) -> Result<(), i32> {

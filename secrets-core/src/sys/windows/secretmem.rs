@@ -17,10 +17,16 @@ pub(crate) enum Step {
     Create,
     /// The reservation that becomes the guard pages (never reached on Windows; the placement
     /// layer, written once for every OS, names it).
-    #[expect(dead_code, reason = "the same steps as on Linux; Windows fails before these")]
+    #[expect(
+        dead_code,
+        reason = "the same steps as on Linux; Windows fails before these"
+    )]
     Reserve,
     /// The mapping of the secret pages (never reached on Windows).
-    #[expect(dead_code, reason = "the same steps as on Linux; Windows fails before these")]
+    #[expect(
+        dead_code,
+        reason = "the same steps as on Linux; Windows fails before these"
+    )]
     Map,
 }
 
