@@ -255,9 +255,11 @@ pub(crate) fn is_locked(page: usize, _len: usize) -> Result<bool, i32> {
     };
     let size = u32::try_from(std::mem::size_of::<PSAPI_WORKING_SET_EX_INFORMATION>())
         .map_err(|_| ERROR_INVALID_PARAMETER as i32)?;
+    // SAFETY: `GetCurrentProcess` has no preconditions; its pseudo handle needs no closing.
+    let process = unsafe { GetCurrentProcess() };
     // SAFETY: `info` is one entry with its address set, `size` bytes long, which the call
-    // fills in; the pseudo handle of the current process needs no closing.
-    check(unsafe { K32QueryWorkingSetEx(GetCurrentProcess(), (&raw mut info).cast(), size) })?;
+    // fills in.
+    check(unsafe { K32QueryWorkingSetEx(process, (&raw mut info).cast(), size) })?;
     // SAFETY: every bit pattern is a valid `usize`, so reading the union as `Flags` is sound.
     let flags = unsafe { info.VirtualAttributes.Flags };
     Ok(flags & WORKING_SET_VALID != 0 && flags & WORKING_SET_LOCKED != 0)
@@ -304,9 +306,10 @@ pub(crate) fn forks_seen() -> u64 {
 /// `VirtualLock` may use all but a small overhead; `None` if unreadable.
 pub(crate) fn memlock_limit() -> Option<u64> {
     let (mut minimum, mut maximum) = (0usize, 0usize);
+    // SAFETY: `GetCurrentProcess` has no preconditions; its pseudo handle needs no closing.
+    let process = unsafe { GetCurrentProcess() };
     // SAFETY: both out-parameters are valid `usize`s; the pseudo handle of the current process
     // has PROCESS_QUERY_INFORMATION.
-    check(unsafe { GetProcessWorkingSetSize(GetCurrentProcess(), &mut minimum, &mut maximum) })
-        .ok()?;
+    check(unsafe { GetProcessWorkingSetSize(process, &mut minimum, &mut maximum) }).ok()?;
     u64::try_from(minimum).ok()
 }
