@@ -327,12 +327,13 @@ impl fmt::Display for Error {
             Error::Lock { requested, locked, limit: memlock, errno } => write!(
                 f,
                 "could not lock {locked} bytes into RAM for a {requested}-byte secret: {} \
-                 (RLIMIT_MEMLOCK is {}); hold fewer secrets at once, keep small ones in \
+                 ({} is {}); hold fewer secrets at once, keep small ones in \
                  pooled storage (48 bytes locked for 32, not a page) or sealed storage \
-                 (encrypted, none locked each), raise the limit \
-                 (`ulimit -l`, systemd's LimitMEMLOCK=) or grant CAP_IPC_LOCK",
+                 (encrypted, none locked each), or raise the limit ({})",
                 os(errno),
+                crate::sys::mem::LOCK_LIMIT.0,
                 limit(memlock),
+                crate::sys::mem::LOCK_LIMIT.1,
             ),
             Error::ScratchExhausted {
                 live_borrows: 0,
@@ -380,10 +381,14 @@ impl fmt::Display for Error {
             Error::OutOfMemory { requested, operation, errno } => write!(
                 f,
                 "the kernel refused memory for a {requested}-byte secret ({operation} failed: \
-                 {}), though the process is well below vm.max_map_count: the system, the \
-                 address-space limit (RLIMIT_AS) or the cgroup's memory limit is exhausted; \
-                 free some memory or raise the limit",
-                os(errno)
+                 {}){}: the system, the address-space limit (RLIMIT_AS) or the cgroup's memory \
+                 limit is exhausted; free some memory or raise the limit",
+                os(errno),
+                if crate::sys::mem::MAP_COUNT_LIMITED {
+                    ", though the process is well below vm.max_map_count"
+                } else {
+                    ""
+                },
             ),
             Error::BackendUnavailable { backend, errno } => write!(
                 f,

@@ -17,7 +17,7 @@ pub(crate) use platform::{
     can_lock_without_limit, clear_errno, count_forks, dont_dump, dont_fork, forks_seen, is_locked,
     lock, map_anonymous_at, mapping_count, max_map_count, memlock_limit, page_size,
     physical_memory, pid, protect, reserve, status_bytes, unlock, unmap, zero_wired, AT_REST,
-    DONT_DUMP, DONT_FORK, MAP_COUNT_LIMITED, ZERO_WIRED,
+    DONT_DUMP, DONT_FORK, LOCK_LIMIT, MAP_COUNT_LIMITED, ZERO_WIRED,
 };
 
 /// What a range of pages may be used for.

@@ -102,6 +102,12 @@ pub(crate) fn rlim(value: libc::rlim_t) -> u64 {
     u64::try_from(value).unwrap_or(u64::MAX)
 }
 
+/// The lock limit's name, and what raises it, for [`crate::Error::Lock`]'s message.
+pub(crate) const LOCK_LIMIT: (&str, &str) = (
+    "RLIMIT_MEMLOCK",
+    "`ulimit -l`, login.conf's memorylocked, or vm.max_user_wired",
+);
+
 /// Whether the kernel limits how many mappings a process may have: not as Linux does, so a
 /// failed mapping is never explained by a map count.
 pub(crate) const MAP_COUNT_LIMITED: bool = false;

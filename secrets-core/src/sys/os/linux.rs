@@ -95,6 +95,12 @@ pub(crate) fn rlim(value: libc::rlim_t) -> u64 {
     value
 }
 
+/// The lock limit's name, and what raises it, for [`crate::Error::Lock`]'s message.
+pub(crate) const LOCK_LIMIT: (&str, &str) = (
+    "RLIMIT_MEMLOCK",
+    "`ulimit -l`, systemd's LimitMEMLOCK=, or CAP_IPC_LOCK",
+);
+
 /// Whether the kernel limits how many mappings a process may have (`vm.max_map_count`).
 pub(crate) const MAP_COUNT_LIMITED: bool = true;
 

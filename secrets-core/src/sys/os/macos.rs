@@ -81,6 +81,12 @@ pub(crate) fn rlim(value: libc::rlim_t) -> u64 {
     value
 }
 
+/// The lock limit's name, and what raises it, for [`crate::Error::Lock`]'s message.
+pub(crate) const LOCK_LIMIT: (&str, &str) = (
+    "RLIMIT_MEMLOCK",
+    "`ulimit -l`, or launchd's HardResourceLimits/SoftResourceLimits MemoryLock",
+);
+
 /// Whether the kernel limits how many mappings a process may have: not as Linux does, so a
 /// failed mapping is never explained by a map count.
 pub(crate) const MAP_COUNT_LIMITED: bool = false;

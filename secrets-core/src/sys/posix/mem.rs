@@ -9,7 +9,7 @@ use super::{errno, Access};
 
 pub(crate) use super::super::os::{
     can_lock_without_limit, dont_dump, dont_fork, is_locked, mapping_count, max_map_count,
-    status_bytes, zero_wired, DONT_DUMP, DONT_FORK, MAP_COUNT_LIMITED, ZERO_WIRED,
+    status_bytes, zero_wired, DONT_DUMP, DONT_FORK, LOCK_LIMIT, MAP_COUNT_LIMITED, ZERO_WIRED,
 };
 
 /// What a secret's pages are between accesses: `PROT_NONE`, no access at all. (Locked pages

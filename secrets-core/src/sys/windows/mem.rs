@@ -265,6 +265,12 @@ pub(crate) fn is_locked(page: usize, _len: usize) -> Result<bool, i32> {
     Ok(flags & WORKING_SET_VALID != 0 && flags & WORKING_SET_LOCKED != 0)
 }
 
+/// The lock limit's name, and what raises it, for `Error::Lock`'s message.
+pub(crate) const LOCK_LIMIT: (&str, &str) = (
+    "the minimum working set",
+    "SetProcessWorkingSetSize(Ex) with a larger minimum",
+);
+
 /// Whether the kernel limits how many mappings a process may have: no.
 pub(crate) const MAP_COUNT_LIMITED: bool = false;
 
