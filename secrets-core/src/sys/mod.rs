@@ -7,10 +7,13 @@
 //! * [`mem`]: page protection, locking and the limits that govern them;
 //! * [`secretmem`]: data pages from `memfd_secret(2)` between guard pages of our own;
 //! * [`process`]: process-wide hardening (core dumps, dumpability);
-//! * [`fd`]: `read(2)` and `write(2)` on a borrowed descriptor, straight into and out of the
-//!   caller's (guarded) buffer;
-//! * [`terminal`]: echo switched off while a password is typed (`termios`), and the `raise(3)`
-//!   that passes on a Ctrl-C;
+//! * [`fd`]: `read(2)` and `write(2)` on a borrowed descriptor (`ReadFile` and `WriteFile` on a
+//!   borrowed handle on Windows), straight into and out of the caller's (guarded) buffer;
+//! * [`terminal`]: echo switched off while a password is typed (`termios`; the console mode on
+//!   Windows), and passing on a Ctrl-C once it is restored (`raise(3)`; a console control
+//!   handler on Windows);
+//! * `acl` (Windows only): the owner-only checks of key and counter files in Windows' terms
+//!   (owner and DACL), and files created with a DACL for the current user alone;
 //! * [`stacklock`]: whether a stack page is locked already, so that a `Secret` leaves alone
 //!   the locks it did not take.
 //!
