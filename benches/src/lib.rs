@@ -312,14 +312,7 @@ impl RawSecretMem {
         // SAFETY: `sysconf` has no memory-safety preconditions.
         let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) } as usize;
         let map_len = len.div_ceil(page).max(1) * page;
-        // SAFETY: `memfd_secret(flags)` takes one integer and returns a new descriptor or -1.
-        let fd = unsafe { libc::syscall(libc::SYS_memfd_secret, libc::O_CLOEXEC as libc::c_uint) };
-        assert!(
-            fd >= 0,
-            "memfd_secret failed: {}",
-            std::io::Error::last_os_error()
-        );
-        let fd = fd as libc::c_int;
+        let fd = memfd_secret().unwrap_or_else(|err| panic!("memfd_secret failed: {err}"));
         // SAFETY: `fd` is the descriptor just created.
         let ret = unsafe { libc::ftruncate(fd, map_len as libc::off_t) };
         assert_eq!(
@@ -410,6 +403,24 @@ impl RawSecretMem {
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
+}
+
+/// A new `memfd_secret(2)` descriptor (close-on-exec).
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn memfd_secret() -> std::io::Result<libc::c_int> {
+    // SAFETY: `memfd_secret(flags)` takes one integer and returns a new descriptor or -1.
+    let fd = unsafe { libc::syscall(libc::SYS_memfd_secret, libc::O_CLOEXEC as libc::c_uint) };
+    if fd < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(fd as libc::c_int)
+}
+
+/// `memfd_secret(2)` is a Linux system call: elsewhere it fails as on a kernel without it
+/// (`ENOSYS`), and `secrets-core` refuses `Backend::MemfdSecret` there, so no bench gets here.
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+fn memfd_secret() -> std::io::Result<libc::c_int> {
+    Err(std::io::Error::from_raw_os_error(libc::ENOSYS))
 }
 
 impl Drop for RawSecretMem {

@@ -29,18 +29,28 @@
 
 pub mod anon;
 pub mod attack;
+// Linux capabilities (`capget`/`capset`) and `/proc/self/status`: Linux and Android only.
+#[cfg(any(target_os = "linux", target_os = "android"))]
 pub mod caps;
 pub mod child;
 pub mod fuzz;
 pub mod inherited;
 pub mod layout;
 pub mod pool;
-#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+// `vm.max_map_count` and `/proc/self/maps`: Linux and Android (its seccomp half: Linux only).
+#[cfg(all(
+    any(target_os = "linux", target_os = "android"),
+    any(target_arch = "x86_64", target_arch = "aarch64")
+))]
 pub mod pressure;
 pub mod probe;
 pub mod pty;
 pub mod scan;
-#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+// A seccomp BPF filter: Linux only (Android's libc lacks the BPF names).
+#[cfg(all(
+    target_os = "linux",
+    any(target_arch = "x86_64", target_arch = "aarch64")
+))]
 pub mod seccomp;
 pub mod smaps;
 pub mod tempdir;
