@@ -346,6 +346,8 @@ mod tests {
     // Linux-only).
     #[cfg(any(target_os = "linux", target_os = "android"))]
     use secrets_integration_tests::caps;
+    // Re-executes the test binary as a child: the harness is POSIX (tests/src/child.rs).
+    #[cfg(unix)]
     use secrets_integration_tests::in_child;
 
     fn args(line: &str) -> Vec<String> {
@@ -496,6 +498,8 @@ mod tests {
     /// by at least that (measured: 39 bytes each, the `Vec`'s earlier buffers included; 212
     /// under ASan, whose quarantine keeps them). In a child, where no other test allocates
     /// meanwhile.
+    // POSIX-only: runs in a child process (the harness is POSIX).
+    #[cfg(unix)]
     #[test]
     fn reports_memory_per_secret() {
         in_child("tests::reports_memory_per_secret", || {

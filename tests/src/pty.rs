@@ -61,7 +61,11 @@ fn slave_path(master: &File) -> PathBuf {
     // SAFETY: `ptsname` takes an open pty master and returns a pointer to a static
     // NUL-terminated path, or null; the lock above keeps other callers in this process off it.
     let name = unsafe { libc::ptsname(master.as_raw_fd()) };
-    assert!(!name.is_null(), "ptsname: {}", std::io::Error::last_os_error());
+    assert!(
+        !name.is_null(),
+        "ptsname: {}",
+        std::io::Error::last_os_error()
+    );
     // SAFETY: `ptsname` succeeded, so `name` points to a NUL-terminated path, valid until the
     // next call, which the lock holds off until it is copied.
     let slave = unsafe { CStr::from_ptr(name) };
