@@ -293,7 +293,8 @@ pub fn xchacha_open(
 /// `Backend::MemfdSecret`. `new` is `memfd_secret` + `ftruncate` + `mmap(MAP_SHARED)` + the
 /// first write (which faults the page in, out of the kernel's direct map) + `mprotect(PROT_NONE)`;
 /// dropping it is `munmap` + `close`. No guard pages, canary or `MADV_DONTFORK`: those are what
-/// `secrets-core` adds, and what the ratio measures.
+/// `secrets-core` adds, and what the ratio measures. Linux and Android only.
+#[cfg(any(target_os = "linux", target_os = "android"))]
 pub struct RawSecretMem {
     fd: libc::c_int,
     map: NonNull<u8>,
@@ -301,6 +302,7 @@ pub struct RawSecretMem {
     len: usize,
 }
 
+#[cfg(any(target_os = "linux", target_os = "android"))]
 impl RawSecretMem {
     /// Maps `len` bytes (rounded up to whole pages) of secret memory and writes zeros over the
     /// last `len` bytes, where `secrets-core` puts the data.
@@ -416,13 +418,7 @@ fn memfd_secret() -> std::io::Result<libc::c_int> {
     Ok(fd as libc::c_int)
 }
 
-/// `memfd_secret(2)` is a Linux system call: elsewhere it fails as on a kernel without it
-/// (`ENOSYS`), and `secrets-core` refuses `Backend::MemfdSecret` there, so no bench gets here.
-#[cfg(not(any(target_os = "linux", target_os = "android")))]
-fn memfd_secret() -> std::io::Result<libc::c_int> {
-    Err(std::io::Error::from_raw_os_error(libc::ENOSYS))
-}
-
+#[cfg(any(target_os = "linux", target_os = "android"))]
 impl Drop for RawSecretMem {
     #[inline]
     fn drop(&mut self) {
@@ -460,7 +456,8 @@ pub fn init_with_backend_from_env(var: &str) -> secrets_core::Backend {
 /// floor under a dedicated 32-byte box) and `sealed.rs` (a stand-in for the key page). Each
 /// method matches once, then makes the bare calls of that backend.
 pub enum RawPage {
-    /// A bare `memfd_secret` page.
+    /// A bare `memfd_secret` page (a Linux system call).
+    #[cfg(any(target_os = "linux", target_os = "android"))]
     SecretMem(RawSecretMem),
     /// A bare `sodium_malloc` allocation.
     Sodium(RawGuarded),
@@ -474,14 +471,14 @@ impl RawPage {
     /// If the memory cannot be had.
     #[inline]
     pub fn new(len: usize) -> RawPage {
+        #[cfg(any(target_os = "linux", target_os = "android"))]
         if matches!(
             secrets_core::active_backend(),
             secrets_core::Backend::MemfdSecret
         ) {
-            RawPage::SecretMem(RawSecretMem::new(len))
-        } else {
-            RawPage::Sodium(RawGuarded::new(len))
+            return RawPage::SecretMem(RawSecretMem::new(len));
         }
+        RawPage::Sodium(RawGuarded::new(len))
     }
 
     /// Opens the data read-only, reads its first byte, closes it again: a dedicated borrow's
@@ -489,6 +486,7 @@ impl RawPage {
     #[inline]
     pub fn read_first(&self) -> u8 {
         match self {
+            #[cfg(any(target_os = "linux", target_os = "android"))]
             RawPage::SecretMem(raw) => {
                 raw.open_read();
                 // SAFETY: the mapping is live, at least one byte long, and readable until
@@ -512,6 +510,7 @@ impl RawPage {
     #[inline]
     pub fn open_and_close(&self) {
         match self {
+            #[cfg(any(target_os = "linux", target_os = "android"))]
             RawPage::SecretMem(raw) => {
                 raw.open_read();
                 raw.close();
