@@ -240,11 +240,12 @@ impl PrivateDir {
     fn new(name: &str) -> Self {
         let path =
             std::env::temp_dir().join(format!("secrets-independent-{}-{name}", std::process::id()));
-        let mut builder = std::fs::DirBuilder::new();
         // Owner-only on POSIX; on Windows the temporary directory is the user's own.
         #[cfg(unix)]
-        builder.mode(0o700);
-        builder.create(&path).expect("a private directory");
+        let created = std::fs::DirBuilder::new().mode(0o700).create(&path);
+        #[cfg(not(unix))]
+        let created = std::fs::DirBuilder::new().create(&path);
+        created.expect("a private directory");
         PrivateDir(path)
     }
 }
