@@ -342,7 +342,13 @@ fn main() -> ExitCode {
 mod tests {
     use super::*;
 
-    use secrets_integration_tests::{caps, in_child};
+    // Drops CAP_IPC_LOCK to apply a lock limit: Linux capabilities (the tests that use it are
+    // Linux-only).
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    use secrets_integration_tests::caps;
+    // Re-executes the test binary as a child: the harness is POSIX (tests/src/child.rs).
+    #[cfg(unix)]
+    use secrets_integration_tests::in_child;
 
     fn args(line: &str) -> Vec<String> {
         line.split_whitespace().map(str::to_owned).collect()
@@ -492,6 +498,8 @@ mod tests {
     /// by at least that (measured: 39 bytes each, the `Vec`'s earlier buffers included; 212
     /// under ASan, whose quarantine keeps them). In a child, where no other test allocates
     /// meanwhile.
+    // POSIX-only: runs in a child process (the harness is POSIX).
+    #[cfg(unix)]
     #[test]
     fn reports_memory_per_secret() {
         in_child("tests::reports_memory_per_secret", || {
@@ -510,6 +518,8 @@ mod tests {
     /// Under a 64 KiB lock limit and without `CAP_IPC_LOCK`, a million pooled secrets stop at
     /// the limit with `Error::Lock`, after far more than dedicated pages allow (16: one locked
     /// page each; pooled: 85 per locked page, 1,275 measured), and the message names the limit.
+    // Linux-only: drops CAP_IPC_LOCK (Linux capabilities) to apply the lock limit.
+    #[cfg(any(target_os = "linux", target_os = "android"))]
     #[test]
     fn stops_at_the_lock_limit_with_the_typed_error() {
         const LIMIT: u64 = 64 * 1024;
@@ -538,6 +548,8 @@ mod tests {
 
     /// Under the same 64 KiB, sealed secrets go far past where pooled ones stop (1,275): a
     /// million fit in release (see the module's doc); 20,000 here, in the debug build.
+    // Linux-only: drops CAP_IPC_LOCK (Linux capabilities) to apply the lock limit.
+    #[cfg(any(target_os = "linux", target_os = "android"))]
     #[test]
     fn sealed_secrets_go_past_the_64_kib_lock_limit() {
         const LIMIT: u64 = 64 * 1024;

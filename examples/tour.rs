@@ -65,10 +65,10 @@ fn main() -> Result<(), Box<dyn Error>> {
     let key_path = vault.0.join("master.key");
     master.store(&key_path)?;
     println!(
-        "4. master key {master:?} stored in {} (mode {:04o}, written to a temp file, fsync'd, \
+        "4. master key {master:?} stored in {} ({}, written to a temp file, fsync'd, \
          linked into place: never over an existing file)",
         key_path.display(),
-        mode_of(&key_path)?
+        access_of(&key_path)?
     );
     let loaded = MasterKey::load(&key_path)?;
     println!(
@@ -79,6 +79,8 @@ fn main() -> Result<(), Box<dyn Error>> {
         Err(err) => println!("   a second master key stored at the same path is refused: {err}"),
         Ok(()) => println!("   a second master key replaced the first (unexpected)"),
     }
+    // A loose Unix mode is what this shows; Windows checks the owner and DACL instead.
+    #[cfg(unix)]
     refuse_loose_key_file(&vault.0)?;
 
     let items: XChaCha20Poly1305Key = kdf::derive_subkey(&loaded.borrow(), 1, b"items___")?;
@@ -251,7 +253,8 @@ fn read_passphrase() -> Result<SecretString, Box<dyn Error>> {
     Ok(passphrase)
 }
 
-/// Shows the refusal of a key file that others could read.
+/// Shows the refusal of a key file that others could read (a Unix mode).
+#[cfg(unix)]
 fn refuse_loose_key_file(dir: &Path) -> Result<(), Box<dyn Error>> {
     use std::os::unix::fs::PermissionsExt;
     let loose = dir.join("loose.key");
@@ -290,9 +293,20 @@ fn resident_kb() -> u64 {
     status_kb("VmRSS:")
 }
 
-fn mode_of(path: &Path) -> std::io::Result<u32> {
+/// Who may open the file at `path`: its Unix mode.
+#[cfg(unix)]
+fn access_of(path: &Path) -> std::io::Result<String> {
     use std::os::unix::fs::PermissionsExt;
-    Ok(std::fs::metadata(path)?.permissions().mode() & 0o777)
+    let mode = std::fs::metadata(path)?.permissions().mode() & 0o777;
+    Ok(format!("mode {mode:04o}"))
+}
+
+/// Who may open the file at `path`: on Windows, a DACL for the current user alone, which
+/// `store` sets and `load` checks.
+#[cfg(not(unix))]
+fn access_of(path: &Path) -> std::io::Result<String> {
+    std::fs::metadata(path)?;
+    Ok("a DACL for the current user alone".to_owned())
 }
 
 /// Permissions and flags of the mapping that holds `address` and of its neighbours.

@@ -9,6 +9,9 @@
 //! guarded plaintext fails at once (an abort, a typed allocation error) instead of taking the
 //! machine's memory; the child is what may die.
 
+// Linux-only: reads VmSize from /proc/self/status to show nothing was allocated.
+#![cfg(any(target_os = "linux", target_os = "android"))]
+
 use secrets_core::__private::aead::Algorithm as Raw;
 use secrets_integration_tests::in_child;
 use secrets_nonce::{

@@ -6,6 +6,9 @@
 //! `RLIMIT_MEMLOCK`) and sets the limit to 8 MiB, the usual default. Every 32-byte secret takes
 //! one locked page, so at most 8 MiB / 4 KiB = 2048 fit.
 
+// Linux-only: drops CAP_IPC_LOCK (Linux capabilities) and counts memfd_secret pages.
+#![cfg(any(target_os = "linux", target_os = "android"))]
+
 use secrets_core::{set_backend, Backend, Error, SecretBox};
 use secrets_integration_tests::{caps, in_child, page_size};
 

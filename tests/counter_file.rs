@@ -10,6 +10,9 @@
 //! them fail with `EIO`. The order of the lines is the order of the events: the child's
 //! `println!` and the shim's `write(2)` go to one pipe.
 
+// Linux-only: checks inherited descriptors in /proc/self/fd.
+#![cfg(any(target_os = "linux", target_os = "android"))]
+
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};

@@ -8,6 +8,9 @@
 //! finds the secret. The refusal of `Serialize` is a compile error, tested in
 //! `ui-tests/tests/fail/serialize_container.rs` and `ui-tests/tests/derive-fail/secret_serialize.rs`.
 
+// POSIX-only: runs scenarios in re-executed children and scans memory through /proc/self/mem (POSIX helpers).
+#![cfg(unix)]
+
 use std::fmt::Write as _;
 use std::hint::black_box;
 

@@ -20,6 +20,9 @@
 //! | `SecretBox`, `Backend::MemfdSecret` | EIO | not found | not found |
 //! | `SecretBox`, `Backend::Sodium` | found | not found | found (the documented limit) |
 
+// Linux-only: attacks with gdb, gcore and /proc/PID/mem.
+#![cfg(target_os = "linux")]
+
 use std::fmt::Write as _;
 use std::io::{self, BufRead, BufReader};
 use std::os::unix::fs::FileExt;

@@ -15,6 +15,9 @@
 //! which forks the *grandchild* that plays the attacker. The grandchild leaves with `_exit`, so
 //! nothing of the test runner's state is run or dropped twice.
 
+// Linux-only: MADV_DONTFORK, memfd_secret, MAP_FIXED_NOREPLACE and /proc/self/maps.
+#![cfg(target_os = "linux")]
+
 use secrets_core::__private::aead;
 use secrets_core::{set_backend, set_spare_pages, Backend, SecretBox};
 use secrets_integration_tests::probe::{fork_and_wait, Ended, PANICKED};

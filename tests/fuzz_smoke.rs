@@ -2,6 +2,9 @@
 //! structured edge cases, then a few thousand random inputs. The long runs are
 //! `cargo fuzz run TARGET` in `fuzz/`, which `.ci/run` does for every target.
 
+// POSIX-only: runs each backend in a child and writes cases with Unix permissions (POSIX helpers).
+#![cfg(unix)]
+
 use secrets_core::Randomizable;
 use secrets_integration_tests::fuzz::{self, LengthClass};
 use secrets_integration_tests::{for_each_backend, PrivateDir};

@@ -17,6 +17,9 @@
 //!                    holding data[0] - 16              so data[len] is the guard's first byte
 //! ```
 
+// POSIX-only: each crash is a signal (SIGSEGV/SIGBUS/SIGABRT) in a child process.
+#![cfg(unix)]
+
 use secrets_core::{Backend, SecretBox, SecretString, SecretVec};
 use secrets_integration_tests::{for_each_backend, in_child, page_size, ChildOutcome};
 

@@ -6,6 +6,9 @@
 //! changes. Each child first raises its soft `RLIMIT_CORE` to the hard limit, so that it starts
 //! out able to dump core.
 
+// Linux-only: reads PR_GET_DUMPABLE, /proc/sys/kernel/core_pattern and /proc/PID/mem.
+#![cfg(any(target_os = "linux", target_os = "android"))]
+
 use std::io::{BufRead, BufReader, Write as _};
 use std::os::unix::process::ExitStatusExt;
 use std::process::{Child, Stdio};

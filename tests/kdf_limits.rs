@@ -7,6 +7,9 @@
 //! is address space without memory (`MAP_NORESERVE` zero pages), and a regression that read it
 //! or allocated for it fails at once in the child instead of taking the machine's memory.
 
+// Linux-only: reads /proc/self/status under RLIMIT_AS (Linux capability helpers).
+#![cfg(any(target_os = "linux", target_os = "android"))]
+
 use secrets_core::kdf::{self, Argon2idParams, KdfError};
 use secrets_core::{Error, SecretBox};
 use secrets_integration_tests::anon::sparse_zeros;

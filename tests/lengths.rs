@@ -9,6 +9,9 @@
 //! The limit pinned here is the documented one: a secret's region (16-byte canary and data, in
 //! whole pages) may take at most half of the machine's physical memory.
 
+// Linux-only: counts mappings in /proc/self/maps and drops CAP_IPC_LOCK.
+#![cfg(any(target_os = "linux", target_os = "android"))]
+
 use secrets_core::{Error, SecretBox, SecretString, SecretVec};
 use secrets_integration_tests::{caps, for_each_backend, mapping_count, page_size};
 

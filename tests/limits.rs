@@ -9,6 +9,9 @@
 //! Every test runs in a child: the limits are lowered for good (the hard `RLIMIT_MEMLOCK`,
 //! `CAP_IPC_LOCK`), and a process with no mappings left cannot even allocate a panic message.
 
+// Linux-only: drops CAP_IPC_LOCK, exhausts vm.max_map_count, reads /proc/self/maps.
+#![cfg(any(target_os = "linux", target_os = "android"))]
+
 use std::panic::catch_unwind;
 use std::time::Instant;
 

@@ -11,6 +11,9 @@
 //! This file is its own test binary because it replaces `munmap` for the whole process (see
 //! [`munmap`]): the other test binaries keep the real one.
 
+// Linux-only: reads page state from /proc/self/smaps, memfd_secret.
+#![cfg(any(target_os = "linux", target_os = "android"))]
+
 use std::any::type_name;
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Mutex, PoisonError};

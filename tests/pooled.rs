@@ -19,6 +19,9 @@
 //! fails if its protection is removed. Scenarios run in children (`for_each_backend`,
 //! `in_child`); a child that must crash is one of those, or a child it forks.
 
+// Linux-only: reads /proc/self/{maps,smaps,mem,fd}, memfd_secret, MADV_DONTFORK.
+#![cfg(any(target_os = "linux", target_os = "android"))]
+
 use std::collections::{HashMap, HashSet};
 use std::time::Instant;
 

@@ -19,6 +19,9 @@
 //! `MADV_DONTDUMP`, fail the map-count test; the page lock removed makes the storm die of
 //! SIGSEGV within 2 s under both backends.
 
+// Linux-only: holds back mprotect with a seccomp notifier, drops CAP_IPC_LOCK.
+#![cfg(target_os = "linux")]
+
 use std::collections::{HashMap, HashSet};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicUsize, Ordering};

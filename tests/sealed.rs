@@ -49,6 +49,9 @@
 //!   no fast path): the storm reads the shared secret as zeros in its first rounds (one run
 //!   died of SIGSEGV under memfd_secret instead); with delayed `mprotect`, SIGSEGV under both.
 
+// Linux-only: holds back mprotect with a seccomp notifier, reads /proc/self/{maps,smaps,mem}.
+#![cfg(target_os = "linux")]
+
 use std::collections::HashSet;
 use std::fs::File;
 use std::hint::black_box;

@@ -48,6 +48,9 @@
 //! today (see its doc) and passes with sealed values counted as users of their class's scratch
 //! page in `pool::release_empty`.
 
+// Linux-only: drops CAP_IPC_LOCK, exhausts vm.max_map_count, reads /proc/self/maps.
+#![cfg(any(target_os = "linux", target_os = "android"))]
+
 use std::collections::HashSet;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::{Duration, Instant};

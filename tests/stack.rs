@@ -7,6 +7,9 @@
 //! the stack mapping so that the locked pages form a mapping of their own. Zeroing is read from
 //! `/proc/self/mem`, i.e. by the kernel, as a debugger or an attacker with `ptrace` rights would.
 
+// Linux-only: makes madvise fail with seccomp, reads /proc/self/{smaps,mem}.
+#![cfg(target_os = "linux")]
+
 use std::fs::File;
 use std::hint::black_box;
 use std::os::unix::fs::FileExt;

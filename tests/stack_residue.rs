@@ -15,6 +15,9 @@
 //! The last test measures how deep each libsodium call writes below its caller, and fails if
 //! any goes deeper than the scrub zeroes after it (`secrets_core`'s `scrub` sizes).
 
+// Linux-only: scans dead stack frames through /proc/self/mem.
+#![cfg(any(target_os = "linux", target_os = "android"))]
+
 use std::hint::black_box;
 use std::os::unix::fs::FileExt;
 

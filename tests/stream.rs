@@ -9,6 +9,9 @@
 //! a `Vec`, `Stdout::write_all`), and the search finds the copy they leave: a clean result is
 //! not a search that misses things.
 
+// Linux-only: scans ordinary memory through /proc/self/mem after each read.
+#![cfg(any(target_os = "linux", target_os = "android"))]
+
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Write};
 use std::os::unix::fs::OpenOptionsExt;

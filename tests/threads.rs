@@ -16,6 +16,9 @@
 //! each: publishing the count before opening the page faulted in 3 of 3 delayed runs and 2 of 3
 //! plain ones; closing the page without holding the lock, in 3 of 3 delayed and 1 of 3 plain.
 
+// Linux-only: holds back mprotect with a seccomp notifier, reads /proc/self/maps.
+#![cfg(target_os = "linux")]
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Barrier;
 use std::time::{Duration, Instant};

@@ -10,6 +10,9 @@
 //! fail the comparison with `VmLck`; a headroom that ignores what is locked already fails the
 //! count of secrets that fit.
 
+// Linux-only: checks usage() against /proc/self/status and drops CAP_IPC_LOCK.
+#![cfg(any(target_os = "linux", target_os = "android"))]
+
 use secrets_core::{usage, Backend, Error, Pooled, Sealed, SecretBox, Usage};
 use secrets_integration_tests::caps::{self, limit_locked_memory};
 use secrets_integration_tests::probe::{fork_and_wait, Ended};

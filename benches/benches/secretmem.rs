@@ -20,17 +20,30 @@
 //!
 //! On a kernel without `memfd_secret` the bench prints why and measures nothing.
 
+// `memfd_secret(2)` is a Linux system call: elsewhere the bench prints that and measures nothing.
+#[cfg(any(target_os = "linux", target_os = "android"))]
 use std::hint::black_box;
 
+#[cfg(any(target_os = "linux", target_os = "android"))]
 use criterion::Criterion;
+#[cfg(any(target_os = "linux", target_os = "android"))]
 use secrets_benches::RawSecretMem;
+#[cfg(any(target_os = "linux", target_os = "android"))]
 use secrets_core::{set_backend, set_spare_pages, Backend, SecretBox};
 
+#[cfg(any(target_os = "linux", target_os = "android"))]
 #[path = "ratio.rs"]
 mod ratio;
 
+#[cfg(any(target_os = "linux", target_os = "android"))]
 const TARGET: f64 = 1.10;
 
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+fn main() {
+    println!("secretmem: skipped, memfd_secret(2) is a Linux system call");
+}
+
+#[cfg(any(target_os = "linux", target_os = "android"))]
 fn main() {
     if let Err(err) = set_backend(Backend::MemfdSecret) {
         println!("secretmem: skipped, {err}");

@@ -293,7 +293,8 @@ pub fn xchacha_open(
 /// `Backend::MemfdSecret`. `new` is `memfd_secret` + `ftruncate` + `mmap(MAP_SHARED)` + the
 /// first write (which faults the page in, out of the kernel's direct map) + `mprotect(PROT_NONE)`;
 /// dropping it is `munmap` + `close`. No guard pages, canary or `MADV_DONTFORK`: those are what
-/// `secrets-core` adds, and what the ratio measures.
+/// `secrets-core` adds, and what the ratio measures. Linux and Android only.
+#[cfg(any(target_os = "linux", target_os = "android"))]
 pub struct RawSecretMem {
     fd: libc::c_int,
     map: NonNull<u8>,
@@ -301,6 +302,7 @@ pub struct RawSecretMem {
     len: usize,
 }
 
+#[cfg(any(target_os = "linux", target_os = "android"))]
 impl RawSecretMem {
     /// Maps `len` bytes (rounded up to whole pages) of secret memory and writes zeros over the
     /// last `len` bytes, where `secrets-core` puts the data.
@@ -312,14 +314,7 @@ impl RawSecretMem {
         // SAFETY: `sysconf` has no memory-safety preconditions.
         let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) } as usize;
         let map_len = len.div_ceil(page).max(1) * page;
-        // SAFETY: `memfd_secret(flags)` takes one integer and returns a new descriptor or -1.
-        let fd = unsafe { libc::syscall(libc::SYS_memfd_secret, libc::O_CLOEXEC as libc::c_uint) };
-        assert!(
-            fd >= 0,
-            "memfd_secret failed: {}",
-            std::io::Error::last_os_error()
-        );
-        let fd = fd as libc::c_int;
+        let fd = memfd_secret().unwrap_or_else(|err| panic!("memfd_secret failed: {err}"));
         // SAFETY: `fd` is the descriptor just created.
         let ret = unsafe { libc::ftruncate(fd, map_len as libc::off_t) };
         assert_eq!(
@@ -412,6 +407,18 @@ impl RawSecretMem {
     }
 }
 
+/// A new `memfd_secret(2)` descriptor (close-on-exec).
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn memfd_secret() -> std::io::Result<libc::c_int> {
+    // SAFETY: `memfd_secret(flags)` takes one integer and returns a new descriptor or -1.
+    let fd = unsafe { libc::syscall(libc::SYS_memfd_secret, libc::O_CLOEXEC as libc::c_uint) };
+    if fd < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(fd as libc::c_int)
+}
+
+#[cfg(any(target_os = "linux", target_os = "android"))]
 impl Drop for RawSecretMem {
     #[inline]
     fn drop(&mut self) {
@@ -449,7 +456,8 @@ pub fn init_with_backend_from_env(var: &str) -> secrets_core::Backend {
 /// floor under a dedicated 32-byte box) and `sealed.rs` (a stand-in for the key page). Each
 /// method matches once, then makes the bare calls of that backend.
 pub enum RawPage {
-    /// A bare `memfd_secret` page.
+    /// A bare `memfd_secret` page (a Linux system call).
+    #[cfg(any(target_os = "linux", target_os = "android"))]
     SecretMem(RawSecretMem),
     /// A bare `sodium_malloc` allocation.
     Sodium(RawGuarded),
@@ -463,14 +471,14 @@ impl RawPage {
     /// If the memory cannot be had.
     #[inline]
     pub fn new(len: usize) -> RawPage {
+        #[cfg(any(target_os = "linux", target_os = "android"))]
         if matches!(
             secrets_core::active_backend(),
             secrets_core::Backend::MemfdSecret
         ) {
-            RawPage::SecretMem(RawSecretMem::new(len))
-        } else {
-            RawPage::Sodium(RawGuarded::new(len))
+            return RawPage::SecretMem(RawSecretMem::new(len));
         }
+        RawPage::Sodium(RawGuarded::new(len))
     }
 
     /// Opens the data read-only, reads its first byte, closes it again: a dedicated borrow's
@@ -478,6 +486,7 @@ impl RawPage {
     #[inline]
     pub fn read_first(&self) -> u8 {
         match self {
+            #[cfg(any(target_os = "linux", target_os = "android"))]
             RawPage::SecretMem(raw) => {
                 raw.open_read();
                 // SAFETY: the mapping is live, at least one byte long, and readable until
@@ -501,6 +510,7 @@ impl RawPage {
     #[inline]
     pub fn open_and_close(&self) {
         match self {
+            #[cfg(any(target_os = "linux", target_os = "android"))]
             RawPage::SecretMem(raw) => {
                 raw.open_read();
                 raw.close();

@@ -19,6 +19,9 @@
 //! echo off by hand and is killed by Ctrl-C (the terminal is left without echo), and a child
 //! that reads its password from piped standard input (it gets the piped key's first line).
 
+// POSIX-only: types passwords into ptys (posix_openpt, setsid, process groups).
+#![cfg(unix)]
+
 use std::ffi::CStr;
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Read, Write};

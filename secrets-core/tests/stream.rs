@@ -2,6 +2,9 @@
 //! (`write_secret`), through real pipes. That no copy is left in ordinary memory is checked by
 //! a scan of the process's memory in the integration tests (`tests/stream.rs`).
 
+// POSIX-only: reads through Unix descriptors and interrupts reads with SIGUSR1 (sigaction).
+#![cfg(unix)]
+
 use std::io::{self, Read, Write};
 use std::os::fd::{AsFd, OwnedFd};
 use std::time::Duration;

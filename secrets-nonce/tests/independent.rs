@@ -32,6 +32,7 @@
 //! read back by `UsedNonce::from_bytes`) must give the plaintext back, and refuse the same
 //! message with one bit of it changed.
 
+#[cfg(unix)]
 use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 
@@ -239,10 +240,12 @@ impl PrivateDir {
     fn new(name: &str) -> Self {
         let path =
             std::env::temp_dir().join(format!("secrets-independent-{}-{name}", std::process::id()));
-        std::fs::DirBuilder::new()
-            .mode(0o700)
-            .create(&path)
-            .expect("a private directory");
+        // Owner-only on POSIX; on Windows the temporary directory is the user's own.
+        #[cfg(unix)]
+        let created = std::fs::DirBuilder::new().mode(0o700).create(&path);
+        #[cfg(not(unix))]
+        let created = std::fs::DirBuilder::new().create(&path);
+        created.expect("a private directory");
         PrivateDir(path)
     }
 }

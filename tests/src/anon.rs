@@ -31,6 +31,13 @@ pub fn map_anonymous(len: usize, what: &str) -> *mut libc::c_void {
     addr
 }
 
+/// `MAP_NORESERVE`: reserve no swap for the mapping. FreeBSD has no such flag (it never
+/// reserves swap for an anonymous mapping up front), so there it is no flag at all.
+#[cfg(not(target_os = "freebsd"))]
+const NORESERVE: libc::c_int = libc::MAP_NORESERVE;
+#[cfg(target_os = "freebsd")]
+const NORESERVE: libc::c_int = 0;
+
 /// `len` bytes of address space that read as zeros, without the memory: a private anonymous
 /// read-only mapping with `MAP_NORESERVE`, every page of it the shared zero page, so a slice of
 /// many GiB costs nothing until read. For inputs past a length limit that must be refused before
@@ -46,7 +53,7 @@ pub fn sparse_zeros(len: usize) -> &'static [u8] {
             std::ptr::null_mut(),
             len,
             libc::PROT_READ,
-            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | NORESERVE,
             -1,
             0,
         )

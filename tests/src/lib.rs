@@ -27,33 +27,61 @@
 //! The backend is passed to the child in [`BACKEND_ENV`], which only this harness reads:
 //! `secrets-core` is never configured from the environment.
 
+// Every module but `values` is POSIX (fork, signals, mmap, ptys, Unix permissions and sockets,
+// /proc), and so is every test file that uses them: on Windows only `values` is compiled.
+#[cfg(unix)]
 pub mod anon;
+#[cfg(unix)]
 pub mod attack;
+// Linux capabilities (`capget`/`capset`) and `/proc/self/status`: Linux and Android only.
+#[cfg(any(target_os = "linux", target_os = "android"))]
 pub mod caps;
+#[cfg(unix)]
 pub mod child;
+#[cfg(unix)]
 pub mod fuzz;
+#[cfg(unix)]
 pub mod inherited;
+#[cfg(unix)]
 pub mod layout;
+#[cfg(unix)]
 pub mod pool;
-#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+// `vm.max_map_count` and `/proc/self/maps`: Linux and Android (its seccomp half: Linux only).
+#[cfg(all(
+    any(target_os = "linux", target_os = "android"),
+    any(target_arch = "x86_64", target_arch = "aarch64")
+))]
 pub mod pressure;
+#[cfg(unix)]
 pub mod probe;
+#[cfg(unix)]
 pub mod pty;
+#[cfg(unix)]
 pub mod scan;
-#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+// A seccomp BPF filter: Linux only (Android's libc lacks the BPF names).
+#[cfg(all(
+    target_os = "linux",
+    any(target_arch = "x86_64", target_arch = "aarch64")
+))]
 pub mod seccomp;
+#[cfg(unix)]
 pub mod smaps;
+#[cfg(unix)]
 pub mod tempdir;
 pub mod values;
 
+#[cfg(unix)]
 pub use child::{
     child_command, disable_core_dumps, for_each_backend, for_each_locking_backend, in_child,
     is_child_of, panic_text, BackendOutcomes, ChildOutcome, BACKEND_ENV, CHILD_ENV,
     MLOCK_IS_NOOP_ENV,
 };
+#[cfg(unix)]
 pub use layout::{
     backend_name, data_perms, guard_perms, guarded_page_fault, header_perms, page_of, page_size,
     released_range, Access, BACKENDS,
 };
+#[cfg(unix)]
 pub use smaps::{mapping_count, mapping_of, mappings, vma_at, Vma};
+#[cfg(unix)]
 pub use tempdir::PrivateDir;

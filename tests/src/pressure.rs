@@ -6,8 +6,11 @@
 //! They are the harness versions of `Pressure` in `tests/limits.rs` and `delay_mprotect` in
 //! `tests/threads.rs`, which predate this module and keep their own copies.
 
+#[cfg(target_os = "linux")]
 use std::sync::atomic::{AtomicUsize, Ordering};
+#[cfg(target_os = "linux")]
 use std::sync::{mpsc, Arc};
+#[cfg(target_os = "linux")]
 use std::time::Duration;
 
 use crate::caps::max_map_count;
@@ -105,6 +108,8 @@ pub fn xorshift(mut x: u32) -> u32 {
 /// worker threads that sleep the delay and then let the call go ahead unchanged. They are started
 /// before the filter, so it does not apply to them. The filter cannot be removed: call this in a
 /// child. Returns the number of `mprotect` calls held so far.
+// A seccomp user-notification filter: Linux only (Android's libc lacks the BPF names).
+#[cfg(target_os = "linux")]
 pub fn delay_mprotect(max_delay: Duration) -> Arc<AtomicUsize> {
     const WORKERS: usize = 4;
     let calls = Arc::new(AtomicUsize::new(0));

@@ -58,6 +58,8 @@ pub fn secretmem_fds() -> Vec<String> {
 ///
 /// # Panics
 /// If `memfd_secret` fails (a kernel without it) or the list is not one descriptor.
+// `memfd_secret(2)` is a Linux system call.
+#[cfg(any(target_os = "linux", target_os = "android"))]
 pub fn control_secretmem_fds() {
     // SAFETY: `memfd_secret(flags)` takes one integer and returns a new descriptor or -1.
     let raw = unsafe { libc::syscall(libc::SYS_memfd_secret, libc::O_CLOEXEC) };

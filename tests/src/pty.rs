@@ -30,17 +30,46 @@ impl Pty {
         assert_eq!(unsafe { libc::grantpt(master.as_raw_fd()) }, 0, "grantpt");
         // SAFETY: `unlockpt` takes an open pty master.
         assert_eq!(unsafe { libc::unlockpt(master.as_raw_fd()) }, 0, "unlockpt");
-        let mut name = [0 as libc::c_char; 128];
-        // SAFETY: `name` is valid for writes of `name.len()` bytes.
-        let ret = unsafe { libc::ptsname_r(master.as_raw_fd(), name.as_mut_ptr(), name.len()) };
-        assert_eq!(ret, 0, "ptsname_r");
-        // SAFETY: `ptsname_r` succeeded, so `name` holds a NUL-terminated path.
-        let slave = unsafe { CStr::from_ptr(name.as_ptr()) };
         Pty {
+            slave: slave_path(&master),
             master,
-            slave: PathBuf::from(slave.to_str().expect("pty path is UTF-8")),
         }
     }
+}
+
+/// The path of the slave of the pty master `master`, from `ptsname_r` (Linux, Android, FreeBSD).
+#[cfg(not(target_vendor = "apple"))]
+fn slave_path(master: &File) -> PathBuf {
+    let mut name = [0 as libc::c_char; 128];
+    // SAFETY: `name` is valid for writes of `name.len()` bytes.
+    let ret = unsafe { libc::ptsname_r(master.as_raw_fd(), name.as_mut_ptr(), name.len()) };
+    assert_eq!(ret, 0, "ptsname_r");
+    // SAFETY: `ptsname_r` succeeded, so `name` holds a NUL-terminated path.
+    let slave = unsafe { CStr::from_ptr(name.as_ptr()) };
+    PathBuf::from(slave.to_str().expect("pty path is UTF-8"))
+}
+
+/// The path of the slave of the pty master `master`, from POSIX `ptsname` (the `libc` crate has
+/// no `ptsname_r` for Apple targets). `ptsname` returns a static buffer, so a lock keeps two
+/// threads of the test binary from sharing it while the path is copied out.
+#[cfg(target_vendor = "apple")]
+fn slave_path(master: &File) -> PathBuf {
+    static PTSNAME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _only_caller = PTSNAME
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    // SAFETY: `ptsname` takes an open pty master and returns a pointer to a static
+    // NUL-terminated path, or null; the lock above keeps other callers in this process off it.
+    let name = unsafe { libc::ptsname(master.as_raw_fd()) };
+    assert!(
+        !name.is_null(),
+        "ptsname: {}",
+        std::io::Error::last_os_error()
+    );
+    // SAFETY: `ptsname` succeeded, so `name` points to a NUL-terminated path, valid until the
+    // next call, which the lock holds off until it is copied.
+    let slave = unsafe { CStr::from_ptr(name) };
+    PathBuf::from(slave.to_str().expect("pty path is UTF-8"))
 }
 
 /// Whether the calling process has a controlling terminal: `open("/dev/tty")` succeeds with
