@@ -1,8 +1,9 @@
 //! Key files with real files in a temporary directory: modes, symbolic links, lengths, atomic
 //! stores, and no copy of a key file's bytes left in ordinary memory after a load.
 
-// POSIX-only: Unix file modes, owners, symbolic links and ptys.
-#![cfg(unix)]
+// Linux and Android only: Unix file modes, owners, symbolic links and ptys everywhere, and its
+// memory searches read /proc/self/mem.
+#![cfg(any(target_os = "linux", target_os = "android"))]
 
 use std::os::unix::fs::{chown, symlink, MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};

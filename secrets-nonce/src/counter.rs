@@ -709,6 +709,7 @@ mod tests {
                 std::process::id(),
                 u64::from_ne_bytes(tag)
             ));
+            #[cfg_attr(not(unix), expect(unused_mut, reason = "a mode is set on POSIX only"))]
             let mut builder = std::fs::DirBuilder::new();
             #[cfg(unix)]
             builder.mode(0o700);

@@ -34,15 +34,21 @@
 //! Every test that uses this must first find a control copy (one the test left on purpose), so
 //! that a search that misses things cannot pass for a clean result.
 
+#[cfg(any(target_os = "linux", target_os = "android"))]
 use std::fs::File;
 use std::hint::black_box;
 use std::io::{self, Read};
+#[cfg(any(target_os = "linux", target_os = "android"))]
 use std::os::unix::fs::FileExt;
 use std::path::Path;
 
 /// A secret to search for, held masked: neither it nor the search ever holds it unmasked.
 pub struct Needle {
     masked: Vec<u8>,
+    #[cfg_attr(
+        not(any(target_os = "linux", target_os = "android")),
+        expect(dead_code, reason = "read only by the memory scan, which needs /proc")
+    )]
     mask: Vec<u8>,
 }
 
@@ -80,6 +86,7 @@ impl Needle {
 
     /// Whether `window` (of the needle's length) is the secret, compared byte by byte against
     /// the unmasked byte computed only at the moment of the comparison.
+    #[cfg(any(target_os = "linux", target_os = "android"))]
     fn matches(&self, window: &[u8]) -> bool {
         window
             .iter()
@@ -101,6 +108,8 @@ pub struct Hit {
 /// read through `/proc/self/mem`), if there is one.
 ///
 /// Allocates its buffers on the heap and keeps its own stack use to a few KiB; see [`below`].
+/// Linux and Android only: other systems have no `/proc/self/mem` to read.
+#[cfg(any(target_os = "linux", target_os = "android"))]
 pub fn find_in_ordinary_memory(needle: &Needle) -> Option<Hit> {
     let mut maps = String::new();
     File::open("/proc/self/maps")
