@@ -43,6 +43,7 @@ use std::os::unix::fs::OpenOptionsExt;
 #[cfg(windows)]
 use std::os::windows::io::{AsHandle, BorrowedHandle};
 
+use crate::stream::grow;
 use crate::sys::code;
 #[cfg(unix)]
 use crate::sys::fd;
@@ -138,13 +139,6 @@ impl<T: Unit> Line<T> {
     fn into_string(self, max_len: usize) -> Result<SecretString, Error> {
         T::into_string(self, max_len)
     }
-}
-
-/// A guarded buffer of `capacity` units that starts with the first `len` units of `old`.
-fn grow<T: Unit>(old: &SecretVec<T>, len: usize, capacity: usize) -> Result<SecretVec<T>, Error> {
-    SecretVec::new(capacity, |new| {
-        new[..len].copy_from_slice(&old.borrow()[..len]);
-    })
 }
 
 /// `read(2)` (`ReadFile` on Windows) on `stream`, a failure reported as [`Error::Terminal`]

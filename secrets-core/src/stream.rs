@@ -48,17 +48,18 @@ use std::os::fd::{AsFd as AsDescriptor, BorrowedFd as Descriptor};
 use std::os::windows::io::{AsHandle as AsDescriptor, BorrowedHandle as Descriptor};
 
 use crate::sys::fd;
-use crate::{Error, SecretString, SecretVec};
+use crate::{Bytes, Error, SecretString, SecretVec};
 
 /// The size of the first buffer: one page, what the smallest secret takes anyway.
 const INITIAL_CAPACITY: usize = 4096;
 
-/// A guarded buffer of `capacity` bytes that starts with the first `len` bytes of `old`.
-pub(crate) fn grow(
-    old: &SecretVec<u8>,
+/// A guarded buffer of `capacity` elements that starts with the first `len` of `old` (bytes
+/// here; UTF-16 units too for a Windows console line in `password.rs`).
+pub(crate) fn grow<T: Bytes + Copy>(
+    old: &SecretVec<T>,
     len: usize,
     capacity: usize,
-) -> Result<SecretVec<u8>, Error> {
+) -> Result<SecretVec<T>, Error> {
     SecretVec::new(capacity, |new| {
         new[..len].copy_from_slice(&old.borrow()[..len]);
     })
